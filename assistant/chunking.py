@@ -207,7 +207,7 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
 # ---------------------------------------------------------------- splitting
 
 
-def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans, pos = [], start
     for m in _SENTENCE_END.finditer(text, start, end):
         if text[pos:m.start()].strip():
@@ -286,7 +286,7 @@ class Chunker:
     def _split_long(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         s = self.settings
         units: list[tuple[int, int, int]] = []
-        for a, b in _sentence_spans(text, start, end):
+        for a, b in sentence_spans(text, start, end):
             n = count_tokens(text[a:b])
             if n > s.target_tokens:
                 units.extend((x, y, count_tokens(text[x:y])) for x, y in _token_windows(text, a, b, s.target_tokens))
@@ -322,7 +322,7 @@ class Chunker:
         if self.wordpieces is None or self.wordpieces(chunk.embed_text) <= self.settings.max_model_tokens:
             return [chunk]
         middle = start + (end - start) // 2
-        spans = _sentence_spans(text, start, end)
+        spans = sentence_spans(text, start, end)
         cuts = [b for _, b in spans[:-1]]
         cut = min(cuts, key=lambda c: abs(c - middle)) if cuts else None
         if cut is None or cut <= start or cut >= end:

@@ -70,6 +70,10 @@ class Embedder:
     def model(self):
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
+        hf_logging.set_verbosity_error()
 
         torch.set_num_threads(max(1, os.cpu_count() or 1))
         return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -130,11 +130,42 @@ def set_search_params(index, index_type: str) -> None:
         faiss.extract_index_ivf(index).nprobe = 48
 
 
-def bm25_tokenize(texts: list[str]):
-    import bm25s
+# Words that carry no topic in questions or documents; kept identical at index and query time.
+QUESTION_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "do", "did",
+                  "say", "says", "said", "tell", "about", "regarding", "concerning", "describe", "explain",
+                  "according", "document", "documents", "please", "can", "could", "would", "should", "shall",
+                  "may", "might", "must", "will", "also", "there", "their", "them", "they", "its", "it", "this",
+                  "that", "these", "those", "is", "are", "was", "were", "be", "been", "being", "has", "have",
+                  "had", "an", "a", "the", "of", "in", "on", "for", "to", "and", "or", "by", "with", "as", "at",
+                  "from", "into", "than", "then", "so", "such", "any", "all", "some", "each", "other", "not",
+                  "no", "nor", "if", "but", "we", "our", "us", "you", "your", "i", "me", "my", "he", "she",
+                  "his", "her", "mean", "means", "meant", "define", "defines", "definition", "between")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> list[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return sorted(set(STOPWORDS_EN) | set(QUESTION_WORDS))
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
     import Stemmer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    return Stemmer.Stemmer("english")
+
+
+def bm25_tokenize(texts: list[str], return_ids: bool = True):
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False,
+                          return_ids=return_ids)
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed topic words of a text (the BM25 vocabulary's view of it)."""
+    return bm25_tokenize([text], return_ids=False)[0]
 
 
 def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChunk],

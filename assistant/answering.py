@@ -1,0 +1,186 @@
+"""Answering: ranked chunks -> a short answer whose every sentence is cited.
+
+The default answerer is extractive: it quotes the source sentences that best answer the
+question, verbatim, each followed by its marker [n]. It abstains when the retrieved
+evidence is weak. The generative answerer lives in generation.py and shares the records.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .chunking import sentence_spans
+from .config import AnswerSettings
+from .retrieval import Retrieved
+from .store import content_terms
+
+ABSTAIN_TEXT = "The indexed documents do not answer this question."
+
+
+@dataclass
+class Citation:
+    n: int
+    file: str
+    title: str
+    page: int | None
+    section: str
+    quote: str
+    publisher: str = ""
+    year: str = ""
+
+
+@dataclass
+class Passage:
+    rank: int
+    file: str
+    title: str
+    page: int | None
+    section: str
+    text: str
+    score: float
+    publisher: str = ""
+    year: str = ""
+    type: str = ""
+    jurisdiction: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Passage] = field(default_factory=list)
+    standalone_question: str = ""
+    backend: str = "extractive"
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def passages_of(results: list[Retrieved]) -> list[Passage]:
+    return [Passage(r.rank, r.chunk.file, r.meta.title, r.chunk.page, r.chunk.section, r.chunk.text,
+                    round(r.similarity, 4), r.meta.publisher, r.meta.year, r.meta.type, r.meta.jurisdiction)
+            for r in results]
+
+
+def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
+    return Citation(n, result.chunk.file, result.meta.title, result.chunk.page, result.chunk.section, quote,
+                    result.meta.publisher, result.meta.year)
+
+
+def fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def abstention(question: str, results: list[Retrieved], standalone: str, backend: str) -> Answer:
+    pointers = "; ".join(
+        f"{r.meta.title}{f', p. {r.chunk.page}' if r.chunk.page else ''}{f' ({r.chunk.section})' if r.chunk.section else ''}"
+        for r in results[:3])
+    text = ABSTAIN_TEXT + (f" The closest passages are in: {pointers}." if pointers else "")
+    return Answer(question, text, True, [], passages_of(results), standalone, backend)
+
+
+_TOC = re.compile(r"\.{5,}|…{3,}")
+
+
+def _usable_sentence(text: str) -> bool:
+    words = text.split()
+    if not 6 <= len(words) <= 90 or _TOC.search(text):
+        return False
+    letters = sum(c.isalpha() for c in text)
+    if letters < 0.6 * len(text.replace(" ", "")):
+        return False
+    if text.startswith("#") or text.isupper() or text.endswith("?"):
+        return False
+    return True
+
+
+class TermWeights:
+    """Inverse document frequency of stemmed terms, read off the BM25 index."""
+
+    def __init__(self, bm25, n_docs: int):
+        self.idf: dict[str, float] = {}
+        if bm25 is not None:
+            indptr = np.asarray(bm25.scores["indptr"])
+            df = np.diff(indptr)
+            for term, tid in bm25.vocab_dict.items():
+                if tid < len(df):
+                    self.idf[term] = math.log(1 + (n_docs - df[tid] + 0.5) / (df[tid] + 0.5))
+        self.default = math.log(1 + n_docs) if n_docs else 1.0
+
+    def __call__(self, term: str) -> float:
+        return self.idf.get(term, self.default)
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, settings: AnswerSettings, weights: TermWeights):
+        self.settings = settings
+        self.weights = weights
+
+    def should_abstain(self, question: str, results: list[Retrieved]) -> bool:
+        if not results:
+            return True
+        return max(r.similarity for r in results) < self.settings.abstain_below
+
+    def answer(self, question: str, results: list[Retrieved], standalone: str | None = None) -> Answer:
+        standalone = standalone or question
+        if self.should_abstain(standalone, results):
+            return abstention(question, results, standalone, self.name)
+        picked = self.select_sentences(standalone, results)
+        if not picked:
+            return abstention(question, results, standalone, self.name)
+        citations, parts = [], []
+        for n, (result, quote) in enumerate(picked, start=1):
+            citations.append(citation_for(n, result, quote))
+            parts.append(f"{fold(quote)} [{n}]")
+        return Answer(question, " ".join(parts), False, citations, passages_of(results), standalone, self.name)
+
+    def select_sentences(self, question: str, results: list[Retrieved]) -> list[tuple[Retrieved, str]]:
+        """Best 2–4 sentences: question-term overlap (IDF-weighted) plus the passage's own
+        relevance; later picks favour documents not yet quoted and skip near-repeats."""
+        s = self.settings
+        q_terms = set(content_terms(question))
+        q_weight = sum(self.weights(t) for t in q_terms) or 1.0
+        top_sim = max(r.similarity for r in results)
+        candidates = []  # (score, rank, position, result, quote, terms)
+        for r in results:
+            relevance = r.similarity / top_sim if top_sim > 0 else 0.0
+            if r.similarity < s.sentence_min_similarity:
+                continue
+            for pos, (a, b) in enumerate(sentence_spans(r.chunk.text, 0, len(r.chunk.text))):
+                quote = r.chunk.text[a:b]
+                if not _usable_sentence(fold(quote)):
+                    continue
+                terms = set(content_terms(quote))
+                overlap = sum(self.weights(t) for t in q_terms & terms) / q_weight
+                score = 0.55 * overlap + 0.45 * relevance - 0.02 * pos
+                candidates.append((score, r.rank, pos, r, quote, terms))
+        candidates.sort(key=lambda c: -c[0])
+        chosen: list = []
+        docs: set[str] = set()
+        while candidates and len(chosen) < s.max_sentences:
+            def adjusted(c):
+                return c[0] + (0.08 if chosen and c[3].chunk.file not in docs else 0.0)
+            best = max(candidates, key=adjusted)
+            candidates.remove(best)
+            if chosen and adjusted(best) < 0.6 * chosen[0][0] and len(chosen) >= s.min_sentences:
+                break
+            if chosen and adjusted(best) < 0.45 * chosen[0][0]:
+                break
+            if any(_jaccard(best[5], c[5]) > 0.6 for c in chosen):
+                continue
+            chosen.append(best)
+            docs.add(best[3].chunk.file)
+        chosen.sort(key=lambda c: (c[1], c[2]))
+        return [(c[3], c[4]) for c in chosen]
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0

@@ -1,0 +1,81 @@
+"""Python API: `assistant.open(index_dir).ask(question, k, filters, history) -> Answer`."""
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator
+
+from .answering import Answer, ExtractiveAnswerer, TermWeights
+from .config import Settings, load_settings
+from .conversation import condense_question
+from .embedding import Embedder
+from .retrieval import Filters, Retriever
+from .store import open_generation
+
+
+class Assistant:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.embedder = Embedder(settings.model_path, settings.embed_batch_size)
+        # Refuses an index built with another model or other chunk settings.
+        self.generation = open_generation(settings.index_dir, self.embedder.model_id, settings.chunk.as_dict())
+        self.retriever = Retriever(self.generation, self.embedder, settings.retrieval)
+        self.extractive = ExtractiveAnswerer(settings.answer, TermWeights(self.generation.bm25,
+                                                                          len(self.generation.chunks)))
+
+    @cached_property
+    def generator(self):
+        """The configured LLM answerer, or None for the extractive default."""
+        if not self.settings.llm:
+            return None
+        from .generation import make_generator
+
+        return make_generator(self.settings, self.settings.answer)
+
+    @property
+    def backend(self) -> str:
+        return self.settings.llm or "extractive"
+
+    def warm_up(self) -> None:
+        self.retriever.search("cyber diplomacy", k=1)
+
+    def retrieve(self, question: str, k: int | None = None, filters=None, history=None):
+        standalone = condense_question(question, history)
+        return standalone, self.retriever.search(standalone, k or self.settings.retrieval.k, filters)
+
+    def ask(self, question: str, k: int = 5, filters: dict | Filters | None = None, history=None) -> Answer:
+        question = (question or "").strip()
+        if not question:
+            raise ValueError("question is empty")
+        standalone, results = self.retrieve(question, k, filters, history)
+        if self.generator is not None:
+            return self.generator.answer(question, results, standalone)
+        return self.extractive.answer(question, results, standalone)
+
+    def stream(self, question: str, k: int = 5, filters=None, history=None) -> Iterator[str | Answer]:
+        """Yields text deltas, then the final Answer (the extractive answer arrives sentence by sentence)."""
+        question = (question or "").strip()
+        if not question:
+            raise ValueError("question is empty")
+        standalone, results = self.retrieve(question, k, filters, history)
+        if self.generator is not None:
+            yield from self.generator.stream(question, results, standalone)
+            return
+        answer = self.extractive.answer(question, results, standalone)
+        words = answer.answer.split(" ")
+        for i in range(0, len(words), 6):
+            yield " ".join(words[i:i + 6]) + (" " if i + 6 < len(words) else "")
+        yield answer
+
+    @property
+    def documents(self):
+        return self.generation.documents
+
+
+def open(index_dir: str | Path | None = None, **overrides) -> Assistant:  # noqa: A001 - public contract name
+    """Open an index for questions. Raises store.IndexMissing / IndexMismatch / IndexCorrupt
+    with a message saying what to do."""
+    if index_dir is not None:
+        overrides["index_dir"] = Path(index_dir)
+    return Assistant(load_settings(**overrides))

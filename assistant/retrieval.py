@@ -1,0 +1,186 @@
+"""Retrieval: question -> ranked chunks, dense (FAISS) and lexical (BM25) fused by
+reciprocal rank, filtered by catalog metadata, then diversified across documents."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import RetrievalSettings
+from .embedding import Embedder
+from .loading import DocumentMeta
+from .store import Generation, StoredChunk, content_terms
+
+
+@dataclass
+class Filters:
+    types: list[str] = field(default_factory=list)
+    jurisdictions: list[str] = field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    files: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: "dict | Filters | None") -> "Filters | None":
+        if data is None or isinstance(data, Filters):
+            return data
+        known = {"type": "types", "types": "types", "jurisdiction": "jurisdictions",
+                 "jurisdictions": "jurisdictions", "year_min": "year_min", "year_max": "year_max",
+                 "file": "files", "files": "files"}
+        values: dict = {}
+        for key, value in data.items():
+            if key not in known:
+                raise ValueError(f"unknown filter {key!r}; use one of {sorted(set(known))}")
+            if value in (None, "", []):
+                continue
+            name = known[key]
+            if name in ("types", "jurisdictions", "files"):
+                values[name] = [value] if isinstance(value, str) else list(value)
+            else:
+                values[name] = int(value)
+        return cls(**values)
+
+    def is_empty(self) -> bool:
+        return not (self.types or self.jurisdictions or self.files or self.year_min is not None
+                    or self.year_max is not None)
+
+    def accepts(self, meta: DocumentMeta) -> bool:
+        if self.types and meta.type.lower() not in {t.lower() for t in self.types}:
+            return False
+        if self.jurisdictions and meta.jurisdiction.lower() not in {j.lower() for j in self.jurisdictions}:
+            return False
+        if self.files and meta.file not in self.files:
+            return False
+        if self.year_min is not None or self.year_max is not None:
+            year = meta.year_number
+            if year is None:
+                return False
+            if self.year_min is not None and year < self.year_min:
+                return False
+            if self.year_max is not None and year > self.year_max:
+                return False
+        return True
+
+
+@dataclass
+class Retrieved:
+    chunk: StoredChunk
+    meta: DocumentMeta
+    score: float  # fused (RRF) score
+    similarity: float  # cosine similarity of question and chunk
+    lexical: float  # BM25 score (0 when not matched lexically)
+    rank: int = 0
+
+
+def rrf_fuse(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:
+    """Reciprocal rank fusion: sum of weight / (k + rank) over the rankings an item is in."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def diversify(candidates: list[tuple[int, float, str]], k: int, max_per_document: int,
+              margin: float) -> list[int]:
+    """Pick k of (id, score, document) sorted by score, allowing at most `max_per_document`
+    chunks of one document while another document's candidate scores within `margin`
+    (a ratio) of the one being skipped. A single relevant document may still fill the list."""
+    chosen: list[int] = []
+    per_doc: dict[str, int] = {}
+    skipped: list[int] = []
+    for i, (item, score, doc) in enumerate(candidates):
+        if len(chosen) >= k:
+            break
+        if per_doc.get(doc, 0) >= max_per_document:
+            rivals = any(d != doc and s >= margin * score and it not in chosen
+                         for it, s, d in candidates[i + 1:])
+            if rivals:
+                skipped.append(item)
+                continue
+        chosen.append(item)
+        per_doc[doc] = per_doc.get(doc, 0) + 1
+    for item in skipped:  # fill up when the rivals ran out
+        if len(chosen) >= k:
+            break
+        chosen.append(item)
+    return chosen
+
+
+class Retriever:
+    def __init__(self, generation: Generation, embedder: Embedder, settings: RetrievalSettings):
+        self.gen = generation
+        self.embedder = embedder
+        self.settings = settings
+        self.chunks = generation.chunks
+        self.documents = generation.documents
+        self._doc_of_chunk = [self.documents.get(c.file) for c in self.chunks]
+
+    def allowed_ids(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or filters.is_empty():
+            return None
+        files = {f for f, meta in self.documents.items() if filters.accepts(meta)}
+        return np.array([c.id for c in self.chunks if c.file in files], dtype=np.int64)
+
+    def dense(self, query_vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[int]:
+        import faiss
+
+        if self.gen.faiss_index.ntotal == 0:
+            return []
+        params = None
+        if allowed is not None:
+            if len(allowed) == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            if self.gen.manifest.index_type.startswith("IVF"):
+                params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed),
+                                                   nprobe=faiss.extract_index_ivf(self.gen.faiss_index).nprobe)
+        _, ids = self.gen.faiss_index.search(query_vector.reshape(1, -1), n, params=params)
+        return [int(i) for i in ids[0] if i >= 0]
+
+    def lexical(self, terms: list[str], n: int, allowed: np.ndarray | None) -> tuple[list[int], np.ndarray]:
+        bm25 = self.gen.bm25
+        if bm25 is None:
+            return [], np.zeros(len(self.chunks))
+        known = [t for t in terms if t in bm25.vocab_dict]
+        if not known:
+            return [], np.zeros(len(self.chunks))
+        scores = bm25.get_scores(known)
+        if allowed is not None:
+            mask = np.zeros(len(scores), dtype=bool)
+            mask[allowed] = True
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[:n]
+        return [int(i) for i in top if scores[i] > 0], scores
+
+    def search(self, query: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Retrieved]:
+        s = self.settings
+        k = k or s.k
+        filters = Filters.from_dict(filters)
+        allowed = self.allowed_ids(filters)
+        qv = self.embedder.embed_query(query)
+        dense_ids = self.dense(qv, max(s.dense_candidates, k), allowed)
+        lexical_ids, lexical_scores = self.lexical(content_terms(query), max(s.lexical_candidates, k), allowed)
+        fused = rrf_fuse([dense_ids, lexical_ids], [s.dense_weight, s.lexical_weight], s.rrf_k)
+        ranked = sorted(fused.items(), key=lambda x: -x[1])
+        picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
+                           s.max_per_document, s.diversity_margin)
+        picked = self._drop_overlaps(picked, [i for i, _ in ranked], k)
+        sims = np.asarray(self.gen.vectors[sorted(picked)]) @ qv if picked else np.zeros(0)
+        sim_of = dict(zip(sorted(picked), sims.tolist()))
+        return [Retrieved(self.chunks[i], self._doc_of_chunk[i], fused[i], float(sim_of[i]),
+                          float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank)
+                for rank, i in enumerate(picked, start=1)]
+
+    def _drop_overlaps(self, picked: list[int], ranked: list[int], k: int) -> list[int]:
+        """Overlapping neighbours of one page add nothing new; replace them by the next candidates."""
+        out: list[int] = []
+        for i in picked + [r for r in ranked if r not in picked]:
+            c = self.chunks[i]
+            if any(o.file == c.file and o.page == c.page and o.start < c.end and c.start < o.end
+                   for o in (self.chunks[j] for j in out)):
+                continue
+            out.append(i)
+            if len(out) >= k:
+                break
+        return out

@@ -1,0 +1,76 @@
+"""Chunking: structure first, then sentences, then tokens; never beyond the model window."""
+import socket
+
+import pytest
+
+from assistant.chunking import Chunker, count_tokens, tiktoken_encoding
+from assistant.config import ChunkSettings, load_settings
+from assistant.loading import load_document, scan_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus_chunks(embedder):
+    chunker = Chunker(ChunkSettings(), embedder.count_wordpieces)
+    files, _ = scan_corpus(load_settings().corpus_dirs)
+    docs = [load_document(f) for f in files]
+    return docs, {d.meta.file: chunker.chunk(d) for d in docs}
+
+
+def test_tiktoken_works_without_network(monkeypatch):
+    tiktoken_encoding.cache_clear()
+
+    def no_network(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    assert count_tokens("Expedited preservation of stored computer data") > 3
+
+
+def test_no_chunk_exceeds_the_model_window_over_the_whole_corpus(corpus_chunks, embedder):
+    _, chunks = corpus_chunks
+    assert sum(len(c) for c in chunks.values()) > 1000
+    worst = max((embedder.count_wordpieces(c.embed_text), c.file) for cs in chunks.values() for c in cs)
+    assert worst[0] <= 256, worst
+
+
+def test_offsets_point_into_the_page_text(corpus_chunks):
+    docs, chunks = corpus_chunks
+    for doc in docs:
+        pages = {p.number: p.text for p in doc.pages}
+        for c in chunks[doc.meta.file]:
+            assert pages[c.page][c.start:c.end] == c.text
+            assert c.text.strip()
+
+
+def test_every_document_yields_chunks_carrying_their_catalog_metadata(corpus_chunks):
+    docs, chunks = corpus_chunks
+    for doc in docs:
+        assert chunks[doc.meta.file], doc.meta.file
+        assert all(c.meta.title == doc.meta.title for c in chunks[doc.meta.file])
+
+
+def test_treaty_articles_become_sections(corpus_chunks):
+    _, chunks = corpus_chunks
+    sections = {c.section for c in chunks["Budapest_Convention_on_Cybercrime_ETS185_en.md"]}
+    assert "Article 16 – Expedited preservation of stored computer data" in sections
+    assert "Article 35 – 24/7 Network" in sections
+
+
+def test_strategy_pillars_become_sections_in_pdfs(corpus_chunks):
+    _, chunks = corpus_chunks
+    sections = {c.section for c in chunks["US_National_Cybersecurity_Strategy_2023.pdf"]}
+    assert "PILLAR TWO | DISRUPT AND DISMANTLE THREAT ACTORS" in sections
+    # Running headers repeated on every page are not mistaken for headings.
+    assert not any(s.startswith("N ATIONAL C YBERSECURITY") and s[-1].isdigit() for s in sections)
+
+
+def test_long_passages_split_with_overlap(embedder):
+    from assistant.loading import DocumentMeta, LoadedDocument, Page
+
+    sentences = [f"Sentence number {i} explains a distinct obligation of the parties in detail." for i in range(60)]
+    doc = LoadedDocument(path=None, meta=DocumentMeta(file="x.txt", title="X"), pages=[Page(None, " ".join(sentences))])
+    chunks = Chunker(ChunkSettings(target_tokens=80, overlap_tokens=20), embedder.count_wordpieces).chunk(doc)
+    assert len(chunks) > 5
+    assert all(count_tokens(c.text) <= 80 for c in chunks)
+    assert any(chunks[i].end > chunks[i + 1].start for i in range(len(chunks) - 1)), "no overlap"
