@@ -1,0 +1,339 @@
+"""Web chat (Gradio) over the Python API: cited answers, sources panel, filters, feedback, export.
+
+The page and the /source route are served by one FastAPI app on 127.0.0.1 by default.
+/source serves only documents the index holds, resolved inside the corpus folders.
+"""
+from __future__ import annotations
+
+import html
+import ipaddress
+import json
+import os
+import re
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Request  # module level: FastAPI resolves the route's string annotations here
+
+from .config import Settings
+
+EXAMPLES = [
+    "What does the Budapest Convention say about preserving data?",
+    "What are the pillars of the US National Cybersecurity Strategy 2023?",
+    "What is cyber diplomacy?",
+    "What does the Paris Call ask stakeholders to do?",
+]
+_feedback_lock = threading.Lock()
+
+
+def ensure_index(settings: Settings) -> None:
+    """Build the index first when none exists (progress on the console)."""
+    from .store import IndexMissing, current_generation_path
+
+    try:
+        current_generation_path(Path(settings.index_dir))
+    except IndexMissing:
+        from .indexing import build_index
+
+        print(f"No index in {settings.index_dir} yet: building it from {', '.join(map(str, settings.corpus_dirs))} "
+              "(first start only, a few minutes)...", file=sys.stderr, flush=True)
+        report = build_index(settings, progress=True)
+        print(f"Index built: {report.chunks} chunks in {report.seconds:.0f} s; "
+              f"{len(report.failed)} file(s) failed.", file=sys.stderr, flush=True)
+
+
+def resolve_source(settings: Settings, documents: dict, name: str) -> Path | None:
+    """The corpus file for a document name, or None: only indexed documents, only inside
+    a corpus folder after resolving symlinks, never a path given by the client."""
+    if name not in documents or "/" in name or "\\" in name or name.startswith("."):
+        return None
+    for corpus in settings.corpus_dirs:
+        root = Path(corpus).resolve()
+        for candidate in (Path(corpus) / name, *Path(corpus).rglob(name)):
+            try:
+                real = candidate.resolve(strict=True)
+            except (FileNotFoundError, RuntimeError):
+                continue
+            if real.is_file() and real.is_relative_to(root) and candidate.name == name:
+                return real
+    return None
+
+
+def source_link(file: str, page: int | None, chunk_text: str = "", quote_text: str = "") -> str:
+    if file.lower().endswith(".pdf"):
+        return f"/source/{quote(file)}" + (f"#page={page}" if page else "")
+    q = quote(" ".join(quote_text.split())[:300])
+    return f"/source/{quote(file)}?q={q}"
+
+
+def _highlight(passage: str, sentence: str) -> str:
+    esc = html.escape(" ".join(passage.split()))
+    target = html.escape(" ".join(sentence.split()))
+    if target and target in esc:
+        return esc.replace(target, f"<mark>{target}</mark>", 1)
+    return esc
+
+
+def sources_html(answer: dict) -> str:
+    if not answer:
+        return "<div class='cda-sources'><p>Sources of the answer appear here.</p></div>"
+    parts = ["<div class='cda-sources'>"]
+    if answer["abstained"]:
+        parts.append("<p><b>The documents are silent on this question.</b> Nearest passages:</p>")
+        items = [(p["rank"], p, "") for p in answer["retrieved"][:3]]
+    else:
+        by_key = {(p["file"], p["page"], p["section"]): p for p in answer["retrieved"]}
+        items = []
+        for c in answer["citations"]:
+            passage = next((p for p in answer["retrieved"] if p["file"] == c["file"] and p["page"] == c["page"]
+                            and " ".join(c["quote"].split()) in " ".join(p["text"].split())),
+                           by_key.get((c["file"], c["page"], c["section"]), {}))
+            items.append((c["n"], passage or {"text": c["quote"], "score": 0.0, **c}, c["quote"]))
+    for n, p, q in items:
+        meta = ", ".join(x for x in (p.get("publisher", ""), str(p.get("year", "") or "")) if x and x != "unknown")
+        where = ", ".join(x for x in (f"page {p['page']}" if p.get("page") else "", p.get("section", "")) if x)
+        link = source_link(p["file"], p.get("page"), p.get("text", ""), q or p.get("text", "")[:200])
+        parts.append(
+            f"<div class='cda-source' data-n='{n}'><div><b>[{n}] {html.escape(p.get('title') or p['file'])}</b>"
+            f"{' — ' + html.escape(meta) if meta else ''}</div>"
+            f"<div class='cda-where'>{html.escape(where)} · relevance {p.get('score', 0):.2f} · "
+            f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>open {html.escape(p['file'])}"
+            f"{' at page ' + str(p['page']) if p.get('page') else ''}</a></div>"
+            f"<blockquote>{_highlight(p.get('text', ''), q)}</blockquote></div>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def export_markdown(turns: list[dict]) -> str:
+    lines = ["# Cyber Diplomacy Assistant — conversation", ""]
+    for t in turns:
+        lines += [f"**Q:** {t['question']}", "", f"**A:** {t['answer']}", ""]
+        for c in t["citations"]:
+            where = ", ".join(x for x in (f"p. {c['page']}" if c["page"] else "", c["section"]) if x)
+            lines.append(f"- [{c['n']}] {c['title']} (`{c['file']}`{', ' + where if where else ''}): "
+                         f"“{' '.join(c['quote'].split())}”")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def append_feedback(path: Path, entry: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(entry, ensure_ascii=False) + "\n"
+    with _feedback_lock, open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)
+
+
+def _text_page(name: str, text: str, q: str) -> str:
+    body = html.escape(text)
+    needle = " ".join(q.split())
+    if needle:
+        # Match the passage across any whitespace/line breaks of the source text.
+        pattern = r"\s+".join(re.escape(html.escape(w)) for w in needle.split())
+        body = re.sub(f"({pattern})", r"<mark id='hit'>\1</mark>", body, count=1)
+    return (f"<!doctype html><meta charset=utf-8><title>{html.escape(name)}</title>"
+            "<style>body{font-family:serif;max-width:50em;margin:2em auto;white-space:pre-wrap}"
+            "mark{background:#ffe066}</style>"
+            f"<h3>{html.escape(name)}</h3>{body}"
+            "<script>var m=document.getElementById('hit');if(m)m.scrollIntoView({block:'center'});</script>")
+
+
+def create_app(settings: Settings, auth: tuple[str, str] | None = None):
+    import gradio as gr
+    from fastapi import FastAPI, HTTPException
+    from fastapi.responses import FileResponse, HTMLResponse
+
+    from .api import Assistant
+    from .loading import decode_text, html_to_markdown_text
+
+    state: dict = {}
+
+    def get_assistant() -> Assistant:
+        if "assistant" not in state:
+            state["assistant"] = Assistant(settings)
+            state["assistant"].warm_up()
+        return state["assistant"]
+
+    app = FastAPI()
+
+    @app.get("/source/{name}")
+    def source(name: str, request: Request, q: str = ""):
+        if auth is not None:
+            _check_basic_auth(request, auth)
+        path = resolve_source(settings, get_assistant().documents, name)
+        if path is None:
+            raise HTTPException(status_code=404, detail="no such document in the corpus")
+        if path.suffix.lower() == ".pdf":
+            return FileResponse(path, media_type="application/pdf",
+                                headers={"Content-Disposition": f"inline; filename=\"{path.name}\""})
+        text = decode_text(path.read_bytes(), path.name)
+        if path.suffix.lower() in (".html", ".htm"):
+            text = html_to_markdown_text(text)
+        return HTMLResponse(_text_page(name, text, q[:1000]))
+
+    try:
+        docs = get_assistant().documents
+        types = sorted({d.type for d in docs.values() if d.type})
+        jurisdictions = sorted({d.jurisdiction for d in docs.values() if d.jurisdiction})
+        years = [d.year_number for d in docs.values() if d.year_number]
+        startup_error = ""
+    except Exception as exc:  # shown in the page, not as a stack trace
+        types, jurisdictions, years, startup_error = [], [], [], str(exc)
+    y_min, y_max = (min(years), max(years)) if years else (1900, 2100)
+
+    css = (".cda-source{border-left:3px solid #4a7ab5;padding:.3em .6em;margin:.5em 0}"
+           ".cda-where{font-size:.85em;color:#555}.cda-source blockquote{margin:.3em 0;font-size:.9em}"
+           ".cda-source mark{background:#ffe066}")
+    with gr.Blocks(title="Cyber Diplomacy Assistant") as demo:
+        gr.Markdown("## Cyber Diplomacy Assistant\nAnswers quoted from the indexed cyber diplomacy documents, "
+                    "every sentence cited. When the documents are silent, it says so.")
+        if startup_error:
+            gr.Markdown(f"**The assistant is not ready:** {html.escape(startup_error)}")
+        turns = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat", feedback_options=None)
+                with gr.Row():
+                    box = gr.Textbox(placeholder="Ask about treaties, strategies, norms…", show_label=False,
+                                     scale=5, elem_id="question")
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                gr.Examples(EXAMPLES, inputs=[box], label="Examples")
+                with gr.Accordion("Filters", open=False, elem_id="filters"):
+                    f_types = gr.CheckboxGroup(types, label="Document type", elem_id="f-type")
+                    f_juris = gr.CheckboxGroup(jurisdictions, label="Jurisdiction", elem_id="f-jurisdiction")
+                    with gr.Row():
+                        f_ymin = gr.Number(value=y_min, label="Year from", precision=0, elem_id="f-ymin")
+                        f_ymax = gr.Number(value=y_max, label="Year to", precision=0, elem_id="f-ymax")
+                with gr.Row():
+                    up = gr.Button("👍 Helpful", elem_id="thumbs-up", size="sm")
+                    down = gr.Button("👎 Not helpful", elem_id="thumbs-down", size="sm")
+                    comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False,
+                                         scale=3, elem_id="comment")
+                feedback_note = gr.Markdown("", elem_id="feedback-note")
+                with gr.Row():
+                    new = gr.Button("New conversation", elem_id="new-conversation", size="sm")
+                    export = gr.Button("Export as Markdown", elem_id="export", size="sm")
+                export_file = gr.File(label="Conversation export", visible=False, elem_id="export-file")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_html({}), elem_id="sources")
+
+        def respond(message, chat, turn_list, types_v, juris_v, ymin_v, ymax_v):
+            message = (message or "").strip()
+            if not message:
+                yield chat, turn_list, gr.update(), ""
+                return
+            filters = {"types": types_v or None, "jurisdictions": juris_v or None,
+                       "year_min": int(ymin_v) if ymin_v and int(ymin_v) > y_min else None,
+                       "year_max": int(ymax_v) if ymax_v and int(ymax_v) < y_max else None}
+            history = [{"role": m["role"], "content": _plain(m["content"])} for m in chat]
+            chat = chat + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+            try:
+                stream = get_assistant().stream(message, k=settings.retrieval.k, filters=filters, history=history)
+                for part in stream:
+                    if isinstance(part, str):
+                        chat[-1]["content"] += part
+                        yield chat, turn_list, gr.update(), ""
+                    else:
+                        answer = part.to_dict()
+                        chat[-1]["content"] = answer["answer"]
+                        turn_list = turn_list + [answer | {"filters": filters, "time": time.time()}]
+                        yield chat, turn_list, sources_html(answer), ""
+            except Exception as exc:  # a helpful message, never a stack trace
+                chat[-1]["content"] = f"Sorry, I could not answer: {exc}"
+                yield chat, turn_list, gr.update(), ""
+
+        inputs = [box, chatbot, turns, f_types, f_juris, f_ymin, f_ymax]
+        outputs = [chatbot, turns, sources, box]
+        send.click(respond, inputs, outputs, concurrency_limit=4)
+        box.submit(respond, inputs, outputs, concurrency_limit=4)
+
+        def give_feedback(rating, text, turn_list):
+            if not turn_list:
+                return "Ask a question first.", text
+            last = turn_list[-1]
+            append_feedback(settings.feedback_log, {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rating": rating, "comment": text or "",
+                "question": last["question"], "answer": last["answer"], "abstained": last["abstained"],
+                "citations": last["citations"],
+                "settings": {"k": settings.retrieval.k, "backend": get_assistant().backend,
+                             "filters": last.get("filters"), "abstain_below": settings.answer.abstain_below}})
+            return f"Thanks — feedback ({'👍' if rating == 'up' else '👎'}) recorded.", ""
+
+        up.click(lambda t, tl: give_feedback("up", t, tl), [comment, turns], [feedback_note, comment])
+        down.click(lambda t, tl: give_feedback("down", t, tl), [comment, turns], [feedback_note, comment])
+        new.click(lambda: ([], [], sources_html({}), ""), None, [chatbot, turns, sources, feedback_note])
+
+        def do_export(turn_list):
+            if not turn_list:
+                return gr.update(visible=False)
+            path = Path(tempfile.mkdtemp(prefix="cda-export-")) / "conversation.md"
+            path.write_text(export_markdown(turn_list), encoding="utf-8")
+            return gr.update(value=str(path), visible=True)
+
+        export.click(do_export, [turns], [export_file])
+
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=css, footer_links=[])
+    return app
+
+
+def _plain(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(c.get("text", "") if isinstance(c, dict) else str(c) for c in content)
+    return str(content)
+
+
+def _check_basic_auth(request, auth: tuple[str, str]) -> None:
+    import base64
+
+    from fastapi import HTTPException
+
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            user, _, pw = base64.b64decode(header[6:]).decode().partition(":")
+            if secrets.compare_digest(user, auth[0]) and secrets.compare_digest(pw, auth[1]):
+                return
+        except Exception:
+            pass
+    raise HTTPException(status_code=401, detail="authentication required",
+                        headers={"WWW-Authenticate": "Basic realm=cda"})
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
+          allow_unauthenticated: bool = False) -> int:
+    import uvicorn
+
+    auth = auth or os.environ.get("CDA_AUTH") or None
+    credentials = None
+    if auth:
+        user, sep, pw = auth.partition(":")
+        if not sep or not user or not pw:
+            print("cda: --auth must be USER:PASSWORD", file=sys.stderr)
+            return 1
+        credentials = (user, pw)
+    if not is_loopback(host) and credentials is None and not allow_unauthenticated:
+        print(f"cda: refusing to listen on {host} without authentication; pass --auth USER:PASSWORD "
+              "(or set CDA_AUTH), or --no-auth to override", file=sys.stderr)
+        return 1
+    ensure_index(settings)
+    app = create_app(settings, credentials)
+    print(f"Serving the Cyber Diplomacy Assistant on http://{host}:{port}", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
