@@ -63,7 +63,7 @@ class Answer:
 
 
 def passages_of(results: list[Retrieved]) -> list[Passage]:
-    return [Passage(r.rank, r.chunk.file, r.meta.title, r.chunk.page, r.chunk.section, r.chunk.text,
+    return [Passage(r.rank, r.chunk.file, r.meta.title, r.chunk.page, r.chunk.section, r.text or r.chunk.text,
                     round(r.similarity, 4), r.meta.publisher, r.meta.year, r.meta.type, r.meta.jurisdiction)
             for r in results]
 
@@ -154,8 +154,9 @@ class ExtractiveAnswerer:
             relevance = r.similarity / top_sim if top_sim > 0 else 0.0
             if r.similarity < s.sentence_min_similarity:
                 continue
-            for pos, (a, b) in enumerate(sentence_spans(r.chunk.text, 0, len(r.chunk.text))):
-                quote = r.chunk.text[a:b]
+            text = r.text or r.chunk.text
+            for pos, (a, b) in enumerate(sentence_spans(text, 0, len(text))):
+                quote = text[a:b]
                 if not _usable_sentence(fold(quote)):
                     continue
                 terms = set(content_terms(quote))

@@ -54,6 +54,8 @@ class RetrievalSettings:
     # documents are also relevant (their fused score within `diversity_margin`).
     max_per_document: int = 3
     diversity_margin: float = 0.5
+    # Passages shown and quoted are hits widened to neighbouring chunks up to this size.
+    window_chars: int = 3000
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class AnswerSettings:
     min_sentences: int = 2
     # Abstain when the best passage's cosine similarity to the question is below this
     # (calibrated on evals/gold.jsonl; see README "Answer quality").
-    abstain_below: float = 0.38
+    abstain_below: float = 0.33
     sentence_min_similarity: float = 0.30
 
 

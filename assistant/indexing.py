@@ -117,6 +117,7 @@ def build_index(settings: Settings, full: bool = False, progress: bool = False,
                     vector_cache.setdefault(c.embed_hash, c.id)
 
         chunker = Chunker(settings.chunk, embedder.count_wordpieces)
+        pages: dict[tuple[str, int | None], str] = {}
         kept: list[tuple[str, list[StoredChunk]]] = []  # (file, chunks with previous ids)
         fresh: list[tuple[str, list[Chunk]]] = []
         documents: dict[str, DocumentMeta] = {}
@@ -154,6 +155,7 @@ def build_index(settings: Settings, full: bool = False, progress: bool = False,
                 bar.update(1)
                 continue
             report.notices.extend(doc.notices)
+            pages.update({(name, p.number): p.text for p in doc.pages})
             (report.changed if prior else report.added).append(name)
             fresh.append((name, chunks))
             documents[name] = doc.meta
@@ -170,6 +172,8 @@ def build_index(settings: Settings, full: bool = False, progress: bool = False,
         vectors_from: list[int | None] = []  # previous row, or None when it must be embedded
         for name, chunks in kept:
             meta = documents[name]
+            for number in sorted({c.page for c in chunks}, key=lambda p: (p is None, p or 0)):
+                pages[(name, number)] = previous.page_text(name, number)
             for c in chunks:
                 stored.append(StoredChunk(len(stored), c.file, c.page, c.section, c.start, c.end, c.text,
                                           c.embed_hash))
@@ -208,7 +212,7 @@ def build_index(settings: Settings, full: bool = False, progress: bool = False,
                 embedding_model=embedder.model_id, dimension=dim, chunking=chunking,
                 index_type=choose_index_type(len(stored), settings.exact_search_max_chunks),
                 documents=doc_entries, chunk_count=len(stored))
-            write_generation(index_dir, manifest, stored, documents, vectors, texts)
+            write_generation(index_dir, manifest, stored, documents, vectors, texts, pages)
         report.chunks = len(stored)
         report.seconds = round(time.perf_counter() - started, 2)
         return report

@@ -3,6 +3,7 @@ reciprocal rank, filtered by catalog metadata, then diversified across documents
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -70,6 +71,9 @@ class Retrieved:
     similarity: float  # cosine similarity of question and chunk
     lexical: float  # BM25 score (0 when not matched lexically)
     rank: int = 0
+    text: str = ""  # the passage shown and quoted: the chunk widened to its neighbours
+    start: int = 0  # offsets of `text` in the page text
+    end: int = 0
 
 
 def rrf_fuse(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:
@@ -115,6 +119,7 @@ class Retriever:
         self.chunks = generation.chunks
         self.documents = generation.documents
         self._doc_of_chunk = [self.documents.get(c.file) for c in self.chunks]
+        self._page_text = lru_cache(maxsize=512)(generation.page_text)
 
     def allowed_ids(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
@@ -165,22 +170,46 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda x: -x[1])
         picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
                            s.max_per_document, s.diversity_margin)
-        picked = self._drop_overlaps(picked, [i for i, _ in ranked], k)
-        sims = np.asarray(self.gen.vectors[sorted(picked)]) @ qv if picked else np.zeros(0)
-        sim_of = dict(zip(sorted(picked), sims.tolist()))
+        windows = self._windows(picked + [i for i, _ in ranked if i not in picked], k)
+        ids = [w[0] for w in windows]
+        sims = np.asarray(self.gen.vectors[sorted(ids)]) @ qv if ids else np.zeros(0)
+        sim_of = dict(zip(sorted(ids), sims.tolist()))
         return [Retrieved(self.chunks[i], self._doc_of_chunk[i], fused[i], float(sim_of[i]),
-                          float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank)
-                for rank, i in enumerate(picked, start=1)]
+                          float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b)
+                for rank, (i, a, b, text) in enumerate(windows, start=1)]
 
-    def _drop_overlaps(self, picked: list[int], ranked: list[int], k: int) -> list[int]:
-        """Overlapping neighbours of one page add nothing new; replace them by the next candidates."""
-        out: list[int] = []
-        for i in picked + [r for r in ranked if r not in picked]:
-            c = self.chunks[i]
-            if any(o.file == c.file and o.page == c.page and o.start < c.end and c.start < o.end
-                   for o in (self.chunks[j] for j in out)):
+    def window(self, i: int) -> tuple[int, int]:
+        """The chunk widened by up to two neighbours each side from the same page and section,
+        within `window_chars`: evidence often sits in the sentences just around a hit."""
+        chunks, c = self.chunks, self.chunks[i]
+        start, end = c.start, c.end
+        for step in (1, -1, 2, -2):
+            j = i + step
+            if not 0 <= j < len(chunks):
                 continue
-            out.append(i)
+            n = chunks[j]
+            if n.file != c.file or n.page != c.page or n.section != c.section:
+                continue
+            if abs(step) == 2 and not (chunks[i + step // 2].file == c.file and start <= chunks[i + step // 2].start
+                                       and chunks[i + step // 2].end <= end):
+                continue  # only reach two away through an included neighbour
+            a, b = min(start, n.start), max(end, n.end)
+            if b - a <= self.settings.window_chars:
+                start, end = a, b
+        return start, end
+
+    def _windows(self, candidates: list[int], k: int) -> list[tuple[int, int, int, str]]:
+        """First k candidates whose windows do not repeat text already chosen: (id, start, end, text)."""
+        out: list[tuple[int, int, int, str]] = []
+        for i in candidates:
+            c = self.chunks[i]
+            if any(self.chunks[j].file == c.file and self.chunks[j].page == c.page and a < c.end and c.start < b
+                   for j, a, b, _ in out):
+                continue
+            a, b = self.window(i)
+            page = self._page_text(c.file, c.page)
+            text = page[a:b] if page else c.text
+            out.append((i, a, b, text if page else c.text))
             if len(out) >= k:
                 break
         return out

@@ -21,7 +21,7 @@ import numpy as np
 
 from .loading import DocumentMeta
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: page texts stored for passage windows
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 DOCSTORE = "chunks.sqlite"
@@ -169,7 +169,8 @@ def content_terms(text: str) -> list[str]:
 
 
 def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChunk],
-                     documents: dict[str, DocumentMeta], vectors: np.ndarray, bm25_texts: list[str]) -> Path:
+                     documents: dict[str, DocumentMeta], vectors: np.ndarray, bm25_texts: list[str],
+                     pages: dict[tuple[str, int | None], str]) -> Path:
     """Write a complete generation, then publish it. Returns the generation folder."""
     import bm25s
     import faiss
@@ -178,7 +179,7 @@ def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChu
     gen = index_dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = index_dir / f".tmp-{gen.name}"
     tmp.mkdir()
-    _write_docstore(tmp / DOCSTORE, chunks, documents)
+    _write_docstore(tmp / DOCSTORE, chunks, documents, pages)
     np.save(tmp / VECTORS, vectors.astype(np.float32), allow_pickle=False)
     faiss.write_index(build_faiss(vectors, manifest.index_type), str(tmp / FAISS_FILE))
     if bm25_texts:
@@ -209,9 +210,12 @@ def _remove_stale(index_dir: Path, keep: str) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def _write_docstore(path: Path, chunks: list[StoredChunk], documents: dict[str, DocumentMeta]) -> None:
+def _write_docstore(path: Path, chunks: list[StoredChunk], documents: dict[str, DocumentMeta],
+                    pages: dict[tuple[str, int | None], str]) -> None:
     con = sqlite3.connect(path)
     with con:
+        con.execute("CREATE TABLE pages (file TEXT NOT NULL, page INTEGER, text TEXT)")
+        con.executemany("INSERT INTO pages VALUES (?,?,?)", [(f, p, t) for (f, p), t in pages.items()])
         con.execute("CREATE TABLE documents (file TEXT PRIMARY KEY, title TEXT, publisher TEXT, year TEXT, "
                     "type TEXT, jurisdiction TEXT, licence TEXT, origin TEXT)")
         con.execute("CREATE TABLE chunks (id INTEGER PRIMARY KEY, file TEXT NOT NULL, page INTEGER, "
@@ -250,6 +254,15 @@ class Generation:
         finally:
             con.close()
         return {row[0]: DocumentMeta(*row) for row in rows}
+
+    def page_text(self, file: str, page: int | None) -> str:
+        """Full text of one page (or of a non-paged document), read on demand."""
+        con = sqlite3.connect(f"file:{self.path / DOCSTORE}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT text FROM pages WHERE file = ? AND page IS ?", (file, page)).fetchone()
+        finally:
+            con.close()
+        return row[0] if row else ""
 
     @cached_property
     def vectors(self) -> np.ndarray:

@@ -1,0 +1,77 @@
+"""Answers: cited, verbatim, abstaining when the documents are silent; follow-ups; CLI contract."""
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from assistant.config import PROJECT_ROOT
+from assistant.conversation import condense_question
+from assistant.evaluation import load_questions
+
+GOLD = load_questions(PROJECT_ROOT / "evals" / "gold.jsonl")
+
+
+def check_citations(answer):
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    numbers = {c.n for c in answer.citations}
+    assert markers == numbers, (answer.answer, numbers)
+    texts = [p.text for p in answer.retrieved]
+    for c in answer.citations:
+        assert any(c.quote in t for t in texts), f"quote not verbatim in a retrieved chunk: {c.quote!r}"
+        assert c.file and c.title
+
+
+def test_every_marker_resolves_and_every_quote_is_verbatim_across_the_gold_set(shipped_assistant):
+    answered = 0
+    for q in GOLD:
+        answer = shipped_assistant.ask(q.question)
+        check_citations(answer)
+        answered += not answer.abstained
+    assert answered >= len([q for q in GOLD if q.answerable]) * 0.8
+
+
+def test_answerable_question_gets_a_cited_answer_of_two_to_five_sentences(shipped_assistant):
+    answer = shipped_assistant.ask("What does the Budapest Convention say about expedited preservation of stored computer data?")
+    assert not answer.abstained
+    assert 2 <= len(answer.citations) <= 5
+    assert any(c.file == "Budapest_Convention_on_Cybercrime_ETS185_en.md" for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", [
+    "What is the best recipe for chocolate cake?",
+    "Who won the football World Cup in 1998?",
+])
+def test_off_topic_questions_abstain(shipped_assistant, question):
+    answer = shipped_assistant.ask(question)
+    assert answer.abstained and answer.citations == []
+    assert answer.answer.startswith("The indexed documents do not answer this question")
+    assert answer.retrieved  # the nearest passages are still offered as pointers
+
+
+def test_follow_up_borrows_the_topic_of_the_previous_question():
+    history = [("What does the US 2023 strategy say about ransomware?", "…")]
+    rewritten = condense_question("And what does the UK strategy say?", history)
+    assert "UK" in rewritten and "ransomware" in rewritten
+    assert condense_question("What is the 24/7 network?", history) == "What is the 24/7 network?"
+
+
+def test_follow_up_through_the_api_uses_history(shipped_assistant):
+    history = [{"role": "user", "content": "What does the Budapest Convention say about the 24/7 network?"},
+               {"role": "assistant", "content": "…"}]
+    answer = shipped_assistant.ask("And the Additional Protocol?", history=history)
+    assert answer.standalone_question != "And the Additional Protocol?"
+    assert "24/7" in answer.standalone_question
+
+
+def test_cli_ask_json_follows_the_answer_contract(shipped_index):
+    out = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "--json", "--index", str(shipped_index),
+                          "What are the purposes of the United Nations?"], capture_output=True, text=True,
+                         cwd=PROJECT_ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"question", "answer", "abstained", "citations", "retrieved"} <= set(data)
+    assert {"n", "file", "title", "page", "section", "quote"} <= set(data["citations"][0])
+    assert {"rank", "file", "title", "page", "section", "text", "score"} <= set(data["retrieved"][0])
+    assert any(c["file"] == "UN_Charter_1945_en.md" for c in data["citations"])

@@ -1,0 +1,136 @@
+"""The real web app in real headless Chromium: ask, see cited sources, open a citation,
+filter, give feedback, export. Screenshots land in screenshots/."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.config import PROJECT_ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (see README)")]
+SHOTS = PROJECT_ROOT / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(shipped_index, tmp_path_factory):
+    port = free_port()
+    feedback = tmp_path_factory.mktemp("fb") / "feedback.jsonl"
+    env = dict(os.environ, CDA_INDEX=str(shipped_index), CDA_FEEDBACK_LOG=str(feedback))
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read())
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("web app did not start")
+    yield url, feedback
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def ask(page, question):
+    page.fill("#question textarea", question)
+    page.click("#ask")
+
+
+def test_ask_see_citations_open_source_filter_feedback_export(server, browser):
+    url, feedback = server
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    page.screenshot(path=str(SHOTS / "01-start.png"))
+
+    ask(page, "What does the Budapest Convention say about expedited preservation of stored computer data?")
+    page.wait_for_selector("#sources .cda-source", timeout=60000)
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('[1]')", timeout=60000)
+    sources = page.inner_text("#sources")
+    assert "Convention on Cybercrime" in sources and "[1]" in sources
+    page.screenshot(path=str(SHOTS / "02-answer.png"))
+
+    # A PDF citation link carries #page=N; a text one opens the document with the passage marked.
+    ask(page, "What are the pillars of the US National Cybersecurity Strategy 2023?")
+    page.wait_for_function("document.querySelector('#sources').innerText.includes('National Cybersecurity Strategy')",
+                           timeout=60000)
+    hrefs = page.eval_on_selector_all("#sources a", "els => els.map(e => e.getAttribute('href'))")
+    pdf_links = [h for h in hrefs if ".pdf#page=" in h]
+    assert pdf_links, hrefs
+    resp = page.request.get(url + pdf_links[0].split("#")[0])
+    assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
+    text_page = browser.new_page()
+    text_page.goto(url + "/source/UN_Charter_1945_en.md?q=maintain%20international%20peace%20and%20security")
+    assert text_page.inner_text("mark").lower().startswith("maintain international peace")
+    text_page.screenshot(path=str(SHOTS / "03-source-viewer.png"))
+    assert page.request.get(url + "/source/..%2F..%2Fetc%2Fpasswd").status == 404
+    assert page.request.get(url + "/source/pyproject.toml").status == 404
+
+    # Filter to the United Kingdom: sources change to UK documents only.
+    page.click("#filters")
+    page.get_by_label("United Kingdom").check()
+    page.click("#new-conversation")
+    ask(page, "What does the strategy say about cyber crime?")
+    page.wait_for_function("document.querySelector('#sources').innerText.includes('[1]')", timeout=60000)
+    titles = page.inner_text("#sources")
+    assert "UK" in titles or "National Cyber Security Strategy" in titles
+    assert "United States" not in titles and "Budapest" not in titles
+    page.screenshot(path=str(SHOTS / "04-filtered.png"))
+
+    page.fill("#comment textarea", "wanted the 2016 strategy first")
+    page.click("#thumbs-down")
+    page.wait_for_function("document.querySelector('#feedback-note').innerText.includes('recorded')", timeout=30000)
+    entry = json.loads(feedback.read_text().splitlines()[-1])
+    assert entry["rating"] == "down" and entry["comment"] == "wanted the 2016 strategy first"
+    assert entry["question"] == "What does the strategy say about cyber crime?" and entry["citations"]
+
+    page.click("#export")
+    page.wait_for_selector("#export-file a", timeout=30000)
+    href = page.get_attribute("#export-file a", "href")
+    body = page.request.get(href if href.startswith("http") else url + href).text()
+    assert "**Q:** What does the strategy say about cyber crime?" in body and "[1]" in body
+    page.screenshot(path=str(SHOTS / "05-feedback-export.png"))
+
+
+def test_abstention_looks_like_an_answer_not_an_error(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    ask(page, "What is the best recipe for chocolate cake?")
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('do not answer')", timeout=60000)
+    assert "silent" in page.inner_text("#sources")
+    page.screenshot(path=str(SHOTS / "06-abstention.png"))

@@ -1,0 +1,61 @@
+"""Retrieval: fusion, diversity, filters, over the real shipped index."""
+from assistant.retrieval import Filters, diversify, rrf_fuse
+
+
+def test_rrf_rewards_agreement_between_rankers():
+    fused = rrf_fuse([[1, 2, 3], [3, 4, 1]], [1.0, 1.0], k=60)
+    ranked = sorted(fused, key=lambda i: -fused[i])
+    assert ranked[:2] == [1, 3] and set(ranked) == {1, 2, 3, 4}
+
+
+def test_rrf_weights_tilt_the_order():
+    fused = rrf_fuse([[1, 2], [2, 1]], [2.0, 1.0], k=60)
+    assert fused[1] > fused[2]
+
+
+def test_diversity_caps_one_document_when_others_are_relevant():
+    candidates = [(i, 1.0 - i * 0.01, "A") for i in range(6)] + [(10, 0.9, "B"), (11, 0.88, "C")]
+    candidates.sort(key=lambda c: -c[1])
+    picked = diversify(candidates, k=5, max_per_document=3, margin=0.5)
+    docs = [next(c[2] for c in candidates if c[0] == p) for p in picked]
+    assert docs.count("A") == 3 and "B" in docs and "C" in docs
+
+
+def test_diversity_lets_a_single_relevant_document_fill_the_list():
+    candidates = [(i, 1.0 - i * 0.01, "A") for i in range(6)] + [(10, 0.1, "B")]
+    assert diversify(candidates, k=5, max_per_document=3, margin=0.5) == [0, 1, 2, 3, 4]
+
+
+def test_filters_restrict_every_result(shipped_assistant):
+    r = shipped_assistant.retriever
+    for filters, check in [
+        ({"types": ["treaty"]}, lambda m: m.type == "treaty"),
+        ({"jurisdictions": ["United Kingdom"]}, lambda m: m.jurisdiction == "United Kingdom"),
+        ({"year_min": 2018, "year_max": 2021}, lambda m: 2018 <= int(m.year) <= 2021),
+        ({"files": ["UN_Charter_1945_en.md"]}, lambda m: m.file == "UN_Charter_1945_en.md"),
+    ]:
+        results = r.search("international cooperation against cybercrime", k=5, filters=filters)
+        assert results and all(check(x.meta) for x in results), filters
+
+
+def test_filter_that_matches_nothing_returns_nothing(shipped_assistant):
+    assert shipped_assistant.retriever.search("cyber norms", k=5, filters={"year_min": 2090}) == []
+
+
+def test_unknown_filter_is_a_clear_error():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown filter 'colour'"):
+        Filters.from_dict({"colour": "red"})
+
+
+def test_treaty_article_lookup_finds_the_article(shipped_assistant):
+    results = shipped_assistant.retriever.search("What is the 24/7 network under the Budapest Convention?", k=5)
+    assert any("Article 35" in x.chunk.section for x in results)
+
+
+def test_comparison_question_brings_both_documents(shipped_assistant):
+    results = shipped_assistant.retriever.search(
+        "How do the UK Cyber Security Strategy 2011 and the UK National Cyber Security Strategy 2016-2021 differ?", k=5)
+    files = {x.chunk.file for x in results}
+    assert {"UK_Cyber_Security_Strategy_2011.txt", "UK_National_Cyber_Security_Strategy_2016-2021.txt"} <= files
