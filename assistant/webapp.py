@@ -209,8 +209,8 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
                         f_ymin = gr.Number(value=y_min, label="Year from", precision=0, elem_id="f-ymin")
                         f_ymax = gr.Number(value=y_max, label="Year to", precision=0, elem_id="f-ymax")
                 with gr.Row():
-                    up = gr.Button("👍 Helpful", elem_id="thumbs-up", size="sm")
-                    down = gr.Button("👎 Not helpful", elem_id="thumbs-down", size="sm")
+                    up = gr.Button("Helpful", elem_id="thumbs-up", size="sm")
+                    down = gr.Button("Not helpful", elem_id="thumbs-down", size="sm")
                     comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False,
                                          scale=3, elem_id="comment")
                 feedback_note = gr.Markdown("", elem_id="feedback-note")
@@ -262,7 +262,7 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
                 "citations": last["citations"],
                 "settings": {"k": settings.retrieval.k, "backend": get_assistant().backend,
                              "filters": last.get("filters"), "abstain_below": settings.answer.abstain_below}})
-            return f"Thanks — feedback ({'👍' if rating == 'up' else '👎'}) recorded.", ""
+            return f"Thanks — feedback ({'helpful' if rating == 'up' else 'not helpful'}) recorded.", ""
 
         up.click(lambda t, tl: give_feedback("up", t, tl), [comment, turns], [feedback_note, comment])
         down.click(lambda t, tl: give_feedback("down", t, tl), [comment, turns], [feedback_note, comment])
