@@ -15,7 +15,7 @@ import numpy as np
 from .chunking import sentence_spans
 from .config import AnswerSettings
 from .retrieval import Retrieved
-from .store import content_terms
+from .store import content_terms, content_terms_many
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
 
@@ -69,7 +69,10 @@ def passages_of(results: list[Retrieved]) -> list[Passage]:
 
 
 def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
-    return Citation(n, result.chunk.file, result.meta.title, result.chunk.page, result.chunk.section, quote,
+    text = result.text or result.chunk.text
+    at = text.find(quote)
+    section = result.section_at(at) if at >= 0 and result.sections_of else result.chunk.section
+    return Citation(n, result.chunk.file, result.meta.title, result.chunk.page, section, quote,
                     result.meta.publisher, result.meta.year)
 
 
@@ -149,20 +152,31 @@ class ExtractiveAnswerer:
         q_terms = set(content_terms(question))
         q_weight = sum(self.weights(t) for t in q_terms) or 1.0
         top_sim = max(r.similarity for r in results)
-        candidates = []  # (score, rank, position, result, quote, terms)
+        spans = []  # (result, start, end) of every usable sentence, tokenised in one batch below
         for r in results:
-            relevance = r.similarity / top_sim if top_sim > 0 else 0.0
             if r.similarity < s.sentence_min_similarity:
                 continue
             text = r.text or r.chunk.text
-            for pos, (a, b) in enumerate(sentence_spans(text, 0, len(text))):
-                quote = text[a:b]
-                if not _usable_sentence(fold(quote)):
-                    continue
-                terms = set(content_terms(quote))
-                overlap = sum(self.weights(t) for t in q_terms & terms) / q_weight
-                score = 0.55 * overlap + 0.45 * relevance - 0.02 * pos
-                candidates.append((score, r.rank, pos, r, quote, terms))
+            spans.extend((r, a, b) for a, b in sentence_spans(text, 0, len(text))
+                         if _usable_sentence(fold(text[a:b])))
+        quotes = [(r.text or r.chunk.text)[a:b] for r, a, b in spans]
+        sections = [r.section_at(a) if r.sections_of else r.chunk.section for r, a, _ in spans]
+        unique_sections = list(dict.fromkeys(sections))
+        term_lists = content_terms_many(quotes + unique_sections)
+        section_terms = dict(zip(unique_sections, map(set, term_lists[len(quotes):])))
+        candidates = []  # (score, rank, position, result, quote, terms)
+        for (r, a, b), quote, section, terms in zip(spans, quotes, sections, map(set, term_lists)):
+            relevance = r.similarity / top_sim if top_sim > 0 else 0.0
+            # The heading a sentence stands under counts as part of what it says
+            # ("Article 35 – 24/7 Network" for "Each Party shall designate a point of contact…").
+            context = terms | section_terms[section]
+            overlap = sum(self.weights(t) for t in q_terms & context) / q_weight
+            # Sentences of the matched chunk itself beat those of the widened context.
+            hit_start, hit_end = r.chunk.start - r.start, r.chunk.end - r.start
+            distance = 0 if (b > hit_start and a < hit_end) else min(abs(a - hit_end), abs(hit_start - b))
+            closeness = 1.0 / (1.0 + distance / 400)
+            score = 0.5 * overlap + 0.3 * relevance + 0.2 * closeness
+            candidates.append((score, r.rank, a, r, quote, terms))
         candidates.sort(key=lambda c: -c[0])
         chosen: list = []
         docs: set[str] = set()

@@ -31,7 +31,7 @@ class Assistant:
             return None
         from .generation import make_generator
 
-        return make_generator(self.settings, self.settings.answer)
+        return make_generator(self.settings, self.settings.answer, fallback=self.extractive)
 
     @property
     def backend(self) -> str:

@@ -168,6 +168,10 @@ def content_terms(text: str) -> list[str]:
     return bm25_tokenize([text], return_ids=False)[0]
 
 
+def content_terms_many(texts: list[str]) -> list[list[str]]:
+    return bm25_tokenize(texts, return_ids=False) if texts else []
+
+
 def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChunk],
                      documents: dict[str, DocumentMeta], vectors: np.ndarray, bm25_texts: list[str],
                      pages: dict[tuple[str, int | None], str]) -> Path:
