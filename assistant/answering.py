@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -88,6 +89,25 @@ def abstention(question: str, results: list[Retrieved], standalone: str, backend
     return Answer(question, text, True, [], passages_of(results), standalone, backend)
 
 
+_IDENTIFIER = re.compile(r"\d")
+
+
+def identifiers_absent(question: str, results: list[Retrieved]) -> bool:
+    """True when the question names identifiers with digits (years, rule or article numbers,
+    "NIS2") and not one of them appears in any retrieved passage, title, file name or
+    heading: the documents then speak of something else ("Rule 92 of the Tallinn Manual",
+    "ransomware attacks in 2024"). One match is enough, so comparisons across documents
+    are not refused for a document that was not retrieved."""
+    wanted = {t for t in content_terms(question) if _IDENTIFIER.search(t)}
+    if not wanted:
+        return False
+    seen: set[str] = set()
+    for r in results:
+        names = f"{r.meta.title} {r.meta.year} {Path(r.chunk.file).stem.replace('_', ' ')} {r.chunk.section}"
+        seen.update(content_terms(f"{names} {r.text or r.chunk.text}"))
+    return not (wanted & seen)
+
+
 _TOC = re.compile(r"\.{5,}|…{3,}")
 
 
@@ -130,7 +150,9 @@ class ExtractiveAnswerer:
     def should_abstain(self, question: str, results: list[Retrieved]) -> bool:
         if not results:
             return True
-        return max(r.similarity for r in results) < self.settings.abstain_below
+        if max(r.similarity for r in results) < self.settings.abstain_below:
+            return True
+        return identifiers_absent(question, results)
 
     def answer(self, question: str, results: list[Retrieved], standalone: str | None = None) -> Answer:
         standalone = standalone or question

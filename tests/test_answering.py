@@ -50,6 +50,21 @@ def test_off_topic_questions_abstain(shipped_assistant, question):
     assert answer.retrieved  # the nearest passages are still offered as pointers
 
 
+@pytest.mark.parametrize("question", [
+    "What does Rule 92 of the Tallinn Manual 2.0 define as a cyber attack?",
+    "How many ransomware attacks were reported worldwide in 2024?",
+])
+def test_near_topic_question_naming_an_identifier_the_documents_lack_abstains(shipped_assistant, question):
+    assert shipped_assistant.ask(question).abstained
+
+
+def test_identifier_found_in_a_title_or_heading_does_not_abstain(shipped_assistant):
+    answer = shipped_assistant.ask("What does Article 35 of the Budapest Convention establish?")
+    assert not answer.abstained
+    answer = shipped_assistant.ask("What does the Paris Call WG4 report recommend?")
+    assert not answer.abstained
+
+
 def test_follow_up_borrows_the_topic_of_the_previous_question():
     history = [("What does the US 2023 strategy say about ransomware?", "…")]
     rewritten = condense_question("And what does the UK strategy say?", history)
