@@ -251,6 +251,12 @@ class Chunker:
         self.wordpieces = wordpiece_counter
 
     def chunk(self, doc: LoadedDocument) -> list[Chunk]:
+        if self.wordpieces is not None and doc.meta.title:
+            # A title of hundreds of symbols or ideographs would leave no room in the window for the
+            # chunk text (found by fuzzing); real titles are far below a quarter of the window.
+            budget = self.settings.max_model_tokens // 4
+            if self.wordpieces(doc.meta.title) > budget:
+                doc.meta.title = self._shorten(doc.meta.title, lambda t: self.wordpieces(t) <= budget)
         chunks: list[Chunk] = []
         for page_index, group in self._packed_groups(doc):
             page = doc.pages[page_index]
@@ -321,6 +327,12 @@ class Chunker:
         chunk = Chunk(doc.meta.file, page, section, start, end, text[start:end], doc.meta)
         if self.wordpieces is None or self.wordpieces(chunk.embed_text) <= self.settings.max_model_tokens:
             return [chunk]
+        title, budget = doc.meta.title, self.settings.max_model_tokens // 2
+        if section and self.wordpieces(embedding_text(title, section, "")) > budget:
+            # The heading alone takes over half the window (hundreds of symbols or ideographs, found
+            # by fuzzing): shorten it, or halving the text could never make the chunk fit.
+            section = self._shorten(section, lambda s: self.wordpieces(embedding_text(title, s, "")) <= budget)
+            return self._fit_window(doc, page, text, start, end, section)
         middle = start + (end - start) // 2
         spans = sentence_spans(text, start, end)
         cuts = [b for _, b in spans[:-1]]
@@ -329,7 +341,7 @@ class Chunker:
             space = text.rfind(" ", start + 1, middle + 1)
             cut = space if space > start else middle
         if cut <= start or cut >= end:
-            return [chunk]  # a single unsplittable character run; cannot happen with real text
+            return [chunk]  # a single character; cannot exceed the window once the header is bounded
         left = _strip_span(text, start, cut)
         right = _strip_span(text, cut, end)
         out = []
@@ -337,3 +349,15 @@ class Chunker:
             if b > a:
                 out.extend(self._fit_window(doc, page, text, a, b, section))
         return out
+
+    @staticmethod
+    def _shorten(heading: str, fits: Callable[[str], bool]) -> str:
+        """The longest prefix of `heading` (marked with an ellipsis) that fits, or ""."""
+        lo, hi = 0, len(heading)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if fits(heading[:mid].rstrip() + "…"):
+                lo = mid
+            else:
+                hi = mid - 1
+        return heading[:lo].rstrip() + "…" if lo else ""

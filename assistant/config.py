@@ -55,6 +55,8 @@ class RetrievalSettings:
     # documents are also relevant (their fused score within `diversity_margin`).
     max_per_document: int = 3
     diversity_margin: float = 0.5
+    # A question naming two or more documents by title and year gets passages from each.
+    represent_named_documents: bool = True
     # Passages shown and quoted are hits widened to neighbouring chunks up to this size.
     window_chars: int = 3000
 

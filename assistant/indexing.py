@@ -43,7 +43,7 @@ class BuildReport:
     failed: list[dict] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
-    embedded: int = 0  # chunks sent through the model in this build
+    embedded: int = 0  # distinct chunk texts sent through the model in this build
     notices: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -193,9 +193,14 @@ def build_index(settings: Settings, full: bool = False, progress: bool = False,
         reuse_rows = [i for i, src in enumerate(vectors_from) if src is not None]
         if reuse_rows:
             vectors[reuse_rows] = previous.vectors[[vectors_from[i] for i in reuse_rows]]
-        if to_embed:
+        # Identical embedding texts (boilerplate repeated across pages, a file that repeats itself)
+        # go through the model once; the copies take the same vector.
+        first_row: dict[str, int] = {}
+        for i in to_embed:
+            first_row.setdefault(texts[i], i)
+        if first_row:
             # Sort by length so each batch pads little, then embed in slices for the progress bar.
-            order = sorted(to_embed, key=lambda i: len(texts[i]))
+            order = sorted(first_row.values(), key=lambda i: len(texts[i]))
             bar = _progress(len(order), "embedding chunks", progress)
             step = max(settings.embed_batch_size * 8, 256)
             for s in range(0, len(order), step):
@@ -203,7 +208,10 @@ def build_index(settings: Settings, full: bool = False, progress: bool = False,
                 vectors[rows] = embedder.embed([texts[i] for i in rows])
                 bar.update(len(rows))
             bar.close()
-        report.embedded = len(to_embed)
+            copies = [i for i in to_embed if first_row[texts[i]] != i]
+            if copies:
+                vectors[copies] = vectors[[first_row[texts[i]] for i in copies]]
+        report.embedded = len(first_row)
 
         nothing_changed = (previous is not None and reuse_documents and not report.added and not report.changed
                            and not report.removed and not to_embed)

@@ -104,6 +104,10 @@ def scan_corpus(corpus_dirs: tuple[Path, ...] | list[Path]) -> tuple[list[Corpus
         for path in sorted(corpus_dir.rglob("*")):
             if not path.is_file() or path.name == CATALOG_NAME or path.name.startswith("."):
                 continue
+            if path.is_symlink() and not path.resolve().is_relative_to(corpus_dir.resolve()):
+                # The source viewer never serves a file outside the corpus, so it is not indexed either.
+                notices.append(f"skipped {path.name}: a symbolic link to a file outside the corpus folder")
+                continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 notices.append(f"skipped {path.name}: unsupported file type {path.suffix or '(none)'}")
                 continue
@@ -121,6 +125,12 @@ def scan_corpus(corpus_dirs: tuple[Path, ...] | list[Path]) -> tuple[list[Corpus
 
 
 def decode_text(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 with a byte order mark ("Unicode" text from Windows): NUL bytes are normal there.
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise LoadError(f"{name}: broken UTF-16 text") from None
     if not data.strip():
         raise LoadError(f"{name}: empty document (no text)")
     sample = data[:65536]
@@ -142,7 +152,7 @@ def _load_text(path: Path) -> list[Page]:
 
 def _load_pdf(path: Path, notices: list[str]) -> tuple[list[Page], str]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, DeprecationError, PyPdfError
 
     with open(path, "rb") as fh:
         head = fh.read(1024)
@@ -166,8 +176,13 @@ def _load_pdf(path: Path, notices: list[str]) -> tuple[list[Page], str]:
             pass
     except LoadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            AssertionError, OSError, RecursionError, ZeroDivisionError, NotImplementedError) as exc:
+    except DependencyError as exc:  # e.g. an AES-encrypted PDF without the `cryptography` package
+        raise LoadError(f"{path.name}: PDF needs a missing library ({exc})") from exc
+    # PyPdfError, not just PdfReadError: LimitReachedError (reference loops) and ParseError derive
+    # from it only; DeprecationError is raised for abbreviated filter names such as /Fl (both found
+    # by mutation fuzzing, tests/test_fuzz.py).
+    except (PyPdfError, DeprecationError, ValueError, LookupError, TypeError, AttributeError, AssertionError,
+            OSError, RecursionError, ArithmeticError, NotImplementedError) as exc:
         raise LoadError(f"{path.name}: unreadable PDF ({type(exc).__name__}: {exc})") from exc
     no_text = [p.number for p in pages if len(p.text.strip()) < 20]
     if len(no_text) == len(pages):

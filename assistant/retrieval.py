@@ -3,6 +3,7 @@ reciprocal rank, filtered by catalog metadata, then diversified across documents
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -118,6 +119,36 @@ def diversify(candidates: list[tuple[int, float, str]], k: int, max_per_document
     return chosen
 
 
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap: float = 0.5) -> list[str]:
+    """Files the question names by year and title, e.g. "the 2015 Cyber Strategy" or "the UK
+    National Cyber Security Strategy 2016-2021": for each year in the question, the document of
+    that year whose title words best cover the question, if they cover at least
+    `min_overlap` of its title words. Comparisons name two or more documents this way."""
+    years = set(_YEAR.findall(query))
+    if not years:
+        return []
+    asked = set(content_terms(query))
+    named: list[str] = []
+    for year in sorted(years):
+        best, best_score = None, 0.0
+        for file, meta in documents.items():
+            if str(meta.year_number) != year:
+                continue
+            # A title's words before a colon are its short name ("Cyberspace Policy Review: ...").
+            names = {meta.title, meta.title.split(":")[0]}
+            cover = max(len(t & asked) / len(t) for t in
+                        (set(content_terms(_YEAR.sub(" ", n))) or {""} for n in names))
+            score = cover
+            if score > best_score:
+                best, best_score = file, score
+        if best is not None and best_score >= min_overlap:
+            named.append(best)
+    return named
+
+
 class Retriever:
     def __init__(self, generation: Generation, embedder: Embedder, settings: RetrievalSettings):
         self.gen = generation
@@ -171,12 +202,14 @@ class Retriever:
         filters = Filters.from_dict(filters)
         allowed = self.allowed_ids(filters)
         qv = self.embedder.embed_query(query)
-        dense_ids = self.dense(qv, max(s.dense_candidates, k), allowed)
-        lexical_ids, lexical_scores = self.lexical(content_terms(query), max(s.lexical_candidates, k), allowed)
-        fused = rrf_fuse([dense_ids, lexical_ids], [s.dense_weight, s.lexical_weight], s.rrf_k)
+        terms = content_terms(query)
+        fused, lexical_scores = self._fused(qv, terms, k, allowed)
         ranked = sorted(fused.items(), key=lambda x: -x[1])
         picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
                            s.max_per_document, s.diversity_margin)
+        named = named_documents(query, self.documents) if s.represent_named_documents else []
+        if len(named) >= 2:
+            picked = self._represent(picked, named, qv, terms, k, allowed, fused)
         windows = self._windows(picked + [i for i, _ in ranked if i not in picked], k)
         ids = [w[0] for w in windows]
         sims = np.asarray(self.gen.vectors[sorted(ids)]) @ qv if ids else np.zeros(0)
@@ -185,6 +218,41 @@ class Retriever:
                           float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b,
                           self._section_finder(i))
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
+
+    def _fused(self, qv: np.ndarray, terms: list[str], k: int,
+               allowed: np.ndarray | None) -> tuple[dict[int, float], np.ndarray]:
+        s = self.settings
+        dense_ids = self.dense(qv, max(s.dense_candidates, k), allowed)
+        lexical_ids, lexical_scores = self.lexical(terms, max(s.lexical_candidates, k), allowed)
+        return rrf_fuse([dense_ids, lexical_ids], [s.dense_weight, s.lexical_weight], s.rrf_k), lexical_scores
+
+    def _represent(self, picked: list[int], named: list[str], qv: np.ndarray, terms: list[str], k: int,
+                   allowed: np.ndarray | None, fused: dict[int, float]) -> list[int]:
+        """A question comparing documents it names gets passages from each of them: a named
+        document missing from the top k takes the place of the lowest-ranked passage from a
+        document that has more than one."""
+        picked = list(picked)
+        for file in named:
+            if any(self.chunks[i].file == file for i in picked):
+                continue
+            ids = np.array([c.id for c in self.chunks if c.file == file], dtype=np.int64)
+            if allowed is not None:
+                ids = np.intersect1d(ids, allowed)
+            if len(ids) == 0:
+                continue
+            own, _ = self._fused(qv, terms, k, ids)
+            if not own:
+                continue
+            best = max(own, key=own.get)
+            fused.setdefault(best, own[best])
+            counts: dict[str, int] = {}
+            for i in picked:
+                counts[self.chunks[i].file] = counts.get(self.chunks[i].file, 0) + 1
+            crowded = [j for j, i in enumerate(picked) if counts[self.chunks[i].file] > 1]
+            if len(picked) >= k and crowded:
+                picked.pop(crowded[-1])
+            picked.append(best)
+        return picked
 
     def _section_finder(self, i: int):
         c = self.chunks[i]

@@ -29,6 +29,50 @@ EXAMPLES = [
     "What does the Paris Call ask stakeholders to do?",
 ]
 _feedback_lock = threading.Lock()
+EVALS_DIR = Path(__file__).resolve().parent.parent / "evals"
+MAX_UPLOAD_BYTES = 2_000_000
+
+
+def shipped_question_sets() -> list[str]:
+    return sorted(p.name for p in EVALS_DIR.glob("*.jsonl")) if EVALS_DIR.is_dir() else []
+
+
+def validate_upload(uploaded) -> Path:
+    """Uploads are bounded in size and type, and must parse as a question set."""
+    from .evaluation import load_questions
+
+    path = Path(uploaded if isinstance(uploaded, str) else uploaded.name)
+    if path.suffix.lower() != ".jsonl":
+        raise ValueError(f"{path.name}: upload a .jsonl question set")
+    if path.stat().st_size > MAX_UPLOAD_BYTES:
+        raise ValueError(f"{path.name}: {path.stat().st_size} bytes is over the {MAX_UPLOAD_BYTES} byte limit")
+    load_questions(path)  # raises ValueError naming the line and field
+    return path
+
+
+def evaluate_to_zip(assistant, settings: Settings, questions_path: Path, progress=None):
+    """Run a question set; return (metrics Markdown, zip download update, report HTML)."""
+    import shutil
+
+    import gradio as gr
+
+    from .evaluation import METRIC_ORDER, load_questions, run_eval, write_run
+
+    questions = load_questions(questions_path)
+    out = Path(tempfile.mkdtemp(prefix="cda-eval-")) / "run"
+    if progress is not None:
+        progress(0, desc=f"evaluating {len(questions)} questions")
+    rows, metrics = run_eval(assistant, questions, k=settings.retrieval.k)
+    write_run(out, rows, metrics, {"k": settings.retrieval.k, "backend": assistant.backend,
+                                   "questions": questions_path.name})
+    archive = shutil.make_archive(str(out), "zip", out)
+    table = "| metric | value |\n|---|---|\n" + "\n".join(
+        f"| {k} | {metrics.get(k) if metrics.get(k) is not None else '–'} |" for k in METRIC_ORDER)
+    report_md = (out / "report.md").read_text(encoding="utf-8")
+    worst = report_md[report_md.find("## Worst questions"):] if "## Worst questions" in report_md else ""
+    report_html = "<pre style='white-space:pre-wrap'>" + html.escape(worst[:20000]) + "</pre>"
+    return (f"**{questions_path.name}**: {len(questions)} questions\n\n{table}",
+            gr.update(value=archive, visible=True), report_html)
 
 
 def ensure_index(settings: Settings) -> None:
@@ -83,6 +127,9 @@ def sources_html(answer: dict) -> str:
     if not answer:
         return "<div class='cda-sources'><p>Sources of the answer appear here.</p></div>"
     parts = ["<div class='cda-sources'>"]
+    for warning in answer.get("warnings", []):
+        if "unavailable" in warning:
+            parts.append(f"<p class='cda-warning'><b>Note:</b> {html.escape(warning)}</p>")
     if answer["abstained"]:
         parts.append("<p><b>The documents are silent on this question.</b> Nearest passages:</p>")
         items = [(p["rank"], p, "") for p in answer["retrieved"][:3]]
@@ -194,33 +241,34 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
         if startup_error:
             gr.Markdown(f"**The assistant is not ready:** {html.escape(startup_error)}")
         turns = gr.State([])
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat", feedback_options=None)
-                with gr.Row():
-                    box = gr.Textbox(placeholder="Ask about treaties, strategies, norms…", show_label=False,
-                                     scale=5, elem_id="question")
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                gr.Examples(EXAMPLES, inputs=[box], label="Examples")
-                with gr.Accordion("Filters", open=False, elem_id="filters"):
-                    f_types = gr.CheckboxGroup(types, label="Document type", elem_id="f-type")
-                    f_juris = gr.CheckboxGroup(jurisdictions, label="Jurisdiction", elem_id="f-jurisdiction")
+        with gr.Tab("Ask", id="ask-tab"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat", feedback_options=None)
                     with gr.Row():
-                        f_ymin = gr.Number(value=y_min, label="Year from", precision=0, elem_id="f-ymin")
-                        f_ymax = gr.Number(value=y_max, label="Year to", precision=0, elem_id="f-ymax")
-                with gr.Row():
-                    up = gr.Button("Helpful", elem_id="thumbs-up", size="sm")
-                    down = gr.Button("Not helpful", elem_id="thumbs-down", size="sm")
-                    comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False,
-                                         scale=3, elem_id="comment")
-                feedback_note = gr.Markdown("", elem_id="feedback-note")
-                with gr.Row():
-                    new = gr.Button("New conversation", elem_id="new-conversation", size="sm")
-                    export = gr.Button("Export as Markdown", elem_id="export", size="sm")
-                export_file = gr.File(label="Conversation export", visible=False, elem_id="export-file")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_html({}), elem_id="sources")
+                        box = gr.Textbox(placeholder="Ask about treaties, strategies, norms…", show_label=False,
+                                         scale=5, elem_id="question")
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    gr.Examples(EXAMPLES, inputs=[box], label="Examples")
+                    with gr.Accordion("Filters", open=False, elem_id="filters"):
+                        f_types = gr.CheckboxGroup(types, label="Document type", elem_id="f-type")
+                        f_juris = gr.CheckboxGroup(jurisdictions, label="Jurisdiction", elem_id="f-jurisdiction")
+                        with gr.Row():
+                            f_ymin = gr.Number(value=y_min, label="Year from", precision=0, elem_id="f-ymin")
+                            f_ymax = gr.Number(value=y_max, label="Year to", precision=0, elem_id="f-ymax")
+                    with gr.Row():
+                        up = gr.Button("Helpful", elem_id="thumbs-up", size="sm")
+                        down = gr.Button("Not helpful", elem_id="thumbs-down", size="sm")
+                        comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False,
+                                             scale=3, elem_id="comment")
+                    feedback_note = gr.Markdown("", elem_id="feedback-note")
+                    with gr.Row():
+                        new = gr.Button("New conversation", elem_id="new-conversation", size="sm")
+                        export = gr.Button("Export as Markdown", elem_id="export", size="sm")
+                    export_file = gr.File(label="Conversation export", visible=False, elem_id="export-file")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_html({}), elem_id="sources")
 
         def respond(message, chat, turn_list, types_v, juris_v, ymin_v, ymax_v):
             message = (message or "").strip()
@@ -276,6 +324,31 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
             return gr.update(value=str(path), visible=True)
 
         export.click(do_export, [turns], [export_file])
+
+        with gr.Tab("Evaluate", id="evaluate-tab"):
+            gr.Markdown("Score retrieval and answers on a question set (JSONL, one "
+                        "`{id, question, answer, sources, evidence, answerable, kind}` per line).")
+            with gr.Row():
+                shipped = gr.Dropdown(shipped_question_sets(), label="Shipped question set", elem_id="eval-set",
+                                      value=(shipped_question_sets() or [None])[0])
+                upload = gr.File(label=f"…or upload one (.jsonl, at most {MAX_UPLOAD_BYTES // 1000} kB)",
+                                 file_types=[".jsonl"], elem_id="eval-upload")
+            run = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
+            eval_metrics = gr.Markdown(elem_id="eval-metrics")
+            eval_download = gr.File(label="Report (zip: results, metrics, Markdown/HTML report, plots)",
+                                    visible=False, elem_id="eval-download")
+            eval_report = gr.HTML(elem_id="eval-report")
+
+        def run_evaluation(choice, uploaded, progress=gr.Progress()):
+            try:
+                path = validate_upload(uploaded) if uploaded else (EVALS_DIR / choice if choice else None)
+                if path is None:
+                    raise ValueError("choose a shipped question set or upload one")
+                return evaluate_to_zip(get_assistant(), settings, path, progress)
+            except ValueError as exc:
+                return f"**Cannot run this evaluation:** {html.escape(str(exc))}", gr.update(visible=False), ""
+
+        run.click(run_evaluation, [shipped, upload], [eval_metrics, eval_download, eval_report], concurrency_limit=1)
 
     demo.queue(default_concurrency_limit=4, max_size=64)
     app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=css, footer_links=[])

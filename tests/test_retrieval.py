@@ -59,3 +59,15 @@ def test_comparison_question_brings_both_documents(shipped_assistant):
         "How do the UK Cyber Security Strategy 2011 and the UK National Cyber Security Strategy 2016-2021 differ?", k=5)
     files = {x.chunk.file for x in results}
     assert {"UK_Cyber_Security_Strategy_2011.txt", "UK_National_Cyber_Security_Strategy_2016-2021.txt"} <= files
+
+
+def test_named_documents_are_recognised_by_year_and_title(shipped_assistant):
+    from assistant.retrieval import named_documents
+
+    docs = shipped_assistant.retriever.documents
+    assert named_documents("How did the 2009 Cyberspace Policy Review and the 2023 National Cybersecurity "
+                           "Strategy differ?", docs) == ["US_Cyberspace_Policy_Review_2009.txt",
+                                                          "US_National_Cybersecurity_Strategy_2023.pdf"]
+    # A year alone, with no title words of a document of that year, names nothing.
+    assert named_documents("What happened to cyber norms in 2018?", docs) == []
+    assert named_documents("What is cyber diplomacy?", docs) == []
