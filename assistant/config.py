@@ -51,6 +51,9 @@ class RetrievalSettings:
     rrf_k: int = 20
     dense_weight: float = 1.5
     lexical_weight: float = 1.0
+    # Third ranking: chunks under a numbered unit the question names ("Article 2(4)", "Pillar IV");
+    # heavy, because a named provision is an unambiguous request (gold metrics equal from 1 to 5).
+    reference_weight: float = 3.0
     # Diversity: at most this many chunks of one document in the top k while other
     # documents are also relevant (their fused score within `diversity_margin`).
     max_per_document: int = 3

@@ -119,6 +119,39 @@ def diversify(candidates: list[tuple[int, float, str]], k: int, max_per_document
     return chosen
 
 
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+_REFERENCE = re.compile(r"\b(article|art\.|pillar|section|chapter|principle|objective|tier|norm|recommendation)"
+                        r"\s+(\d{1,3}|[ivxlc]{1,6}|" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _number(token: str) -> int | None:
+    t = token.lower()
+    if t.isdigit():
+        return int(t)
+    if t in _NUMBER_WORDS:
+        return _NUMBER_WORDS[t]
+    total, prev = 0, 0
+    for ch in reversed(t):
+        v = _ROMAN.get(ch)
+        if v is None:
+            return None
+        total, prev = (total - v, prev) if v < prev else (total + v, v)
+    return total
+
+
+def structural_references(text: str) -> set[tuple[str, int]]:
+    """Numbered units a text names: "Article 2(4)" -> ("article", 2); "Pillar IV", "PILLAR TWO"
+    -> ("pillar", 4), ("pillar", 2). Diplomats look treaty provisions up by these numbers."""
+    refs = set()
+    for kind, token in _REFERENCE.findall(text):
+        n = _number(token)
+        if n is not None and n > 0:
+            refs.add(("article" if kind.lower() == "art." else kind.lower(), n))
+    return refs
+
+
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
@@ -158,6 +191,12 @@ class Retriever:
         self.documents = generation.documents
         self._doc_of_chunk = [self.documents.get(c.file) for c in self.chunks]
         self._page_text = lru_cache(maxsize=512)(generation.page_text)
+        # Chunks by the numbered unit their section heading opens with ("Article 35 – ...").
+        self._by_reference: dict[tuple[str, int], list[int]] = {}
+        for c in self.chunks:
+            match = _REFERENCE.match(c.section.strip())
+            for ref in structural_references(match.group(0)) if match else ():
+                self._by_reference.setdefault(ref, []).append(c.id)
 
     def allowed_ids(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
@@ -196,6 +235,16 @@ class Retriever:
         top = np.argsort(-scores)[:n]
         return [int(i) for i in top if scores[i] > 0], scores
 
+    def referenced(self, query: str, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
+        """Chunks under the numbered units the question names, most similar first."""
+        ids = sorted({i for ref in structural_references(query) for i in self._by_reference.get(ref, ())})
+        if allowed is not None:
+            ids = sorted(set(ids) & set(allowed.tolist()))
+        if not ids:
+            return []
+        sims = np.asarray(self.gen.vectors[ids]) @ query_vector
+        return [ids[j] for j in np.argsort(-sims)[: self.settings.dense_candidates]]
+
     def search(self, query: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Retrieved]:
         s = self.settings
         k = k or s.k
@@ -203,7 +252,7 @@ class Retriever:
         allowed = self.allowed_ids(filters)
         qv = self.embedder.embed_query(query)
         terms = content_terms(query)
-        fused, lexical_scores = self._fused(qv, terms, k, allowed)
+        fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed))
         ranked = sorted(fused.items(), key=lambda x: -x[1])
         picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
                            s.max_per_document, s.diversity_margin)
@@ -219,12 +268,14 @@ class Retriever:
                           self._section_finder(i))
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
 
-    def _fused(self, qv: np.ndarray, terms: list[str], k: int,
-               allowed: np.ndarray | None) -> tuple[dict[int, float], np.ndarray]:
+    def _fused(self, qv: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,
+               referenced: list[int] = ()) -> tuple[dict[int, float], np.ndarray]:
         s = self.settings
         dense_ids = self.dense(qv, max(s.dense_candidates, k), allowed)
         lexical_ids, lexical_scores = self.lexical(terms, max(s.lexical_candidates, k), allowed)
-        return rrf_fuse([dense_ids, lexical_ids], [s.dense_weight, s.lexical_weight], s.rrf_k), lexical_scores
+        fused = rrf_fuse([dense_ids, lexical_ids, list(referenced)],
+                         [s.dense_weight, s.lexical_weight, s.reference_weight], s.rrf_k)
+        return fused, lexical_scores
 
     def _represent(self, picked: list[int], named: list[str], qv: np.ndarray, terms: list[str], k: int,
                    allowed: np.ndarray | None, fused: dict[int, float]) -> list[int]:

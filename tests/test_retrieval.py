@@ -71,3 +71,23 @@ def test_named_documents_are_recognised_by_year_and_title(shipped_assistant):
     # A year alone, with no title words of a document of that year, names nothing.
     assert named_documents("What happened to cyber norms in 2018?", docs) == []
     assert named_documents("What is cyber diplomacy?", docs) == []
+
+
+def test_structural_references_are_parsed():
+    from assistant.retrieval import structural_references
+
+    assert structural_references("What does Article 2(4) prohibit?") == {("article", 2)}
+    assert structural_references("PILLAR TWO | DISRUPT") == {("pillar", 2)}
+    assert structural_references("Pillar IV: Advance American Influence") == {("pillar", 4)}
+    assert structural_references("Art. 35 and Section 6.2") == {("article", 35), ("section", 6)}
+    assert structural_references("an article in the press") == set()
+
+
+def test_a_numbered_provision_the_question_names_is_retrieved_first(shipped_assistant):
+    cases = [("UN Charter", "UN_Charter_1945_en.md", n) for n in (2, 33, 51)] + \
+            [("Budapest Convention on Cybercrime", "Budapest_Convention_on_Cybercrime_ETS185_en.md", n)
+             for n in (2, 16, 35)]
+    for name, file, n in cases:
+        results = shipped_assistant.retriever.search(f"What does Article {n} of the {name} provide?", k=5)
+        top = results[0].chunk
+        assert top.file == file and top.section.split(" ")[:2] == ["Article", str(n)], (name, n, top.section)
