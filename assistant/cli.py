@@ -144,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="output folder for results, metrics and report")
     ev.add_argument("--thresholds", help="fail (exit 1) when a metric falls below these (JSON file)")
     ev.add_argument("--baseline", action="store_true", help="also run the LangChain tutorial baseline")
+    ev.add_argument("--judge", action="store_true",
+                    help="also score faithfulness with the configured LLM (CDA_LLM) as judge")
     ev.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="run the web chat")

@@ -130,13 +130,16 @@ def aggregate(rows: list[dict]) -> dict:
     m["abstention_accuracy"] = _mean(float(r["abstained"]) for r in unanswerable)
     m["false_abstention_rate"] = _mean(float(r["abstained"]) for r in answerable)
     m["answer_similarity"] = _mean(r["scores"].get("answer_similarity") for r in answerable)
+    m["faithfulness"] = _mean(r["scores"].get("faithfulness") for r in rows)  # None without --judge
     lat = [r["latency_ms"] for r in rows]
     m["latency_p50_ms"] = round(percentile(lat, 50), 1)
     m["latency_p95_ms"] = round(percentile(lat, 95), 1)
     return m
 
 
-def run_eval(assistant, questions: list[Question], k: int = 5, baseline=None, progress: bool = False) -> tuple[list[dict], dict]:
+def run_eval(assistant, questions: list[Question], k: int = 5, baseline=None, progress: bool = False,
+             judge=None) -> tuple[list[dict], dict]:
+    """`judge`: an optional LangChain chat model scoring faithfulness (assistant/judging.py)."""
     rows = []
     assistant.warm_up()
     for i, q in enumerate(questions, start=1):
@@ -152,6 +155,12 @@ def run_eval(assistant, questions: list[Question], k: int = 5, baseline=None, pr
         scores.update(answer_scores(q, answer))
         row = {"id": q.id, "kind": q.kind, "answerable": q.answerable, "latency_ms": round(latency, 1),
                **answer, "scores": scores}
+        if judge is not None:
+            from .judging import judge_answer
+
+            judgement = judge_answer(judge, answer)
+            scores["faithfulness"] = judgement.faithfulness
+            row["judged_claims"] = [{"claim": c, "supported": v} for c, v in zip(judgement.claims, judgement.verdicts)]
         if baseline is not None:
             b = baseline.search(q.question, k=max(k, 10))
             row["baseline_scores"] = retrieval_scores(q, b)
@@ -194,7 +203,7 @@ def question_ok(row: dict) -> bool:
 
 METRIC_ORDER = ["hit@1", "hit@5", "hit@10", "evidence_recall@5", "all_evidence@5", "mrr", "ndcg@10",
                 "citation_precision", "evidence_coverage", "abstention_accuracy", "false_abstention_rate",
-                "answer_similarity", "latency_p50_ms", "latency_p95_ms"]
+                "answer_similarity", "faithfulness", "latency_p50_ms", "latency_p95_ms"]
 
 
 def write_run(out: Path, rows: list[dict], metrics: dict, settings_note: dict) -> None:
@@ -408,6 +417,13 @@ def main(args) -> int:
         raise ValueError("--out DIR is required")
     overrides = {"index_dir": Path(args.index)} if args.index else {}
     settings = load_settings(**overrides)
+    judge = None
+    if getattr(args, "judge", False):
+        if not settings.llm:
+            raise ValueError("--judge needs an LLM: set CDA_LLM=openai (with CDA_LLM_BASE_URL) or CDA_LLM=gguf")
+        from .generation import make_chat_model
+
+        judge = make_chat_model(settings)
     assistant = Assistant(settings)
     questions = load_questions(Path(words[0]))
     baseline = None
@@ -415,7 +431,8 @@ def main(args) -> int:
         from .baseline import LangChainBaseline
 
         baseline = LangChainBaseline(settings)
-    rows, metrics = run_eval(assistant, questions, k=args.k, baseline=baseline, progress=sys.stderr.isatty())
+    rows, metrics = run_eval(assistant, questions, k=args.k, baseline=baseline, progress=sys.stderr.isatty(),
+                             judge=judge)
     write_run(Path(args.out), rows, metrics, {"k": args.k, "backend": assistant.backend,
                                              "abstain_below": settings.answer.abstain_below,
                                              "questions": str(words[0])})
