@@ -162,13 +162,13 @@ class ExtractiveAnswerer:
         if not picked:
             return abstention(question, results, standalone, self.name)
         citations, parts = [], []
-        for n, (result, quote) in enumerate(picked, start=1):
+        for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
             citations.append(citation_for(n, result, quote))
             parts.append(f"{fold(quote)} [{n}]")
         return Answer(question, " ".join(parts), False, citations, passages_of(results), standalone, self.name)
 
-    def select_sentences(self, question: str, results: list[Retrieved]) -> list[tuple[Retrieved, str]]:
-        """Best 2–4 sentences: question-term overlap (IDF-weighted) plus the passage's own
+    def select_sentences(self, question: str, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
+        """Best 2–4 sentences, as (passage, start, end) in reading order: question-term overlap (IDF-weighted) plus the passage's own
         relevance; later picks favour documents not yet quoted and skip near-repeats."""
         s = self.settings
         q_terms = set(content_terms(question))
@@ -216,7 +216,22 @@ class ExtractiveAnswerer:
             chosen.append(best)
             docs.add(best[3].chunk.file)
         chosen.sort(key=lambda c: (c[1], c[2]))
-        return [(c[3], c[4]) for c in chosen]
+        return [(c[3], c[2], c[2] + len(c[4])) for c in chosen]
+
+
+def merge_adjacent(picked: list[tuple[Retrieved, int, int]]) -> list[tuple[Retrieved, str]]:
+    """(passage, start, end) picks in reading order -> (passage, quote), with picks that follow
+    each other in the same passage joined into one quote: a list introduced by "shall specify:"
+    reads as one cited sentence, not as fragments each with its own marker."""
+    merged: list[list] = []
+    for r, a, b in picked:
+        text = r.text or r.chunk.text
+        last = merged[-1] if merged else None
+        if last and last[0] is r and not text[last[2]:a].strip():
+            last[2] = b
+        else:
+            merged.append([r, a, b])
+    return [(r, (r.text or r.chunk.text)[a:b]) for r, a, b in merged]
 
 
 def _jaccard(a: set, b: set) -> float:

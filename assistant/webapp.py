@@ -115,11 +115,12 @@ def source_link(file: str, page: int | None, chunk_text: str = "", quote_text: s
     return f"/source/{quote(file)}?q={q}"
 
 
-def _highlight(passage: str, sentence: str) -> str:
+def _highlight(passage: str, sentences: list[str]) -> str:
     esc = html.escape(" ".join(passage.split()))
-    target = html.escape(" ".join(sentence.split()))
-    if target and target in esc:
-        return esc.replace(target, f"<mark>{target}</mark>", 1)
+    for sentence in sentences:
+        target = html.escape(" ".join(sentence.split()))
+        if target and target in esc:
+            esc = esc.replace(target, f"<mark>{target}</mark>", 1)
     return esc
 
 
@@ -130,28 +131,36 @@ def sources_html(answer: dict) -> str:
     for warning in answer.get("warnings", []):
         if "unavailable" in warning:
             parts.append(f"<p class='cda-warning'><b>Note:</b> {html.escape(warning)}</p>")
+    # One card per passage, listing every citation quoted from it: [n], passage, quotes, section.
+    cards: list[tuple[list[int], dict, list[str], str]] = []
     if answer["abstained"]:
         parts.append("<p><b>The documents are silent on this question.</b> Nearest passages:</p>")
-        items = [(p["rank"], p, "") for p in answer["retrieved"][:3]]
+        cards = [([p["rank"]], p, [], p.get("section", "")) for p in answer["retrieved"][:3]]
     else:
         by_key = {(p["file"], p["page"], p["section"]): p for p in answer["retrieved"]}
-        items = []
         for c in answer["citations"]:
             passage = next((p for p in answer["retrieved"] if p["file"] == c["file"] and p["page"] == c["page"]
                             and " ".join(c["quote"].split()) in " ".join(p["text"].split())),
-                           by_key.get((c["file"], c["page"], c["section"]), {}))
-            items.append((c["n"], passage or {"text": c["quote"], "score": 0.0, **c}, c["quote"]))
-    for n, p, q in items:
+                           by_key.get((c["file"], c["page"], c["section"])))
+            card = next((card for card in cards if passage is not None and card[1] is passage), None)
+            if card:
+                card[0].append(c["n"])
+                card[2].append(c["quote"])
+            else:
+                cards.append(([c["n"]], passage or {"text": c["quote"], "score": 0.0, **c}, [c["quote"]],
+                              c["section"]))
+    for ns, p, quotes, section in cards:
         meta = ", ".join(x for x in (p.get("publisher", ""), str(p.get("year", "") or "")) if x and x != "unknown")
-        where = ", ".join(x for x in (f"page {p['page']}" if p.get("page") else "", p.get("section", "")) if x)
-        link = source_link(p["file"], p.get("page"), p.get("text", ""), q or p.get("text", "")[:200])
+        where = ", ".join(x for x in (f"page {p['page']}" if p.get("page") else "", section) if x)
+        link = source_link(p["file"], p.get("page"), p.get("text", ""), (quotes or [p.get("text", "")[:200]])[0])
+        markers = " ".join(f"[{n}]" for n in ns)
         parts.append(
-            f"<div class='cda-source' data-n='{n}'><div><b>[{n}] {html.escape(p.get('title') or p['file'])}</b>"
+            f"<div class='cda-source' data-n='{ns[0]}'><div><b>{markers} {html.escape(p.get('title') or p['file'])}</b>"
             f"{' — ' + html.escape(meta) if meta else ''}</div>"
             f"<div class='cda-where'>{html.escape(where)} · relevance {p.get('score', 0):.2f} · "
             f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>open {html.escape(p['file'])}"
             f"{' at page ' + str(p['page']) if p.get('page') else ''}</a></div>"
-            f"<blockquote>{_highlight(p.get('text', ''), q)}</blockquote></div>")
+            f"<blockquote>{_highlight(p.get('text', ''), quotes)}</blockquote></div>")
     parts.append("</div>")
     return "\n".join(parts)
 
@@ -235,7 +244,8 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
     css = (".cda-source{border-left:3px solid #4a7ab5;padding:.3em .6em;margin:.5em 0}"
            ".cda-where{font-size:.85em;color:#555}.cda-source blockquote{margin:.3em 0;font-size:.9em}"
            ".cda-source mark{background:#ffe066}")
-    with gr.Blocks(title="Cyber Diplomacy Assistant") as demo:
+    # No telemetry: Gradio's version check and usage analytics would call out on every start.
+    with gr.Blocks(title="Cyber Diplomacy Assistant", analytics_enabled=False) as demo:
         gr.Markdown("## Cyber Diplomacy Assistant\nAnswers quoted from the indexed cyber diplomacy documents, "
                     "every sentence cited. When the documents are silent, it says so.")
         if startup_error:
@@ -351,7 +361,9 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
         run.click(run_evaluation, [shipped, upload], [eval_metrics, eval_download, eval_report], concurrency_limit=1)
 
     demo.queue(default_concurrency_limit=4, max_size=64)
-    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=css, footer_links=[])
+    # Uploads are refused above the question-set limit before they reach the disk (HTTP 413).
+    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=css, footer_links=[],
+                              max_file_size=MAX_UPLOAD_BYTES)
     return app
 
 
