@@ -102,7 +102,7 @@ def build_index(settings: Settings, full: bool = False, progress: bool = False,
             previous = open_generation(index_dir)
         except IndexMissing:
             pass
-        except IndexProblem as exc:
+        except (IndexProblem, ValueError) as exc:  # ValueError: e.g. a non-UTF-8 byte in the manifest
             report.notices.append(f"previous index not reused: {exc}")
         same_model = previous is not None and previous.manifest.embedding_model == embedder.model_id
         reuse_documents = same_model and not full and previous.manifest.chunking == chunking

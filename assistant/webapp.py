@@ -207,12 +207,23 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
     from .loading import decode_text, html_to_markdown_text
 
     state: dict = {}
+    state_lock = threading.Lock()
+    pointer = Path(settings.index_dir) / "CURRENT"
 
     def get_assistant() -> Assistant:
-        if "assistant" not in state:
-            state["assistant"] = Assistant(settings)
-            state["assistant"].warm_up()
-        return state["assistant"]
+        # Follow the index: a rebuild publishes a new generation and deletes the one in use,
+        # whose docstore later questions would fail to open ("unable to open database file").
+        try:
+            current = pointer.read_text().strip()
+        except OSError:
+            current = ""
+        with state_lock:
+            a = state.get("assistant")
+            if a is None or (current and a.generation.path.name != current):
+                a = Assistant(settings)
+                a.warm_up()
+                state["assistant"] = a
+            return a
 
     app = FastAPI()
 
