@@ -108,6 +108,7 @@ def identifiers_absent(question: str, results: list[Retrieved]) -> bool:
     return not (wanted & seen)
 
 
+_SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
 _TOC = re.compile(r"\.{5,}|…{3,}")
 
 
@@ -120,7 +121,30 @@ def _usable_sentence(text: str) -> bool:
         return False
     if text.startswith("#") or text.isupper() or text.endswith("?"):
         return False
+    # A heading or running title ("The Department of Defense Cyber Strategy"): title case, no end mark.
+    capitalised = [w[0].isupper() for w in words if w[:1].isalpha() and len(w) > 3]
+    if not text.rstrip().endswith((".", ";", ":", "!", ")", "\"", "”", "’")) and capitalised \
+            and sum(capitalised) >= 0.8 * len(capitalised):
+        return False
     return True
+
+
+_PARAGRAPH = re.compile(r"\barticle\s+(\d{1,3})\s*\((\d{1,2})\)|\bparagraph\s+(\d{1,2})\s+of\s+article\s+(\d{1,3})",
+                        re.IGNORECASE)
+
+
+def named_paragraphs(question: str) -> set[tuple[int, int]]:
+    """(article, paragraph) pairs a question names: "Article 2(4)", "paragraph 4 of Article 2"."""
+    out = set()
+    for a1, p1, p2, a2 in _PARAGRAPH.findall(question):
+        out.add((int(a1), int(p1)) if a1 else (int(a2), int(p2)))
+    return out
+
+
+def _in_paragraph(section: str, sentence: str, paragraphs: set[tuple[int, int]]) -> bool:
+    head = re.match(r"\s*article\s+(\d{1,3})\b", section, re.IGNORECASE)
+    number = re.match(r"\s*\(?(\d{1,2})[.)]", sentence)
+    return bool(head and number and (int(head.group(1)), int(number.group(1))) in paragraphs)
 
 
 class TermWeights:
@@ -179,13 +203,17 @@ class ExtractiveAnswerer:
             if r.similarity < s.sentence_min_similarity:
                 continue
             text = r.text or r.chunk.text
-            spans.extend((r, a, b) for a, b in sentence_spans(text, 0, len(text))
-                         if _usable_sentence(fold(text[a:b])))
+            for a, b in sentence_spans(text, 0, len(text)):
+                header = _SPACED_HEADER.match(text, a, b)  # "2 D O D C Y B E R …" page header
+                a = header.end() if header else a
+                if _usable_sentence(fold(text[a:b])):
+                    spans.append((r, a, b))
         quotes = [(r.text or r.chunk.text)[a:b] for r, a, b in spans]
         sections = [r.section_at(a) if r.sections_of else r.chunk.section for r, a, _ in spans]
         unique_sections = list(dict.fromkeys(sections))
         term_lists = content_terms_many(quotes + unique_sections)
         section_terms = dict(zip(unique_sections, map(set, term_lists[len(quotes):])))
+        paragraphs = named_paragraphs(question)
         candidates = []  # (score, rank, position, result, quote, terms)
         for (r, a, b), quote, section, terms in zip(spans, quotes, sections, map(set, term_lists)):
             relevance = r.similarity / top_sim if top_sim > 0 else 0.0
@@ -198,6 +226,8 @@ class ExtractiveAnswerer:
             distance = 0 if (b > hit_start and a < hit_end) else min(abs(a - hit_end), abs(hit_start - b))
             closeness = 1.0 / (1.0 + distance / 400)
             score = 0.5 * overlap + 0.3 * relevance + 0.2 * closeness
+            if paragraphs and _in_paragraph(section, quote, paragraphs):
+                score += 0.5  # the very paragraph the question names ("Article 2(4)")
             candidates.append((score, r.rank, a, r, quote, terms))
         candidates.sort(key=lambda c: -c[0])
         chosen: list = []

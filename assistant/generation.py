@@ -37,12 +37,17 @@ _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)\.?")
 
 
+_CONTROL_TOKEN = re.compile(r"<\|([^|<>]{0,40})\|>")
+
+
 def format_sources(results: list[Retrieved]) -> str:
     blocks = []
     for n, r in enumerate(results, start=1):
         where = ", ".join(x for x in (r.meta.title, f"page {r.chunk.page}" if r.chunk.page else "", r.chunk.section) if x)
         # Delimiters cannot be forged from inside a document.
         text = fold(r.text or r.chunk.text).replace("<<<", "‹‹‹").replace(">>>", "›››")
+        # Chat-template control tokens (<|im_start|>, <|system|>…) become text, not turns.
+        text = _CONTROL_TOKEN.sub(lambda m: "‹|" + m.group(1) + "|›", text)
         blocks.append(f"[{n}] ({where})\n<<<{text}>>>")
     return "\n\n".join(blocks)
 

@@ -90,3 +90,42 @@ def test_cli_ask_json_follows_the_answer_contract(shipped_index):
     assert {"n", "file", "title", "page", "section", "quote"} <= set(data["citations"][0])
     assert {"rank", "file", "title", "page", "section", "text", "score"} <= set(data["retrieved"][0])
     assert any(c["file"] == "UN_Charter_1945_en.md" for c in data["citations"])
+
+
+def test_headings_and_spaced_page_headers_are_not_quoted_as_sentences():
+    from assistant.answering import _SPACED_HEADER, _usable_sentence
+
+    assert not _usable_sentence("The Department of Defense Cyber Strategy Summary Report")
+    assert _usable_sentence("The Department shall defend forward to disrupt malicious cyber activity.")
+    text = "2 \nD O D   C Y B E R   S T R A T E G Y \nThe 2018 Strategy supersedes the 2015 one."
+    assert text[_SPACED_HEADER.match(text).end():].startswith("The 2018 Strategy")
+
+
+def test_named_paragraphs_are_parsed():
+    from assistant.answering import named_paragraphs
+
+    assert named_paragraphs("What does Article 2(4) of the UN Charter prohibit?") == {(2, 4)}
+    assert named_paragraphs("and paragraph 7 of Article 2?") == {(2, 7)}
+    assert named_paragraphs("What does Article 2 say?") == set()
+
+
+@pytest.mark.parametrize("paragraph", [3, 4, 7])
+def test_the_paragraph_a_question_names_is_quoted(shipped_assistant, paragraph):
+    answer = shipped_assistant.ask(f"What does Article 2({paragraph}) of the UN Charter say?")
+    # The paragraph may be joined to the one before it when both are quoted.
+    assert any(re.search(rf"(^|\s){paragraph}\.\s?[A-Z]", c.quote) and c.section == "Article 2"
+               for c in answer.citations), \
+        [c.quote[:40] for c in answer.citations]
+
+
+def test_consecutive_sentences_of_one_passage_become_one_quote(shipped_assistant):
+    from assistant.answering import merge_adjacent
+
+    r = shipped_assistant.retriever.search("Budapest Convention expedited preservation of stored computer data")[0]
+    text = r.text
+    first_end = text.index(". ") + 1
+    second_start = first_end + 1
+    second_end = text.index(". ", second_start) + 1
+    far = text.rindex(". ") + 2
+    merged = merge_adjacent([(r, 0, first_end), (r, second_start, second_end), (r, far, len(text))])
+    assert [q for _, q in merged] == [text[0:second_end], text[far:]]

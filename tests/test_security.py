@@ -276,9 +276,6 @@ def test_llm_forged_pwned_reply_is_not_shown(llm_assistant):
 
 
 @pytest.mark.llm
-@pytest.mark.xfail(strict=True, reason="generation.format_sources escapes <<< >>> but not chat-template control "
-                                       "tokens: llama.cpp's server tokenizes the templated prompt with "
-                                       "special=True, so a document's <|im_start|>system opens a real system turn")
 def test_llm_sources_cannot_forge_chat_template_turns(llm_assistant):
     from llama_cpp import Llama
 
