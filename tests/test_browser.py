@@ -6,7 +6,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT
+from assistant.loadtest import wait_until_served as served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser,
@@ -36,19 +36,11 @@ def start_app(env, *args):
 
 
 def wait_until_served(proc, url):
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return  # served (e.g. 401 behind auth)
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("web app exited")
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("web app did not start")
+    try:
+        served(proc, url, timeout=120)
+    except RuntimeError:
+        proc.kill()
+        raise
 
 
 @pytest.fixture(scope="module")
