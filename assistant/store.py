@@ -312,7 +312,7 @@ def read_manifest(gen: Path) -> Manifest:
         return Manifest.from_json((gen / MANIFEST).read_text())
     except FileNotFoundError:
         raise IndexCorrupt(f"index manifest {gen / MANIFEST} is missing; {REBUILD_HINT}") from None
-    except (json.JSONDecodeError, TypeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
         raise IndexCorrupt(f"index manifest {gen / MANIFEST} is unreadable ({exc}); {REBUILD_HINT}") from None
 
 

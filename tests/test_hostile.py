@@ -361,9 +361,7 @@ def test_flipped_bytes_are_named_with_a_rebuild_hint(fresh_small, target, where,
 
 @pytest.mark.parametrize("mask", [
     0x01,  # ASCII stays ASCII: JSON syntax, key names, values and checksums damaged
-    pytest.param(0xFF, marks=pytest.mark.xfail(
-        strict=True, reason="store.read_manifest lets UnicodeDecodeError (a non-UTF-8 byte) escape instead "
-                            "of IndexCorrupt naming the manifest; the CLI still exits 1 without a traceback")),
+    0xFF,  # a non-UTF-8 byte
 ])
 def test_manifest_flips_are_refused_by_name_or_harmless(fresh_small, mask):
     """Any byte of the manifest flipped: refused with a problem naming the manifest or the
