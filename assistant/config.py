@@ -62,6 +62,8 @@ class RetrievalSettings:
     represent_named_documents: bool = True
     # Passages shown and quoted are hits widened to neighbouring chunks up to this size.
     window_chars: int = 3000
+    # Passages (widened) shorter than this are title pages or page numbers: never returned.
+    min_passage_chars: int = 200
 
 
 @dataclass(frozen=True)

@@ -354,7 +354,11 @@ class Retriever:
             a, b = self.window(i)
             page = self._page_text(c.file, c.page)
             text = page[a:b] if page else c.text
-            out.append((i, a, b, text if page else c.text))
+            # A cover page or a lone page number matches a document's title words but can
+            # answer nothing: such thin passages never take one of the k places.
+            if len(text.strip()) < self.settings.min_passage_chars:
+                continue
+            out.append((i, a, b, text))
             if len(out) >= k:
                 break
         return out

@@ -91,3 +91,13 @@ def test_a_numbered_provision_the_question_names_is_retrieved_first(shipped_assi
         results = shipped_assistant.retriever.search(f"What does Article {n} of the {name} provide?", k=5)
         top = results[0].chunk
         assert top.file == file and top.section.split(" ")[:2] == ["Article", str(n)], (name, n, top.section)
+
+
+def test_title_pages_never_take_a_place_in_the_results(shipped_assistant):
+    # The title words of these documents match their cover pages best, yet a cover page
+    # ("NATIONAL CYBERSECURITY STRATEGY MARCH 2023") answers nothing.
+    for question in ("What are the five pillars of the 2023 US National Cybersecurity Strategy?",
+                     "Does the 2023 US National Cybersecurity Strategy replace the 2018 National Cyber Strategy?"):
+        results = shipped_assistant.retriever.search(question, k=5)
+        assert len(results) == 5
+        assert all(len(x.text.strip()) >= 200 for x in results), [x.text[:80] for x in results]
