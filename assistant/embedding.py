@@ -5,7 +5,8 @@ switched off before sentence-transformers is imported so nothing is ever downloa
 
 Backends (CDA_EMBED_BACKEND): "onnx" (the default when onnxruntime is installed) runs the same
 weights, exported once from the local model folder to an ONNX file in the cache folder
-(CDA_CACHE, default ~/.cache/cda) and checked against sentence-transformers before use, in
+(CDA_CACHE, default ~/.cache/cda) and checked against sentence-transformers before use (and
+against the stored probe vectors on every start: a damaged cache file is exported again), in
 ONNX Runtime: the same vectors (cosine 1.0000 to the torch output), no torch import when serving
 (cold start about 0.5 s instead of 6 s), and a single query in milliseconds even when the CPUs
 are busy. "torch" is sentence-transformers itself. Figures: docs/scaling.md.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from functools import cached_property
@@ -52,6 +54,11 @@ class Embedder:
             raise ValueError(f"embedding backend {self.requested_backend!r} is not one of auto, onnx, "
                              "onnx-int8, torch")
         self.backend_notice = ""
+
+    def _notice(self, message: str) -> None:
+        """Why the fast path was not taken: kept for callers, and logged (stderr by default)."""
+        self.backend_notice = message
+        logging.getLogger(__name__).warning("cda: %s", message)
 
     @cached_property
     def model_id(self) -> str:
@@ -123,7 +130,7 @@ class Embedder:
         except ImportError:
             if self.requested_backend != "auto":
                 raise
-            self.backend_notice = "onnxruntime is not installed: sentence-transformers (torch) is used"
+            self._notice("onnxruntime is not installed: sentence-transformers (torch) is used")
             return None
         pooling = self.path / "1_Pooling" / "config.json"
         if not pooling.exists() or not json.loads(pooling.read_text()).get("pooling_mode_mean_tokens") \
@@ -131,24 +138,33 @@ class Embedder:
             if self.requested_backend != "auto":
                 raise ValueError(f"model {self.path} is not a mean-pooling model with a tokenizer.json; "
                                  "set CDA_EMBED_BACKEND=torch")
-            self.backend_notice = "model is not mean-pooled: sentence-transformers (torch) is used"
+            self._notice("model is not mean-pooled: sentence-transformers (torch) is used")
             return None
-        try:
-            path = self._onnx_export()
-        except Exception as exc:  # never worse than sentence-transformers itself
-            if self.requested_backend != "auto":
-                raise
-            self.backend_notice = f"ONNX export failed ({type(exc).__name__}: {str(exc)[:200]}): torch is used"
-            return None
-        if self.requested_backend == "onnx-int8":
-            path = self._onnx_int8(path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, os.cpu_count() or 1)
         # No busy-waiting between operators: faster on a shared or busy machine (measured:
         # single query 5 ms instead of 9 ms with other work running) and kinder to neighbours.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            path = self._onnx_export()
+            session = self._open_checked(path, options)
+            if session is None:
+                self._notice(f"cached ONNX model {path} failed its check: exported again")
+                path.unlink(missing_ok=True)
+                path.with_name("model-int8.onnx").unlink(missing_ok=True)
+                path = self._onnx_export()
+                session = self._open_checked(path, options)
+                if session is None:
+                    raise RuntimeError(f"ONNX model {path} fails its check right after export")
+        except Exception as exc:  # never worse than sentence-transformers itself
+            if self.requested_backend != "auto":
+                raise
+            self._notice(f"ONNX export failed ({type(exc).__name__}: {str(exc)[:200]}): torch is used")
+            return None
+        if self.requested_backend == "onnx-int8":
+            return ort.InferenceSession(str(self._onnx_int8(path)), options, providers=["CPUExecutionProvider"])
+        return session
 
     def _onnx_export(self) -> Path:
         """The model's ONNX file in the cache, exported (and checked) on first use."""
@@ -194,8 +210,28 @@ class Embedder:
             tmp.unlink(missing_ok=True)
             raise RuntimeError(f"ONNX export of {self.path} does not reproduce sentence-transformers' vectors; "
                                "set CDA_EMBED_BACKEND=torch")
-        os.replace(tmp, target)  # atomic: concurrent exports leave one complete file
+        # The checked probe vectors travel with the file, so each later start can re-check it
+        # in milliseconds without importing torch.
+        probes = target.with_name("probes.json")
+        probes_tmp = probes.with_name(f".probes-{os.getpid()}-{time.monotonic_ns()}.json")
+        probes_tmp.write_text(json.dumps({"texts": _EXPORT_PROBES, "vectors": want.tolist()}))
+        os.replace(probes_tmp, probes)
+        os.replace(tmp, target)  # atomic, and last: a model file is only ever seen with its probes
         return target
+
+    def _open_checked(self, path: Path, options):
+        """A session of the cached float32 file, if it loads and still gives the probe vectors
+        checked at export; else None (a damaged or altered file would mean wrong answers)."""
+        import onnxruntime as ort
+
+        try:
+            probes = json.loads(path.with_name("probes.json").read_text(encoding="utf-8"))
+            want = np.asarray(probes["vectors"], dtype=np.float32)
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            got = self._run_onnx(session, list(probes["texts"]))
+        except Exception:  # unreadable, truncated, not ONNX, probes missing
+            return None
+        return session if got.shape == want.shape and float((got * want).sum(axis=1).min()) >= 0.9999 else None
 
     def _onnx_int8(self, fp32: Path) -> Path:
         """Dynamic int8 quantization of the exported model (opt-in: CDA_EMBED_BACKEND=onnx-int8)."""
