@@ -62,7 +62,8 @@ class RetrievalSettings:
     represent_named_documents: bool = True
     # Passages shown and quoted are hits widened to neighbouring chunks up to this size.
     window_chars: int = 3000
-    # Passages (widened) shorter than this are title pages or page numbers: never returned.
+    # Pages with less text than this are covers or page numbers: not returned while any
+    # other passage matches.
     min_passage_chars: int = 200
 
 

@@ -191,6 +191,14 @@ class Retriever:
         self.documents = generation.documents
         self._doc_of_chunk = [self.documents.get(c.file) for c in self.chunks]
         self._page_text = lru_cache(maxsize=512)(generation.page_text)
+        # Chunks on pages with almost no text: a cover page or a lone page number matches a
+        # document's title words but can answer nothing.
+        spans: dict[tuple[str, int | None], list[int]] = {}
+        for c in self.chunks:
+            span = spans.setdefault((c.file, c.page), [c.start, c.end])
+            span[0], span[1] = min(span[0], c.start), max(span[1], c.end)
+        self._thin = {c.id for c in self.chunks
+                      if spans[(c.file, c.page)][1] - spans[(c.file, c.page)][0] < settings.min_passage_chars}
         # Chunks by the numbered unit their section heading opens with ("Article 35 – ...").
         self._by_reference: dict[tuple[str, int], list[int]] = {}
         for c in self.chunks:
@@ -253,7 +261,7 @@ class Retriever:
         qv = self.embedder.embed_query(query)
         terms = content_terms(query)
         fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed))
-        ranked = sorted(fused.items(), key=lambda x: -x[1])
+        ranked = self._substantive(sorted(fused.items(), key=lambda x: -x[1]))
         picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
                            s.max_per_document, s.diversity_margin)
         named = named_documents(query, self.documents) if s.represent_named_documents else []
@@ -294,7 +302,7 @@ class Retriever:
             own, _ = self._fused(qv, terms, k, ids)
             if not own:
                 continue
-            best = max(own, key=own.get)
+            best = self._substantive(sorted(own.items(), key=lambda x: -x[1]))[0][0]
             fused.setdefault(best, own[best])
             counts: dict[str, int] = {}
             for i in picked:
@@ -304,6 +312,10 @@ class Retriever:
                 picked.pop(crowded[-1])
             picked.append(best)
         return picked
+
+    def _substantive(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The ranking without thin pages, unless nothing else is left (a short document)."""
+        return [x for x in ranked if x[0] not in self._thin] or ranked
 
     def _section_finder(self, i: int):
         c = self.chunks[i]
@@ -354,10 +366,6 @@ class Retriever:
             a, b = self.window(i)
             page = self._page_text(c.file, c.page)
             text = page[a:b] if page else c.text
-            # A cover page or a lone page number matches a document's title words but can
-            # answer nothing: such thin passages never take one of the k places.
-            if len(text.strip()) < self.settings.min_passage_chars:
-                continue
             out.append((i, a, b, text))
             if len(out) >= k:
                 break

@@ -101,3 +101,21 @@ def test_title_pages_never_take_a_place_in_the_results(shipped_assistant):
         results = shipped_assistant.retriever.search(question, k=5)
         assert len(results) == 5
         assert all(len(x.text.strip()) >= 200 for x in results), [x.text[:80] for x in results]
+
+
+def test_a_short_document_is_still_found(tmp_path, embedder):
+    # Thin pages give way to substantive passages, but a document with nothing else is not lost.
+    import assistant
+    from assistant.config import load_settings
+    from assistant.indexing import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text("Cyber norms note: states should protect undersea cables.\n")
+    (corpus / "long.txt").write_text("Undersea cables carry most international data traffic. " * 20)
+    settings = load_settings(corpus_dirs=(corpus,), index_dir=tmp_path / "index")
+    assert not build_index(settings, embedder=embedder).failed
+    retriever = assistant.open(tmp_path / "index", corpus_dirs=(corpus,)).retriever
+    assert [x.chunk.file for x in retriever.search("undersea cables", k=5)] == ["long.txt"]
+    only = retriever.search("undersea cables", k=5, filters={"files": ["note.txt"]})
+    assert [x.chunk.file for x in only] == ["note.txt"]
