@@ -22,7 +22,8 @@ class Assistant:
         self.generation = open_generation(settings.index_dir, self.embedder.model_id, settings.chunk.as_dict())
         self.retriever = Retriever(self.generation, self.embedder, settings.retrieval)
         self.extractive = ExtractiveAnswerer(settings.answer, TermWeights(self.generation.bm25,
-                                                                          len(self.generation.chunks)))
+                                                                          len(self.generation.chunks)),
+                                             self.generation.documents)
 
     @cached_property
     def generator(self):

@@ -101,6 +101,28 @@ def test_headings_and_spaced_page_headers_are_not_quoted_as_sentences():
     assert text[_SPACED_HEADER.match(text).end():].startswith("The 2018 Strategy")
 
 
+def test_lists_menus_and_banners_are_not_quoted_as_sentences():
+    from assistant.answering import _usable_sentence
+
+    def usable(raw: str) -> bool:
+        return _usable_sentence(" ".join(raw.split()), raw)
+
+    menu = ("Notes on the future of international conflict resolution\n10 Aug, 2019\nTwiplomacy Study 2015\n"
+            "13 Aug, 2015\nImproving the practice of cyber diplomacy:")
+    banner = "13800 to prior-\nitize the transition of agencies to shared services \nProtect the American People, \nthe Homeland"
+    assert not usable(menu) and not usable(banner)
+    # Prose wrapped over several short lines is still a sentence.
+    assert usable("The Government must therefore set\nthe pace in meeting the country's national\n"
+                  "cyber security needs, and it will\nlead by example.")
+
+
+def test_a_question_naming_one_document_is_answered_from_it(shipped_assistant):
+    answer = shipped_assistant.ask("What are the four pillars of the 2018 US National Cyber Strategy?")
+    assert not answer.abstained
+    files = [c.file for c in answer.citations]
+    assert files.count("US_National_Cyber_Strategy_2018.pdf") > len(files) / 2, files
+
+
 def test_named_paragraphs_are_parsed():
     from assistant.answering import named_paragraphs
 
