@@ -20,6 +20,7 @@ import os
 import time
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -36,8 +37,16 @@ def cache_dir() -> Path:
     return Path(os.environ.get("CDA_CACHE") or Path.home() / ".cache" / "cda")
 
 
+# Short on purpose: they are run again on every start (milliseconds), yet longer than the
+# 16-token dummy input the model is exported with, so the dynamic axes are exercised.
 _EXPORT_PROBES = ["Budapest Convention on Cybercrime, Article 29: expedited preservation of stored computer data.",
-                  "norms", "What do states owe each other in cyberspace? " * 30]
+                  "norms", "What do states owe each other in cyberspace? " * 4]
+
+
+def _write_probes(path: Path, vectors: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}-{time.monotonic_ns()}.json")
+    tmp.write_text(json.dumps({"texts": _EXPORT_PROBES, "vectors": vectors.tolist()}))
+    os.replace(tmp, path)
 
 
 class Embedder:
@@ -148,29 +157,37 @@ class Embedder:
         options.log_severity_level = 3
         try:
             path = self._onnx_export()
-            session = self._open_checked(path, options)
-            if session is None:
-                self._notice(f"cached ONNX model {path} failed its check: exported again")
-                path.unlink(missing_ok=True)
-                path.with_name("model-int8.onnx").unlink(missing_ok=True)
-                path = self._onnx_export()
-                session = self._open_checked(path, options)
-                if session is None:
-                    raise RuntimeError(f"ONNX model {path} fails its check right after export")
+            session = self._checked_session(path, "probes.json", options, self._onnx_export)
+            if self.requested_backend == "onnx-int8":
+                session = self._checked_session(self._onnx_int8(path), "probes-int8.json", options,
+                                                lambda force: self._onnx_int8(path, force))
+        except MemoryError:
+            raise
         except Exception as exc:  # never worse than sentence-transformers itself
             if self.requested_backend != "auto":
                 raise
             self._notice(f"ONNX export failed ({type(exc).__name__}: {str(exc)[:200]}): torch is used")
             return None
-        if self.requested_backend == "onnx-int8":
-            return ort.InferenceSession(str(self._onnx_int8(path)), options, providers=["CPUExecutionProvider"])
         return session
 
-    def _onnx_export(self) -> Path:
+    def _checked_session(self, path: Path, probes: str, options, make: Callable[[bool], Path]):
+        """A session of the cached file if it passes its probe check, else of a fresh export.
+        The fresh file replaces the damaged one atomically, never by deleting it first: another
+        process starting at the same moment may be using or repairing it."""
+        session, problem = self._open_checked(path, probes, options)
+        if session is None:
+            self._notice(f"cached ONNX model {path} failed its check ({problem}): exported again")
+            path = make(True)
+            session, problem = self._open_checked(path, probes, options)
+            if session is None:
+                raise RuntimeError(f"ONNX model {path} fails its check right after export ({problem})")
+        return session
+
+    def _onnx_export(self, force: bool = False) -> Path:
         """The model's ONNX file in the cache, exported (and checked) on first use."""
         safe = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in self.model_id)
         target = cache_dir() / "onnx" / safe / "model.onnx"
-        if target.exists():
+        if target.exists() and not force:
             return target
         import torch
 
@@ -212,35 +229,40 @@ class Embedder:
                                "set CDA_EMBED_BACKEND=torch")
         # The checked probe vectors travel with the file, so each later start can re-check it
         # in milliseconds without importing torch.
-        probes = target.with_name("probes.json")
-        probes_tmp = probes.with_name(f".probes-{os.getpid()}-{time.monotonic_ns()}.json")
-        probes_tmp.write_text(json.dumps({"texts": _EXPORT_PROBES, "vectors": want.tolist()}))
-        os.replace(probes_tmp, probes)
+        _write_probes(target.with_name("probes.json"), want)
         os.replace(tmp, target)  # atomic, and last: a model file is only ever seen with its probes
         return target
 
-    def _open_checked(self, path: Path, options):
-        """A session of the cached float32 file, if it loads and still gives the probe vectors
-        checked at export; else None (a damaged or altered file would mean wrong answers)."""
+    def _open_checked(self, path: Path, probes: str, options):
+        """(session, None) when the cached file loads and still gives the probe vectors stored
+        with it, else (None, what is wrong): a damaged or altered file would mean wrong answers."""
         import onnxruntime as ort
 
         try:
-            probes = json.loads(path.with_name("probes.json").read_text(encoding="utf-8"))
-            want = np.asarray(probes["vectors"], dtype=np.float32)
+            stored = json.loads(path.with_name(probes).read_text(encoding="utf-8"))
+            want = np.asarray(stored["vectors"], dtype=np.float32)
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            got = self._run_onnx(session, list(probes["texts"]))
-        except Exception:  # unreadable, truncated, not ONNX, probes missing
-            return None
-        return session if got.shape == want.shape and float((got * want).sum(axis=1).min()) >= 0.9999 else None
+            got = self._run_onnx(session, list(stored["texts"]))
+        except MemoryError:
+            raise
+        except Exception as exc:  # unreadable, truncated, not ONNX, probes missing or malformed
+            return None, f"{type(exc).__name__}: {str(exc)[:120]}"
+        if got.shape != want.shape or float((got * want).sum(axis=1).min()) < 0.9999:
+            return None, "its vectors differ from those it was checked with"
+        return session, None
 
-    def _onnx_int8(self, fp32: Path) -> Path:
-        """Dynamic int8 quantization of the exported model (opt-in: CDA_EMBED_BACKEND=onnx-int8)."""
+    def _onnx_int8(self, fp32: Path, force: bool = False) -> Path:
+        """Dynamic int8 quantization of the exported model (opt-in: CDA_EMBED_BACKEND=onnx-int8),
+        stored with its own probe vectors (not torch's: int8 changes them)."""
         target = fp32.with_name("model-int8.onnx")
-        if not target.exists():
+        if not target.exists() or force:
+            import onnxruntime as ort
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             tmp = target.with_name(f".model-int8-{os.getpid()}-{time.monotonic_ns()}.onnx")
             quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+            _write_probes(target.with_name("probes-int8.json"), self._run_onnx(session, _EXPORT_PROBES))
             os.replace(tmp, target)
         return target
 

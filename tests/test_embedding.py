@@ -35,8 +35,10 @@ def torch_vectors() -> np.ndarray:
     return Embedder(load_settings().model_path, backend="torch").embed(TEXTS)
 
 
-def exported_file(cache: Path) -> Path:
-    files = list(cache.glob("onnx/*/model.onnx"))
+def exported_file(cache: Path, name: str = "model.onnx") -> Path:
+    """The exported file; float32 and int8 vectors live in folders of their own model ids."""
+    int8 = "int8" in name
+    files = [f for f in cache.glob(f"onnx/*/{name}") if f.parent.name.endswith("_int8") == int8]
     assert len(files) == 1, files
     return files[0]
 
@@ -44,7 +46,7 @@ def exported_file(cache: Path) -> Path:
 def test_onnx_backend_reproduces_the_torch_vectors(onnx_cache, torch_vectors):
     embedder = Embedder(load_settings().model_path, backend="onnx")
     vectors = embedder.embed(TEXTS)
-    assert embedder.backend == "onnx"
+    assert embedder.backend == "onnx" and embedder.backend_notice == ""
     assert vectors.dtype == np.float32 and vectors.shape == torch_vectors.shape
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float((vectors * torch_vectors).sum(axis=1).min()) >= 0.9999
@@ -56,26 +58,32 @@ def test_onnx_backend_reproduces_the_torch_vectors(onnx_cache, torch_vectors):
     assert not list(onnx_cache.rglob("*.pkl")) and not list(onnx_cache.rglob("*.pickle"))
 
 
+@pytest.mark.parametrize("backend,name,probes", [("onnx", "model.onnx", "probes.json"),
+                                                 ("onnx-int8", "model-int8.onnx", "probes-int8.json")])
 @pytest.mark.parametrize("damage", ["truncated", "probes altered", "probes missing"])
-def test_a_damaged_cached_model_is_exported_again_never_used(onnx_cache, torch_vectors, damage):
-    Embedder(load_settings().model_path, backend="onnx").embed(TEXTS[:1])  # make sure it is cached
-    model = exported_file(onnx_cache)
-    probes = model.with_name("probes.json")
+def test_a_damaged_cached_model_is_exported_again_never_used(onnx_cache, torch_vectors, damage, backend, name,
+                                                             probes):
+    path = load_settings().model_path
+    expected = Embedder(path, backend=backend).embed(TEXTS)  # also makes sure it is cached
+    model = exported_file(onnx_cache, name)
+    stored = model.with_name(probes)
     if damage == "truncated":
         model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
     elif damage == "probes altered":  # the file no longer gives the vectors it was checked for
-        data = json.loads(probes.read_text())
+        data = json.loads(stored.read_text())
         data["vectors"] = (-np.asarray(data["vectors"])).tolist()
-        probes.write_text(json.dumps(data))
+        stored.write_text(json.dumps(data))
     else:
-        probes.unlink()
-    embedder = Embedder(load_settings().model_path, backend="onnx")
+        stored.unlink()
+    embedder = Embedder(path, backend=backend)
     vectors = embedder.embed(TEXTS)
-    assert embedder.backend == "onnx"
+    assert embedder.backend == backend
     assert "failed its check" in embedder.backend_notice
-    assert float((vectors * torch_vectors).sum(axis=1).min()) >= 0.9999
+    assert float((vectors * expected).sum(axis=1).min()) >= 0.9999
+    if backend == "onnx":
+        assert float((vectors * torch_vectors).sum(axis=1).min()) >= 0.9999
     # The cache is whole again: the next start uses it without a notice.
-    again = Embedder(load_settings().model_path, backend="onnx")
+    again = Embedder(path, backend=backend)
     again.embed(TEXTS[:1])
     assert again.backend_notice == ""
 
