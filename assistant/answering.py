@@ -64,7 +64,7 @@ class Answer:
 
 
 def passages_of(results: list[Retrieved]) -> list[Passage]:
-    return [Passage(r.rank, r.chunk.file, r.meta.title, r.chunk.page, r.chunk.section, r.text or r.chunk.text,
+    return [Passage(r.rank, r.chunk.file, r.meta.title, r.page, r.chunk.section, r.text or r.chunk.text,
                     round(r.similarity, 4), r.meta.publisher, r.meta.year, r.meta.type, r.meta.jurisdiction)
             for r in results]
 
@@ -73,7 +73,8 @@ def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
     text = result.text or result.chunk.text
     at = text.find(quote)
     section = result.section_at(at) if at >= 0 and result.sections_of else result.chunk.section
-    return Citation(n, result.chunk.file, result.meta.title, result.chunk.page, section, quote,
+    page = result.page_at(at) if at >= 0 else result.page
+    return Citation(n, result.chunk.file, result.meta.title, page, section, quote,
                     result.meta.publisher, result.meta.year)
 
 
@@ -83,7 +84,7 @@ def fold(text: str) -> str:
 
 def abstention(question: str, results: list[Retrieved], standalone: str, backend: str) -> Answer:
     pointers = "; ".join(
-        f"{r.meta.title}{f', p. {r.chunk.page}' if r.chunk.page else ''}{f' ({r.chunk.section})' if r.chunk.section else ''}"
+        f"{r.meta.title}{f', p. {r.page}' if r.page else ''}{f' ({r.chunk.section})' if r.chunk.section else ''}"
         for r in results[:3])
     text = ABSTAIN_TEXT + (f" The closest passages are in: {pointers}." if pointers else "")
     return Answer(question, text, True, [], passages_of(results), standalone, backend)

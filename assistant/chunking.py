@@ -85,7 +85,9 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s*(\S.*?)\s*#*\s*$")
 _UNIT_WORDS = (r"Article|Section|Chapter|Pillar|Objective|Strategic Objective|Principle|Priority|Part|"
                r"Annex|Appendix|Title|Goal|Line of Effort|Initiative|Recommendation|Step|Function|Tier")
 _NUMBER = r"(?:\d{1,3}(?:\.\d{1,2})*|[IVXLC]{1,6}|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|[A-Z])"
-_UNIT_HEADING = re.compile(rf"^\s*(?:{_UNIT_WORDS})\s+{_NUMBER}\b\s*[.:|–—-]?\s*(.{{0,110}})$", re.I)
+# "Paris Call Principle #4": a unit may follow a short name and carry a '#'.
+_UNIT_HEADING = re.compile(rf"^\s*(?P<name>(?:[A-Z][\w-]+\s+){{0,2}}?)(?i:(?:{_UNIT_WORDS})\s+#?{_NUMBER})\b"
+                           rf"\s*[.:|–—-]?\s*(.{{0,110}})$")
 _NUMBERED_TITLE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][^.!?;]{2,90}$")
 _UNIT_START = re.compile(r"^\s*(?:\(?[a-z]{1,2}\)|\(?[ivx]{1,5}\)|\d{1,2}(?:\.\d{1,2})*[.)]\s|\d{1,2}(?:\.\d{1,2})+\s|[•▪●◦\-*]\s)")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n")
@@ -98,17 +100,55 @@ def _norm(line: str) -> str:
 def _is_caps_heading(line: str) -> bool:
     text = _norm(line)
     letters = [c for c in text if c.isalpha()]
+    words = text.split()
     return (4 <= len(text) <= 90 and len(letters) >= 4 and all(not c.islower() for c in letters)
-            and len(text.split()) <= 14 and not text.endswith((",", ";")))
+            and len(words) <= 14 and not text.endswith((",", ";"))
+            # "Q1 Q2 Q3 Q4" (a table's column heads) is not a title: titles have words
+            and sum(sum(c.isalpha() for c in w) >= 3 for w in words) * 2 >= len(words))
+
+
+_CONTENTS = re.compile(r"^\s*(?:table of )?contents\s*$", re.I)
+_NEVER_HEADING = re.compile(r"^(?:this page (?:is |has been )?(?:left |intentionally )+blank|(?:table of )?contents)$"
+                            r"|\.{4,}|…{2,}", re.I)
+
+
+def _unspaced(text: str) -> str:
+    """'C O N C L U S I O N' (letter-spaced display type) read as 'CONCLUSION'."""
+    words = text.split(" ")
+    if len(words) >= 4 and all(len(w) <= 1 for w in words):
+        joined = re.sub(r"(?<=\S) (?=\S)", "", text.replace("  ", "\0")).replace("\0", " ")
+        # Without wider gaps between words the word breaks are lost: keep it only when short.
+        if all(len(w) <= 14 for w in joined.split()):
+            return joined
+    return text
+
+
+def _title_case(text: str) -> bool:
+    """Most words of four letters or more capitalised, as in a title."""
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) >= 4]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
 
 
 def _plain_heading(line: str, next_line: str) -> str | None:
     """A section heading in text without markup (PDF pages, .txt), else None."""
-    text = _norm(line)
+    text = _unspaced(line.strip())
+    text = _norm(text)
     if not text or len(text) > 120 or text.endswith((".", ",", ";")) and not _UNIT_HEADING.match(text):
         return None
-    if _UNIT_HEADING.match(text):
-        rest = _UNIT_HEADING.match(text).group(1)
+    if _NEVER_HEADING.search(text):  # boilerplate and table-of-contents lines name no section
+        return None
+    # A line going on in lower case on the next line is a wrapped sentence, not a title.
+    wrapped = next_line.lstrip()[:1].islower()
+    unit = _UNIT_HEADING.match(text)
+    if unit and unit.group("name") and unit.group(2):
+        unit = None  # "Under Article 51 States ...": a unit mentioned, not a title ("Paris Call Principle #4")
+    if unit:
+        rest = unit.group(2)
+        # "Principle 4 of the Paris Call targets ..." is a sentence that starts with a unit name, as
+        # is "Section 3.4 Buying Decisions highlights use of" going on in lower case on the next
+        # line; a title may wrap too ("Pillar I: Protect the American People, the Homeland,").
+        if rest[:1].islower() or wrapped and not _title_case(rest):
+            return None
         nxt = _norm(next_line)
         # "Article 35" on its own line, its title on the next ("24/7 Network").
         if not rest.strip() and nxt and len(nxt) <= 80 and not nxt.endswith("."):
@@ -116,7 +156,7 @@ def _plain_heading(line: str, next_line: str) -> str | None:
         return text
     # "2. Changing threats" is a title; "1.1 The internet and digital technologies are"
     # is a numbered paragraph wrapped at the line end (its next line goes on in lower case).
-    if _NUMBERED_TITLE.match(text) and len(text.split()) <= 12 and not next_line.lstrip()[:1].islower():
+    if _NUMBERED_TITLE.match(text) and len(text.split()) <= 12 and not wrapped:
         return text
     if _is_caps_heading(text):
         return text
@@ -133,19 +173,40 @@ class _Block:
     new_section: bool  # starts at a heading: never merged into the previous block
 
 
+def _sheets(doc: LoadedDocument) -> list[str]:
+    """The document's printed pages: its PDF pages, split further at form feeds (text converted
+    from a paged document ends each page with one)."""
+    return [sheet for page in doc.pages for sheet in page.text.split("\f")]
+
+
 def _running_lines(doc: LoadedDocument) -> set[str]:
     """Lines repeated on many pages (running headers and footers) are not headings."""
-    if len(doc.pages) < 4:
+    sheets = _sheets(doc)
+    if len(sheets) < 4:
         return set()
     counts = Counter()
-    for page in doc.pages:
-        counts.update({_running_key(line) for line in page.text.splitlines() if _norm(line)})
-    return {line for line, n in counts.items() if n >= 3 and n >= 0.3 * len(doc.pages)}
+    for sheet in sheets:
+        counts.update({_running_key(line) for line in sheet.splitlines() if _norm(line)})
+    return {line for line, n in counts.items() if n >= 3 and n >= 0.3 * len(sheets)}
+
+
+def _contents_lines(lines: list[str]) -> set[int]:
+    """Indexes of the lines on a table-of-contents page: it lists every heading, so none of its
+    lines names the section that follows. Pages end at the end of `lines` or at a form feed."""
+    out: set[int] = set()
+    start = 0
+    for i, line in enumerate(lines + ["\f"]):
+        if line.endswith("\f") or i == len(lines):
+            head = [ln for ln in lines[start:i + 1] if ln.strip()][:5]
+            if any(_CONTENTS.match(ln) for ln in head):
+                out.update(range(start, i + 1))
+            start = i + 1
+    return out
 
 
 def _running_key(line: str) -> str:
-    """Running headers differ only by their page number."""
-    return re.sub(r"\d+", "#", _norm(line))
+    """Running headers differ only by their page number (and a cover may set them in capitals)."""
+    return re.sub(r"\d+", "#", _norm(line)).casefold()
 
 
 def _md_section(stack: list[tuple[int, str]]) -> str:
@@ -158,6 +219,7 @@ def _md_section(stack: list[tuple[int, str]]) -> str:
 def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
     """(page index, block) for every structural unit of the document, in order."""
     running = _running_lines(doc)
+    title_key = _running_key(doc.meta.title) if doc.meta else ""
     section = ""
     stack: list[tuple[int, str]] = []
     for page_index, page in enumerate(doc.pages):
@@ -168,6 +230,7 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
             offsets.append(pos)
             pos += len(line)
         block_start, block_section, block_new = 0, section, False
+        contents = _contents_lines(lines)
         after_heading = False  # only blank lines since the last heading line
         for i, line in enumerate(lines):
             if not line.strip():
@@ -181,13 +244,15 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
                         stack.pop()
                     stack.append((level, title))
                     heading = _md_section(stack)
-            elif _running_key(line) not in running:
+            elif _running_key(line) not in running and i not in contents:
                 nxt = next((ln for ln in lines[i + 1:i + 3] if ln.strip()), "")
                 heading = _plain_heading(line, nxt)
                 if heading and after_heading:
                     # A caps heading wrapped over two lines, or a unit followed by its title.
                     joiner = " " if _is_caps_heading(section) and _is_caps_heading(heading) else " – "
                     heading = f"{section}{joiner}{heading}" if len(section) < 100 else heading
+                if heading and _running_key(heading) == title_key:
+                    heading = ""  # the cover repeats the title: it names no section
             unit = heading is None and _UNIT_START.match(line)
             if heading is not None and after_heading:
                 section = block_section = heading[:MAX_SECTION_CHARS]

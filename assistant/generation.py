@@ -43,7 +43,7 @@ _CONTROL_TOKEN = re.compile(r"<\|([^|<>]{0,40})\|>")
 def format_sources(results: list[Retrieved]) -> str:
     blocks = []
     for n, r in enumerate(results, start=1):
-        where = ", ".join(x for x in (r.meta.title, f"page {r.chunk.page}" if r.chunk.page else "", r.chunk.section) if x)
+        where = ", ".join(x for x in (r.meta.title, f"page {r.page}" if r.page else "", r.chunk.section) if x)
         # Delimiters cannot be forged from inside a document.
         text = fold(r.text or r.chunk.text).replace("<<<", "‹‹‹").replace(">>>", "›››")
         # Chat-template control tokens (<|im_start|>, <|system|>…) become text, not turns.

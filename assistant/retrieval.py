@@ -2,6 +2,7 @@
 reciprocal rank, filtered by catalog metadata, then diversified across documents."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 import re
 from functools import lru_cache
@@ -82,6 +83,20 @@ class Retrieved:
         return self.sections_of(self.start + offset)
 
     sections_of: "callable" = field(default=None, repr=False)
+    # Offsets of the form feeds in an unpaged text: text converted from a paged document
+    # (pdftotext and the like) ends each page with one, so its pages can still be cited.
+    page_breaks: tuple[int, ...] = field(default=(), repr=False)
+
+    @property
+    def page(self) -> int | None:
+        """1-based page of the chunk: the PDF page, or for form-fed text the page it starts on."""
+        return self.page_at(self.chunk.start - self.start)
+
+    def page_at(self, offset: int) -> int | None:
+        """Page holding `offset` (relative to `text`)."""
+        if self.chunk.page is not None or not self.page_breaks:
+            return self.chunk.page
+        return bisect_right(self.page_breaks, self.start + offset) + 1
 
 
 def rrf_fuse(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:
@@ -191,6 +206,7 @@ class Retriever:
         self.documents = generation.documents
         self._doc_of_chunk = [self.documents.get(c.file) for c in self.chunks]
         self._page_text = lru_cache(maxsize=512)(generation.page_text)
+        self._page_breaks = lru_cache(maxsize=512)(self._find_page_breaks)
         # Chunks on pages with almost no text: a cover page or a lone page number matches a
         # document's title words but can answer nothing.
         spans: dict[tuple[str, int | None], list[int]] = {}
@@ -273,8 +289,14 @@ class Retriever:
         sim_of = dict(zip(sorted(ids), sims.tolist()))
         return [Retrieved(self.chunks[i], self._doc_of_chunk[i], fused[i], float(sim_of[i]),
                           float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b,
-                          self._section_finder(i))
+                          self._section_finder(i), self._page_breaks(self.chunks[i].file, self.chunks[i].page))
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
+
+    def _find_page_breaks(self, file: str, page: int | None) -> tuple[int, ...]:
+        if page is not None:
+            return ()
+        text = self._page_text(file, None) or ""
+        return tuple(m.start() for m in re.finditer("\f", text.rstrip("\f")))
 
     def _fused(self, qv: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,
                referenced: list[int] = ()) -> tuple[dict[int, float], np.ndarray]:

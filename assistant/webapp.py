@@ -115,13 +115,20 @@ def source_link(file: str, page: int | None, chunk_text: str = "", quote_text: s
     return f"/source/{quote(file)}?q={q}"
 
 
+_MD_HEADING_LINE = re.compile(r"^[ \t]*#{1,6}[ \t]*(.*?)[ \t#]*$", re.M)
+
+
 def _highlight(passage: str, sentences: list[str]) -> str:
-    esc = html.escape(" ".join(passage.split()))
+    """The passage as one paragraph with the quoted sentences marked; Markdown headings inside
+    it are shown as headings on their own line, not as '###' run into the text."""
+    # \x01 and \x02 survive escaping and whitespace folding, and are never in a quote.
+    marked = _MD_HEADING_LINE.sub(lambda m: f"\x01{m.group(1)}\x02" if m.group(1) else "", passage)
+    esc = html.escape(" ".join(marked.split()))
     for sentence in sentences:
         target = html.escape(" ".join(sentence.split()))
         if target and target in esc:
             esc = esc.replace(target, f"<mark>{target}</mark>", 1)
-    return esc
+    return esc.replace("\x01", "<br><b>").replace("\x02", "</b><br>").removeprefix("<br>")
 
 
 def sources_html(answer: dict) -> str:
@@ -139,8 +146,11 @@ def sources_html(answer: dict) -> str:
     else:
         by_key = {(p["file"], p["page"], p["section"]): p for p in answer["retrieved"]}
         for c in answer["citations"]:
-            passage = next((p for p in answer["retrieved"] if p["file"] == c["file"] and p["page"] == c["page"]
-                            and " ".join(c["quote"].split()) in " ".join(p["text"].split())),
+            # The passage the quote stands in (on the cited page first: a passage of form-fed text
+            # may run over a page break, so its quote can sit on the page after the passage's).
+            holding = [p for p in answer["retrieved"] if p["file"] == c["file"]
+                       and " ".join(c["quote"].split()) in " ".join(p["text"].split())]
+            passage = next((p for p in sorted(holding, key=lambda p: p["page"] != c["page"])),
                            by_key.get((c["file"], c["page"], c["section"])))
             card = next((card for card in cards if passage is not None and card[1] is passage), None)
             if card:

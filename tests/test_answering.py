@@ -3,17 +3,28 @@ import json
 import re
 import subprocess
 import sys
+from functools import lru_cache
 
 import pytest
 
 from assistant.config import PROJECT_ROOT
 from assistant.conversation import condense_question
 from assistant.evaluation import load_questions
+from assistant.loading import CorpusFile, DocumentMeta, load_document
 
 GOLD = load_questions(PROJECT_ROOT / "evals" / "gold.jsonl")
 
 
-def check_citations(answer):
+@lru_cache(maxsize=None)
+def printed_pages(file: str) -> dict[int | None, str]:
+    """The document's pages as a reader finds them: PDF pages, or text split at its form feeds."""
+    pages = load_document(CorpusFile(PROJECT_ROOT / "corpus" / file, DocumentMeta(file, file), "")).pages
+    if pages[0].number is None and "\f" in pages[0].text:
+        return {n: " ".join(t.split()) for n, t in enumerate(pages[0].text.split("\f"), start=1)}
+    return {p.number: " ".join(p.text.split()) for p in pages}
+
+
+def check_citations(answer, pages: bool = False):
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
     numbers = {c.n for c in answer.citations}
     assert markers == numbers, (answer.answer, numbers)
@@ -21,13 +32,18 @@ def check_citations(answer):
     for c in answer.citations:
         assert any(c.quote in t for t in texts), f"quote not verbatim in a retrieved chunk: {c.quote!r}"
         assert c.file and c.title
+        if pages:
+            document = printed_pages(c.file)
+            assert c.page in document, (c.file, c.page)
+            assert " ".join(c.quote.split()) in document[c.page], f"{c.file} p. {c.page} lacks {c.quote!r}"
 
 
-def test_every_marker_resolves_and_every_quote_is_verbatim_across_the_gold_set(shipped_assistant):
+def test_every_marker_resolves_and_every_quote_is_verbatim_on_its_cited_page_across_the_gold_set(
+        shipped_assistant):
     answered = 0
     for q in GOLD:
         answer = shipped_assistant.ask(q.question)
-        check_citations(answer)
+        check_citations(answer, pages=True)
         answered += not answer.abstained
     assert answered >= len([q for q in GOLD if q.answerable]) * 0.8
 

@@ -1,6 +1,8 @@
 """Chunking: structure first, then sentences, then tokens; never beyond the model window."""
 import socket
 
+from collections import Counter
+
 import pytest
 
 from assistant.chunking import Chunker, count_tokens, tiktoken_encoding
@@ -63,6 +65,45 @@ def test_strategy_pillars_become_sections_in_pdfs(corpus_chunks):
     assert "PILLAR TWO | DISRUPT AND DISMANTLE THREAT ACTORS" in sections
     # Running headers repeated on every page are not mistaken for headings.
     assert not any(s.startswith("N ATIONAL C YBERSECURITY") and s[-1].isdigit() for s in sections)
+
+
+@pytest.mark.parametrize("line, next_line", [
+    ("Principle 4 of the Paris Call targets the protection of intellectual property", "and trade secrets."),
+    ("Title III to provide coverage for the technological advances developed in the", "area of communications"),
+    ("Section 3.4 Buying Decisions highlights use of the Framework in understanding", "risk associated with"),
+    ("THIS PAGE LEFT INTENTIONALLY BLANK", ""),
+    ("I. INTRODUCTION ..................................................... 1", ""),
+    ("Q1 Q2 Q3 Q4 Q1 Q2 Q3 Q4", "Deliver the programme"),
+])
+def test_sentence_boilerplate_and_contents_lines_are_not_headings(line, next_line):
+    from assistant.chunking import _plain_heading
+
+    assert _plain_heading(line, next_line) is None
+
+
+@pytest.mark.parametrize("line, next_line, heading", [
+    ("Article 35", "24/7 Network", "Article 35 – 24/7 Network"),
+    ("Pillar I: Protect the American People", "We will secure", "Pillar I: Protect the American People"),
+    ("STRATEGIC GOAL II: DEFEND THE DOD INFORMATION", "NETWORK", "STRATEGIC GOAL II: DEFEND THE DOD INFORMATION"),
+    ("C O N C L U S I O N", "The Strategy", "CONCLUSION"),  # letter-spaced display type
+    ("Pillar I:  Protect the American People, the Homeland,", "and the American Way of Life",
+     "Pillar I: Protect the American People, the Homeland,"),  # a title wrapped over two lines
+])
+def test_titles_are_headings(line, next_line, heading):
+    from assistant.chunking import _plain_heading
+
+    assert _plain_heading(line, next_line) == heading
+
+
+def test_no_running_text_line_heads_a_large_share_of_a_document(corpus_chunks):
+    """A sentence or a contents line taken for a heading would name the section of every chunk
+    after it until the next heading: no section may hold more than a third of a long document."""
+    _, chunks = corpus_chunks
+    for file, items in chunks.items():
+        if len(items) < 100:
+            continue
+        top, n = Counter(c.section for c in items).most_common(1)[0]
+        assert n <= len(items) / 3 or not top, (file, top, n, len(items))
 
 
 def test_long_passages_split_with_overlap(embedder):

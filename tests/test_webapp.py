@@ -1,0 +1,34 @@
+"""Sources panel HTML: passages with their quotes marked, headings shown as headings, every
+citation on the card of the passage that holds its quote (the browser tests drive the real app)."""
+from assistant.webapp import _highlight, sources_html
+
+PASSAGE = ("which shall then determine whether the information should be provided.\n"
+           "### Section 2\n#### Specific provisions\n"
+           "Article 29 – Expedited preservation of stored computer data\n"
+           "1. A Party may request another Party to order the expeditious preservation of data.\f"
+           "2. A request for preservation shall specify the authority seeking the preservation.")
+
+
+def test_quoted_sentences_are_marked_and_markdown_headings_are_not_shown_as_hashes():
+    shown = _highlight(PASSAGE, ["A Party may request another Party to order the expeditious preservation of data."])
+    assert "<mark>A Party may request another Party to order the expeditious preservation of data.</mark>" in shown
+    assert "#" not in shown
+    assert "<b>Section 2</b>" in shown and "<b>Specific provisions</b>" in shown
+
+
+def test_passage_text_is_escaped():
+    assert "<script>" not in _highlight("<script>alert(1)</script> text", [])
+
+
+def test_a_citation_goes_on_the_card_of_the_passage_holding_its_quote_even_across_a_page_break():
+    quote = "A request for preservation shall specify the authority seeking the preservation."
+    other = {"rank": 1, "file": "doc.txt", "title": "Doc", "page": 3, "section": "", "text": "Unrelated text.",
+             "score": 0.7}
+    holding = {"rank": 2, "file": "doc.txt", "title": "Doc", "page": 4, "section": "Article 29", "text": PASSAGE,
+               "score": 0.6}
+    answer = {"abstained": False, "retrieved": [other, holding],
+              "citations": [{"n": 1, "file": "doc.txt", "title": "Doc", "page": 5, "section": "Article 29",
+                             "quote": quote}]}
+    html = sources_html(answer)
+    assert html.count("class='cda-source'") == 1
+    assert f"<mark>{quote}</mark>" in html and "page 4" in html
