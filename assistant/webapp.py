@@ -76,19 +76,27 @@ def evaluate_to_zip(assistant, settings: Settings, questions_path: Path, progres
 
 
 def ensure_index(settings: Settings) -> None:
-    """Build the index first when none exists (progress on the console)."""
-    from .store import IndexMissing, current_generation_path
+    """Build the index first when none exists, or rebuild it when an earlier version of the
+    software chunked it otherwise (an upgrade): progress on the console. A damaged index or one
+    built with another model is not rebuilt behind the operator's back: its error is shown."""
+    from .store import FORMAT_VERSION, IndexMissing, IndexProblem, current_generation_path, read_manifest
 
+    index_dir = Path(settings.index_dir)
     try:
-        current_generation_path(Path(settings.index_dir))
+        manifest = read_manifest(current_generation_path(index_dir))
+        if manifest.format_version == FORMAT_VERSION and manifest.chunking == settings.chunk.as_dict():
+            return
+        why = f"The index in {index_dir} was built by an earlier version: rebuilding it"
     except IndexMissing:
-        from .indexing import build_index
+        why = f"No index in {index_dir} yet: building it"
+    except IndexProblem:  # damaged: opening it reports the problem and the fix
+        return
+    from .indexing import build_index
 
-        print(f"No index in {settings.index_dir} yet: building it from {', '.join(map(str, settings.corpus_dirs))} "
-              "(first start only, a few minutes)...", file=sys.stderr, flush=True)
-        report = build_index(settings, progress=True)
-        print(f"Index built: {report.chunks} chunks in {report.seconds:.0f} s; "
-              f"{len(report.failed)} file(s) failed.", file=sys.stderr, flush=True)
+    print(f"{why} from {', '.join(map(str, settings.corpus_dirs))} (a few minutes)...", file=sys.stderr, flush=True)
+    report = build_index(settings, progress=True)
+    print(f"Index built: {report.chunks} chunks in {report.seconds:.0f} s; "
+          f"{len(report.failed)} file(s) failed.", file=sys.stderr, flush=True)
 
 
 def resolve_source(settings: Settings, documents: dict, name: str) -> Path | None:

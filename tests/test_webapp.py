@@ -1,6 +1,9 @@
-"""Sources panel HTML: passages with their quotes marked, headings shown as headings, every
+"""Start-up index check; sources panel HTML: passages with their quotes marked, headings shown as headings, every
 citation on the card of the passage that holds its quote (the browser tests drive the real app)."""
-from assistant.webapp import _highlight, sources_html
+from dataclasses import replace
+
+from assistant.store import current_generation_path, read_manifest
+from assistant.webapp import _highlight, ensure_index, sources_html
 
 PASSAGE = ("which shall then determine whether the information should be provided.\n"
            "### Section 2\n#### Specific provisions\n"
@@ -32,3 +35,17 @@ def test_a_citation_goes_on_the_card_of_the_passage_holding_its_quote_even_acros
     html = sources_html(answer)
     assert html.count("class='cda-source'") == 1
     assert f"<mark>{quote}</mark>" in html and "page 4" in html
+
+
+def test_the_app_builds_a_missing_index_and_rebuilds_one_an_earlier_version_chunked(small_settings, embedder):
+    ensure_index(small_settings)
+    gen = current_generation_path(small_settings.index_dir)
+    assert read_manifest(gen).chunking == small_settings.chunk.as_dict()
+    ensure_index(small_settings)  # up to date: left alone
+    assert current_generation_path(small_settings.index_dir) == gen
+    # The same index as read by a newer version whose chunking rules changed.
+    newer = replace(small_settings, chunk=replace(small_settings.chunk,
+                                                  structure_version=small_settings.chunk.structure_version + 1))
+    ensure_index(newer)
+    assert current_generation_path(newer.index_dir) != gen
+    assert read_manifest(current_generation_path(newer.index_dir)).chunking == newer.chunk.as_dict()
