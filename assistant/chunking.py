@@ -107,6 +107,9 @@ def _is_caps_heading(line: str) -> bool:
             and sum(sum(c.isalpha() for c in w) >= 3 for w in words) * 2 >= len(words))
 
 
+# "12 November 2018 ..." (a date in a reference list) is not section 12.
+_DATE = re.compile(r"^\s*\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December)\b")
 _CONTENTS = re.compile(r"^\s*(?:table of )?contents\s*$", re.I)
 _NEVER_HEADING = re.compile(r"^(?:this page (?:is |has been )?(?:left |intentionally )+blank|(?:table of )?contents)$"
                             r"|\.{4,}|…{2,}", re.I)
@@ -156,7 +159,7 @@ def _plain_heading(line: str, next_line: str) -> str | None:
         return text
     # "2. Changing threats" is a title; "1.1 The internet and digital technologies are"
     # is a numbered paragraph wrapped at the line end (its next line goes on in lower case).
-    if _NUMBERED_TITLE.match(text) and len(text.split()) <= 12 and not wrapped:
+    if _NUMBERED_TITLE.match(text) and len(text.split()) <= 12 and not wrapped and not _DATE.match(text):
         return text
     if _is_caps_heading(text):
         return text

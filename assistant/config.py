@@ -37,9 +37,9 @@ class ChunkSettings:
     min_tokens: int = 24
     # all-MiniLM-L6-v2 truncates at 256 word pieces including [CLS] and [SEP].
     max_model_tokens: int = 254
-    # Raised whenever loading or chunking rules change (3: sentence lines, boilerplate and
-    # table-of-contents lines are not headings), so a rebuild re-chunks unchanged files instead of keeping their old chunks.
-    structure_version: int = 6
+    # Raised whenever loading or chunking rules change (heading detection, say), so that a rebuild
+    # re-chunks unchanged files instead of keeping their old chunks. Absent before the first change.
+    structure_version: int = 2
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -74,6 +74,7 @@ def test_strategy_pillars_become_sections_in_pdfs(corpus_chunks):
     ("THIS PAGE LEFT INTENTIONALLY BLANK", ""),
     ("I. INTRODUCTION ..................................................... 1", ""),
     ("Q1 Q2 Q3 Q4 Q1 Q2 Q3 Q4", "Deliver the programme"),
+    ("12 November 2018 for Trust and Security in", "Cyberspace” (France Diplomacy)"),
 ])
 def test_sentence_boilerplate_and_contents_lines_are_not_headings(line, next_line):
     from assistant.chunking import _plain_heading
