@@ -193,6 +193,14 @@ def _running_lines(doc: LoadedDocument) -> set[str]:
     return {line for line, n in counts.items() if n >= 3 and n >= 0.3 * len(sheets)}
 
 
+def _listing(page: list[str]) -> bool:
+    """A contents page without the word: most of its many lines are short titles or the page
+    numbers they point to."""
+    titles = sum(len(ln.split()) <= 14 and _title_case(ln) and not ln.rstrip().endswith((".", ";", ","))
+                 or bool(re.fullmatch(r"\s*(?:\d{1,3}|[ivxlcIVXLC]{1,6})\s*", ln)) for ln in page)
+    return len(page) >= 10 and titles >= 0.6 * len(page)
+
+
 def _contents_lines(lines: list[str]) -> set[int]:
     """Indexes of the lines on a table-of-contents page: it lists every heading, so none of its
     lines names the section that follows. Pages end at the end of `lines` or at a form feed."""
@@ -200,8 +208,8 @@ def _contents_lines(lines: list[str]) -> set[int]:
     start = 0
     for i, line in enumerate(lines + ["\f"]):
         if line.endswith("\f") or i == len(lines):
-            head = [ln for ln in lines[start:i + 1] if ln.strip()][:5]
-            if any(_CONTENTS.match(ln) for ln in head):
+            page = [ln for ln in lines[start:i + 1] if ln.strip()]
+            if any(_CONTENTS.match(ln) for ln in page[:5]) or _listing(page):
                 out.update(range(start, i + 1))
             start = i + 1
     return out

@@ -96,6 +96,15 @@ def test_titles_are_headings(line, next_line, heading):
     assert _plain_heading(line, next_line) == heading
 
 
+def test_a_contents_page_without_the_word_names_no_section(corpus_chunks):
+    """The 2018 strategy lists its pillars and their parts on pages 7-8, with page numbers and no
+    'Contents' title: the introduction after it is not under 'Pillar IV'."""
+    _, chunks = corpus_chunks
+    intro = [c for c in chunks["US_National_Cyber_Strategy_2018.pdf"] if "How Did We Get Here" in c.text
+             and c.page > 8]
+    assert intro and all("PILLAR" not in c.section.upper() for c in intro), [(c.page, c.section) for c in intro]
+
+
 def test_no_running_text_line_heads_a_large_share_of_a_document(corpus_chunks):
     """A sentence or a contents line taken for a heading would name the section of every chunk
     after it until the next heading: no section may hold more than a third of a long document."""
