@@ -167,3 +167,24 @@ def test_consecutive_sentences_of_one_passage_become_one_quote(shipped_assistant
     far = text.rindex(". ") + 2
     merged = merge_adjacent([(r, 0, first_end), (r, second_start, second_end), (r, far, len(text))])
     assert [q for _, q in merged] == [text[0:second_end], text[far:]]
+
+
+def test_the_first_sentence_under_a_heading_outranks_a_like_sentence_further_on():
+    """Two sentences alike in every other respect: the one opening the provision is quoted first."""
+    from assistant.answering import ExtractiveAnswerer, TermWeights
+    from assistant.config import AnswerSettings
+    from assistant.retrieval import Retrieved
+    from assistant.store import StoredChunk
+
+    before = "### Article 6\n\nThe Parties shall cooperate widely.\n\n"
+    body = ("### Article 7\n\nEach Party shall keep a register of contact points for urgent requests. "
+            "Each Party shall keep a register of contact points for routine requests.\n")
+    text = before + body
+    # The hit is the second sentence: closeness alone would quote it first.
+    second = text.index("Each Party shall keep a register of contact points for routine")
+    chunk = StoredChunk(0, "t.md", None, "Article 7", second, len(text), text[second:], "h")
+    result = Retrieved(chunk, DocumentMeta("t.md", "T"), 1.0, 0.8, 0.0, 1, text, 0, len(text),
+                       lambda offset: "Article 6" if offset < len(before) else "Article 7")
+    answerer = ExtractiveAnswerer(AnswerSettings(max_sentences=1, min_sentences=1), TermWeights(None, 10))
+    (picked, a, b), = answerer.select_sentences("What register of contact points must each Party keep?", [result])
+    assert text[a:b].endswith("urgent requests.")
