@@ -261,7 +261,10 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
                 if heading and after_heading:
                     # A caps heading wrapped over two lines, or a unit followed by its title.
                     joiner = " " if _is_caps_heading(section) and _is_caps_heading(heading) else " – "
-                    heading = f"{section}{joiner}{heading}" if len(section) < 100 else heading
+                    if section.casefold().endswith(heading.casefold()):
+                        heading = section  # the same title set twice (a tab label, an outline)
+                    else:
+                        heading = f"{section}{joiner}{heading}" if len(section) < 100 else heading
                 if heading and _running_key(heading) == title_key:
                     heading = ""  # the cover repeats the title: it names no section
             unit = heading is None and _UNIT_START.match(line)

@@ -116,6 +116,22 @@ def test_no_running_text_line_heads_a_large_share_of_a_document(corpus_chunks):
         assert n <= len(items) / 3 or not top, (file, top, n, len(items))
 
 
+@pytest.mark.parametrize("text, section", [
+    ("PREFACE\n\nPREFACE\n\nThe Government sets out its plan for the years ahead.", "PREFACE"),
+    ("STRATEGIC GOAL II: DEFEND THE DOD INFORMATION\nNETWORK\n\nThe Department will act.",
+     "STRATEGIC GOAL II: DEFEND THE DOD INFORMATION NETWORK"),
+    ("THE DEPARTMENT OF DEFENSE\nCYBER STRATEGY\n\nApril 2015 brings a new approach.", ""),  # the cover
+])
+def test_headings_over_two_lines_join_once_and_a_cover_title_is_no_section(text, section):
+    from assistant.loading import DocumentMeta, LoadedDocument, Page
+
+    doc = LoadedDocument(path=None, meta=DocumentMeta(file="x.txt", title="The Department of Defense Cyber Strategy"),
+                         pages=[Page(None, text)])
+    chunks = Chunker(ChunkSettings()).chunk(doc)
+    assert [c.section for c in chunks if "Government" in c.text or "Department will" in c.text
+            or "April" in c.text] == [section]
+
+
 def test_long_passages_split_with_overlap(embedder):
     from assistant.loading import DocumentMeta, LoadedDocument, Page
 
