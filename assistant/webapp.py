@@ -79,13 +79,14 @@ def ensure_index(settings: Settings) -> None:
     """Build the index first when none exists, or rebuild it when an earlier version of the
     software chunked it otherwise (an upgrade): progress on the console. A damaged index or one
     built with another model is not rebuilt behind the operator's back: its error is shown."""
-    from .store import FORMAT_VERSION, IndexMissing, IndexProblem, current_generation_path, read_manifest
+    from .store import IndexMismatch, IndexMissing, IndexProblem, open_generation
 
     index_dir = Path(settings.index_dir)
     try:
-        manifest = read_manifest(current_generation_path(index_dir))
-        if manifest.format_version == FORMAT_VERSION and manifest.chunking == settings.chunk.as_dict():
-            return
+        # Without a model to compare, only the format and the chunk settings are checked.
+        open_generation(index_dir, chunking=settings.chunk.as_dict(), verify=False)
+        return
+    except IndexMismatch:
         why = f"The index in {index_dir} was built by an earlier version: rebuilding it"
     except IndexMissing:
         why = f"No index in {index_dir} yet: building it"
