@@ -134,15 +134,14 @@ def _title_case(text: str) -> bool:
 
 def _plain_heading(line: str, next_line: str) -> str | None:
     """A section heading in text without markup (PDF pages, .txt), else None."""
-    text = _unspaced(line.strip())
-    text = _norm(text)
-    if not text or len(text) > 120 or text.endswith((".", ",", ";")) and not _UNIT_HEADING.match(text):
+    text = _norm(_unspaced(line.strip()))
+    unit = _UNIT_HEADING.match(text)
+    if not text or len(text) > 120 or text.endswith((".", ",", ";")) and not unit:
         return None
     if _NEVER_HEADING.search(text):  # boilerplate and table-of-contents lines name no section
         return None
     # A line going on in lower case on the next line is a wrapped sentence, not a title.
     wrapped = next_line.lstrip()[:1].islower()
-    unit = _UNIT_HEADING.match(text)
     if unit and unit.group("name") and unit.group(2):
         unit = None  # "Under Article 51 States ...": a unit mentioned, not a title ("Paris Call Principle #4")
     if unit:
