@@ -181,18 +181,20 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
     asked = set(content_terms(query))
     named: list[str] = []
     for year in sorted(years):
-        best, best_score = None, 0.0
+        best, best_score = None, (0.0, 0)
         for file, meta in documents.items():
             if str(meta.year_number) != year:
                 continue
-            # A title's words before a colon are its short name ("Cyberspace Policy Review: ...").
-            names = {meta.title, meta.title.split(":")[0]}
-            cover = max(len(t & asked) / len(t) for t in
-                        (set(content_terms(_YEAR.sub(" ", n))) or {""} for n in names))
-            score = cover
+            # A title's words before a colon are its short name ("Cyberspace Policy Review: ...");
+            # the file name may carry another ("Paris_Call_WG4_...").
+            names = [set(content_terms(_YEAR.sub(" ", n))) or {""} for n in
+                     (meta.title, meta.title.split(":")[0], re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]))]
+            cover = max(len(t & asked) / len(t) for t in names)
+            # Equal cover (two 2021 Paris Call reports): the one more of whose name words are asked.
+            score = (cover, len(set().union(*names) & asked))
             if score > best_score:
                 best, best_score = file, score
-        if best is not None and best_score >= min_overlap:
+        if best is not None and best_score[0] >= min_overlap:
             named.append(best)
     return named
 
@@ -277,10 +279,12 @@ class Retriever:
         qv = self.embedder.embed_query(query)
         terms = content_terms(query)
         fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed))
+        named = named_documents(query, self.documents) if s.represent_named_documents else []
+        if named and s.named_boost:
+            fused = {i: v * (1 + s.named_boost) if self.chunks[i].file in named else v for i, v in fused.items()}
         ranked = self._substantive(sorted(fused.items(), key=lambda x: -x[1]))
         picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
                            s.max_per_document, s.diversity_margin)
-        named = named_documents(query, self.documents) if s.represent_named_documents else []
         if len(named) >= 2:
             picked = self._represent(picked, named, qv, terms, k, allowed, fused)
         windows = self._windows(picked + [i for i, _ in ranked if i not in picked], k)

@@ -71,6 +71,25 @@ def test_named_documents_are_recognised_by_year_and_title(shipped_assistant):
     # A year alone, with no title words of a document of that year, names nothing.
     assert named_documents("What happened to cyber norms in 2018?", docs) == []
     assert named_documents("What is cyber diplomacy?", docs) == []
+    # Two 2021 Paris Call reports cover "Paris Call" equally; the file name tells WG4 from WG3.
+    assert named_documents("Which sectors does the Paris Call WG4 report of 2021 list?", docs) == [
+        "Paris_Call_WG4_Advancing_International_Cyber_Norms_2021.pdf"]
+    assert named_documents("What does the 2018 DoD Cyber Strategy mean by defending forward?", docs) == [
+        "US_DoD_Cyber_Strategy_Summary_2018.pdf"]
+
+
+def test_a_question_naming_one_document_is_answered_from_it(shipped_assistant):
+    # Without the preference, other strategies' pillar pages took two of the five places.
+    question = "What are the four pillars of the 2018 US National Cyber Strategy?"
+    results = shipped_assistant.retriever.search(question, k=5)
+    assert {x.chunk.file for x in results} == {"US_National_Cyber_Strategy_2018.pdf"}
+    import dataclasses
+
+    from assistant.retrieval import Retriever
+
+    plain = Retriever(shipped_assistant.generation, shipped_assistant.embedder,
+                      dataclasses.replace(shipped_assistant.retriever.settings, named_boost=0.0))
+    assert {x.chunk.file for x in plain.search(question, k=5)} != {"US_National_Cyber_Strategy_2018.pdf"}
 
 
 def test_structural_references_are_parsed():
