@@ -12,7 +12,7 @@ import numpy as np
 from .config import RetrievalSettings
 from .embedding import Embedder
 from .loading import DocumentMeta
-from .store import Generation, StoredChunk, content_terms
+from .store import Generation, StoredChunk, content_terms, content_terms_many, stopwords
 
 
 @dataclass
@@ -167,6 +167,47 @@ def structural_references(text: str) -> set[tuple[str, int]]:
     return refs
 
 
+_COUNT_WORDS = {w: n for w, n in _NUMBER_WORDS.items() if 2 <= n <= 12}
+_COUNT = re.compile(r"\b(" + "|".join(_COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
+                    re.IGNORECASE)
+
+
+def _noun_phrase(words: str, joined_by_and: bool) -> str:
+    """The words after a count up to the first function word ("priorities did the ..." ->
+    "priorities"); in a text "five concurrent and continuous Functions" keeps its "and"."""
+    kept = []
+    for word in re.split(r"[\s,—–]+", words.strip()):
+        if word.lower() in stopwords():
+            if joined_by_and and word.lower() == "and":
+                continue
+            break
+        kept.append(word)
+    return " ".join(kept)
+
+
+def counted_terms(texts: list[str]) -> list[set[tuple[int, str]]]:
+    """Per text, (count, stemmed word) for the words just after a count word: "articulates five
+    national priorities" -> (5, "nation"), (5, "prioriti"). Documents announce their lists this
+    way; digits in a text are mostly numbers of articles or pages, not counts."""
+    runs = [(t, _COUNT_WORDS[number.lower()], _noun_phrase(words, True)) for t, text in enumerate(texts)
+            for number, words in _COUNT.findall(text) if not number.isdigit()]
+    out: list[set[tuple[int, str]]] = [set() for _ in texts]
+    for (t, n, _), terms in zip(runs, content_terms_many([phrase for _, _, phrase in runs])):
+        out[t].update((n, term) for term in terms)
+    return out
+
+
+def counted_request(question: str) -> set[tuple[int, str]]:
+    """What a question asks to have listed: "What are the five pillars of ..." -> {(5, "pillar")},
+    the last topic word of the phrase after the count ("three primary cyber missions" -> "mission")."""
+    out = set()
+    for number, words in _COUNT.findall(question):
+        terms = content_terms(_noun_phrase(words, False))
+        if terms:
+            out.add((int(number) if number.isdigit() else _COUNT_WORDS[number.lower()], terms[-1]))
+    return out
+
+
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
@@ -217,6 +258,7 @@ class Retriever:
             span[0], span[1] = min(span[0], c.start), max(span[1], c.end)
         self._thin = {c.id for c in self.chunks
                       if spans[(c.file, c.page)][1] - spans[(c.file, c.page)][0] < settings.min_passage_chars}
+        self._counted: dict[tuple[int, str], list[int]] | None = None  # built on the first list question
         # Chunks by the numbered unit their section heading opens with ("Article 35 – ...").
         self._by_reference: dict[tuple[str, int], list[int]] = {}
         for c in self.chunks:
@@ -271,6 +313,25 @@ class Retriever:
         sims = np.asarray(self.gen.vectors[ids]) @ query_vector
         return [ids[j] for j in np.argsort(-sims)[: self.settings.dense_candidates]]
 
+    def listing(self, query: str, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
+        """Chunks announcing the list a question asks for ("the five national priorities" ->
+        "articulates five national priorities including: ..."), most similar first."""
+        wanted = counted_request(query)
+        if not wanted:
+            return []
+        if self._counted is None:
+            self._counted = {}
+            for c, keys in zip(self.chunks, counted_terms([c.text for c in self.chunks])):
+                for key in keys:
+                    self._counted.setdefault(key, []).append(c.id)
+        ids = sorted({i for key in wanted for i in self._counted.get(key, ())})
+        if allowed is not None:
+            ids = sorted(set(ids) & set(allowed.tolist()))
+        if not ids:
+            return []
+        sims = np.asarray(self.gen.vectors[ids]) @ query_vector
+        return [ids[j] for j in np.argsort(-sims)[: self.settings.dense_candidates]]
+
     def search(self, query: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Retrieved]:
         s = self.settings
         k = k or s.k
@@ -278,7 +339,8 @@ class Retriever:
         allowed = self.allowed_ids(filters)
         qv = self.embedder.embed_query(query)
         terms = content_terms(query)
-        fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed))
+        fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed),
+                                            self.listing(query, qv, allowed))
         named = named_documents(query, self.documents) if s.represent_named_documents else []
         if named and s.named_boost:
             fused = {i: v * (1 + s.named_boost) if self.chunks[i].file in named else v for i, v in fused.items()}
@@ -303,12 +365,12 @@ class Retriever:
         return tuple(m.start() for m in re.finditer("\f", text.rstrip("\f")))
 
     def _fused(self, qv: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,
-               referenced: list[int] = ()) -> tuple[dict[int, float], np.ndarray]:
+               referenced: list[int] = (), listing: list[int] = ()) -> tuple[dict[int, float], np.ndarray]:
         s = self.settings
         dense_ids = self.dense(qv, max(s.dense_candidates, k), allowed)
         lexical_ids, lexical_scores = self.lexical(terms, max(s.lexical_candidates, k), allowed)
-        fused = rrf_fuse([dense_ids, lexical_ids, list(referenced)],
-                         [s.dense_weight, s.lexical_weight, s.reference_weight], s.rrf_k)
+        fused = rrf_fuse([dense_ids, lexical_ids, list(referenced), list(listing)],
+                         [s.dense_weight, s.lexical_weight, s.reference_weight, s.listing_weight], s.rrf_k)
         return fused, lexical_scores
 
     def _represent(self, picked: list[int], named: list[str], qv: np.ndarray, terms: list[str], k: int,

@@ -177,6 +177,12 @@ def _stopwords() -> list[str]:
 
 
 @lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Words that are never topic words (lower case)."""
+    return frozenset(_stopwords())
+
+
+@lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
 

@@ -138,3 +138,43 @@ def test_a_short_document_is_still_found(tmp_path, embedder):
     assert [x.chunk.file for x in retriever.search("undersea cables", k=5)] == ["long.txt"]
     only = retriever.search("undersea cables", k=5, filters={"files": ["note.txt"]})
     assert [x.chunk.file for x in only] == ["note.txt"]
+
+
+def test_counted_lists_are_read_off_questions_and_texts():
+    from assistant.retrieval import counted_request, counted_terms
+
+    assert counted_request("Which five national priorities did the strategy set out?") == {(5, "prioriti")}
+    assert counted_request("What are the three primary cyber missions of the department?") == {(3, "mission")}
+    assert counted_request("What does Article 5 say?") == set()
+    assert counted_request("What happened in 2018?") == set()
+    found = counted_terms(["It sets out four concurrent and continuous Goals—Prevent, Detect, Respond, Recover.",
+                           "Article 5 of the treaty", "no list here"])
+    assert (4, "goal") in found[0] and found[1] == set() and found[2] == set()
+
+
+def test_a_passage_announcing_the_asked_for_list_is_retrieved(tmp_path, embedder):
+    # Without the listing ranking the passages that merely discuss goals outrank the one that
+    # announces them; each passage is a document of its own so that none widens into another.
+    import dataclasses
+
+    import assistant
+    from assistant.config import load_settings
+    from assistant.indexing import build_index
+    from assistant.retrieval import Retriever
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "announce.txt").write_text(
+        "Three aims are set out for the coming decade: resilience, deterrence and partnership. "
+        "Each is described in a chapter of its own.\n")
+    for n, topic in enumerate(["water utilities", "electricity grids", "hospitals", "ports", "schools", "banks"]):
+        (corpus / f"goal{n}.txt").write_text(
+            f"The plan's strategic aims matter for {topic}: strategic aims guide how {topic} prepare, "
+            f"and the aims of the plan shape what {topic} must report.\n")
+    settings = load_settings(corpus_dirs=(corpus,), index_dir=tmp_path / "index")
+    assert not build_index(settings, embedder=embedder).failed
+    retriever = assistant.open(tmp_path / "index", corpus_dirs=(corpus,)).retriever
+    question = "What are the three strategic aims of the plan?"
+    assert retriever.search(question, k=2)[0].chunk.file == "announce.txt"
+    plain = Retriever(retriever.gen, retriever.embedder, dataclasses.replace(retriever.settings, listing_weight=0.0))
+    assert plain.search(question, k=2)[0].chunk.file != "announce.txt"
