@@ -211,32 +211,41 @@ def counted_request(question: str) -> set[tuple[int, str]]:
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
+def _names(file: str, meta: DocumentMeta) -> list[set[str]]:
+    """Topic words of the names a document goes by: its title, the title's words before a colon
+    ("Cyberspace Policy Review: ..."), an alias in brackets ("Convention on Cybercrime (Budapest
+    Convention, ETS No. 185)") and its file name ("Paris_Call_WG4_...")."""
+    names = [meta.title, meta.title.split(":")[0], re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0])]
+    names += [alias.split(",")[0] for alias in re.findall(r"\(([^)]*)\)", meta.title)]
+    return [set(content_terms(_YEAR.sub(" ", n))) or {""} for n in names]
+
+
 def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap: float = 0.5) -> list[str]:
     """Files the question names by year and title, e.g. "the 2015 Cyber Strategy" or "the UK
     National Cyber Security Strategy 2016-2021": for each year in the question, the document of
-    that year whose title words best cover the question, if they cover at least
-    `min_overlap` of its title words. Comparisons name two or more documents this way."""
+    that year whose names' words best cover the question, if they cover at least `min_overlap`
+    of one name's words; every document of that year with a name the question gives in full
+    ("Paris Call Working Groups 3 and 4"). Comparisons name two or more documents this way."""
     years = set(_YEAR.findall(query))
     if not years:
         return []
     asked = set(content_terms(query))
     named: list[str] = []
     for year in sorted(years):
-        best, best_score = None, (0.0, 0)
+        scored = []
         for file, meta in documents.items():
             if str(meta.year_number) != year:
                 continue
-            # A title's words before a colon are its short name ("Cyberspace Policy Review: ...");
-            # the file name may carry another ("Paris_Call_WG4_...").
-            names = [set(content_terms(_YEAR.sub(" ", n))) or {""} for n in
-                     (meta.title, meta.title.split(":")[0], re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]))]
+            names = _names(file, meta)
             cover = max(len(t & asked) / len(t) for t in names)
             # Equal cover (two 2021 Paris Call reports): the one more of whose name words are asked.
-            score = (cover, len(set().union(*names) & asked))
-            if score > best_score:
-                best, best_score = file, score
-        if best is not None and best_score[0] >= min_overlap:
-            named.append(best)
+            scored.append(((cover, len(set().union(*names) & asked)), file))
+        scored.sort(reverse=True)
+        complete = [file for (cover, _), file in scored if cover == 1.0]
+        if len(complete) > 1:
+            named += sorted(complete)
+        elif scored and scored[0][0][0] >= min_overlap:
+            named.append(scored[0][1])
     return named
 
 
