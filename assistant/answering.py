@@ -205,6 +205,7 @@ class ExtractiveAnswerer:
         picked = self.select_sentences(standalone, results)
         if not picked:
             return abstention(question, results, standalone, self.name)
+        picked = [(r, a, with_list(r.text or r.chunk.text, a, b)) for r, a, b in picked]
         citations, parts = [], []
         for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
             citations.append(citation_for(n, result, quote))
@@ -281,6 +282,31 @@ class ExtractiveAnswerer:
         return [(c[3], c[2], c[2] + len(c[4])) for c in chosen]
 
 
+_LIST_ITEM = re.compile(r"\s*(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s")
+LIST_MAX_CHARS = 800
+
+
+def with_list(text: str, start: int, end: int) -> int:
+    """End of a quote that introduces a list ("The Strategy rests on five pillars:"), extended
+    over what it introduces: a lead-in quoted alone answers nothing. That is the sentence after
+    it, and the ones after that while they start with a bullet or a number or follow an item
+    ending in ";" ("...; and"); the list ends at an item ending in "." or at `LIST_MAX_CHARS`."""
+    if not text[start:end].rstrip().endswith(":"):
+        return end
+    new_end = end
+    for a, b in sentence_spans(text, end, min(len(text), end + LIST_MAX_CHARS)):
+        item = text[a:b]
+        previous = text[start:new_end].rstrip()
+        if not (_LIST_ITEM.match(item) or previous.endswith((";", "; and", "; or", ":"))):
+            break
+        if b - start > LIST_MAX_CHARS:
+            break
+        new_end = b
+        if item.rstrip().endswith("."):
+            break
+    return new_end
+
+
 def merge_adjacent(picked: list[tuple[Retrieved, int, int]]) -> list[tuple[Retrieved, str]]:
     """(passage, start, end) picks in reading order -> (passage, quote), with picks that follow
     each other in the same passage joined into one quote: a list introduced by "shall specify:"
@@ -289,8 +315,8 @@ def merge_adjacent(picked: list[tuple[Retrieved, int, int]]) -> list[tuple[Retri
     for r, a, b in picked:
         text = r.text or r.chunk.text
         last = merged[-1] if merged else None
-        if last and last[0] is r and not text[last[2]:a].strip():
-            last[2] = b
+        if last and last[0] is r and (a <= last[2] or not text[last[2]:a].strip()):
+            last[2] = max(last[2], b)
         else:
             merged.append([r, a, b])
     return [(r, (r.text or r.chunk.text)[a:b]) for r, a, b in merged]

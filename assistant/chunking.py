@@ -152,8 +152,10 @@ def _plain_heading(line: str, next_line: str) -> str | None:
         if rest[:1].islower() or wrapped and not _title_case(rest):
             return None
         nxt = _norm(next_line)
-        # "Article 35" on its own line, its title on the next ("24/7 Network").
-        if not rest.strip() and nxt and len(nxt) <= 80 and not nxt.endswith("."):
+        # "Article 35" on its own line, its title on the next ("24/7 Network"); a lone letter
+        # there is a drop cap ("PILLAR I" over the "P" of "Protecting ..."), not a title.
+        if not rest.strip() and nxt and len(nxt) <= 80 and not nxt.endswith(".") \
+                and re.search(r"[^\W\d_]{2}", nxt):
             return f"{text} – {nxt}"
         return text
     # "2. Changing threats" is a title; "1.1 The internet and digital technologies are"
@@ -163,6 +165,27 @@ def _plain_heading(line: str, next_line: str) -> str | None:
     if _is_caps_heading(text):
         return text
     return None
+
+
+def _bare_unit(heading: str) -> bool:
+    """A unit name with no title ("PILLAR I")."""
+    unit = _UNIT_HEADING.match(heading)
+    return bool(unit and not unit.group(2).strip())
+
+
+def _title_above(above: list[str], unit: str) -> str:
+    """A bare unit line set under its title ("Protect the American People, / the Homeland, and
+    the / American Way of Life / PILLAR I"): the title-cased lines just above, without an end
+    mark, name it ("PILLAR I – Protect the American People, the Homeland, and the American Way
+    of Life"); otherwise the unit alone."""
+    title: list[str] = []
+    for line in reversed([ln for ln in above if ln.strip()]):
+        text = _norm(line)
+        if text.endswith((".", ";", ":")) or not _title_case(text) or len(text.split()) > 10:
+            break
+        title.insert(0, text)
+    joined = " ".join(title)
+    return f"{unit} – {joined}" if title and len(joined.split()) <= 16 else unit
 
 
 @dataclass
@@ -257,6 +280,8 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
             elif _running_key(line) not in running and i not in contents:
                 nxt = next((ln for ln in lines[i + 1:i + 3] if ln.strip()), "")
                 heading = _plain_heading(line, nxt)
+                if heading and heading == _norm(_unspaced(line.strip())) and _bare_unit(heading):
+                    heading = _title_above(lines[max(0, i - 4):i], heading)
                 if heading and after_heading:
                     # A caps heading wrapped over two lines, or a unit followed by its title.
                     joiner = " " if _is_caps_heading(section) and _is_caps_heading(heading) else " – "

@@ -137,7 +137,8 @@ def diversify(candidates: list[tuple[int, float, str]], k: int, max_per_document
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
-_REFERENCE = re.compile(r"\b(article|art\.|pillar|section|chapter|principle|objective|tier|norm|recommendation)"
+_UNITS = ("article", "pillar", "section", "chapter", "principle", "objective", "tier", "norm", "recommendation")
+_REFERENCE = re.compile(r"\b(" + "|".join(_UNITS) + r"|art\.)"
                         r"\s+(\d{1,3}|[ivxlc]{1,6}|" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
@@ -170,6 +171,12 @@ def structural_references(text: str) -> set[tuple[str, int]]:
 _COUNT_WORDS = {w: n for w, n in _NUMBER_WORDS.items() if 2 <= n <= 12}
 _COUNT = re.compile(r"\b(" + "|".join(_COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
                     re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _unit_of_stem() -> dict[str, str]:
+    """Stemmed unit names ("pillar", "principl") -> the unit ("principle")."""
+    return {content_terms(unit)[0]: unit for unit in _UNITS}
 
 
 def _noun_phrase(words: str, joined_by_and: bool) -> str:
@@ -324,7 +331,8 @@ class Retriever:
 
     def listing(self, query: str, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
         """Chunks announcing the list a question asks for ("the five national priorities" ->
-        "articulates five national priorities including: ..."), most similar first."""
+        "articulates five national priorities including: ...") and, for a list of numbered units
+        ("the four pillars"), the opening chunk of each unit; most similar first."""
         wanted = counted_request(query)
         if not wanted:
             return []
@@ -333,7 +341,16 @@ class Retriever:
             for c, keys in zip(self.chunks, counted_terms([c.text for c in self.chunks])):
                 for key in keys:
                     self._counted.setdefault(key, []).append(c.id)
-        ids = sorted({i for key in wanted for i in self._counted.get(key, ())})
+        ids = {i for key in wanted for i in self._counted.get(key, ())}
+        # "the four pillars": where documents number their pillars, the opening chunk of each.
+        for n, stem in wanted:
+            kind = _unit_of_stem().get(stem)
+            for number in range(1, n + 1) if kind else ():
+                firsts: dict[str, int] = {}
+                for i in self._by_reference.get((kind, number), ()):
+                    firsts[self.chunks[i].file] = min(i, firsts.get(self.chunks[i].file, i))
+                ids.update(firsts.values())
+        ids = sorted(ids)
         if allowed is not None:
             ids = sorted(set(ids) & set(allowed.tolist()))
         if not ids:

@@ -188,3 +188,21 @@ def test_the_first_sentence_under_a_heading_outranks_a_like_sentence_further_on(
     answerer = ExtractiveAnswerer(AnswerSettings(max_sentences=1, min_sentences=1), TermWeights(None, 10))
     (picked, a, b), = answerer.select_sentences("What register of contact points must each Party keep?", [result])
     assert text[a:b].endswith("urgent requests.")
+
+
+def test_a_quoted_lead_in_carries_its_list():
+    from assistant.answering import with_list
+
+    text = ("Intro sentence here. This strategy explains how my Administration will:\n"
+            "• Defend the homeland by protecting networks; \n• Promote American prosperity; and\n"
+            "• Expand American influence abroad.\nTHE WHITE HOUSE\nWASHINGTON\n")
+    a = text.index("This strategy")
+    b = text.index("\n", a)
+    end = with_list(text, a, b)
+    assert text[a:end].endswith("Expand American influence abroad.")
+    inline = "It rests on five pillars: (1) Defend, (2) Disrupt, and (3) Shape markets. Each effort needs partners."
+    assert inline[:with_list(inline, 0, inline.index(":") + 1)].endswith("(3) Shape markets.")
+    # What a colon introduces in prose is its next sentence; a sentence introducing nothing stays.
+    prose = "The review found three gaps: Federal roles were unclear. Budgets were short."
+    assert prose[:with_list(prose, 0, prose.index(":") + 1)].endswith("roles were unclear.")
+    assert with_list("Plain sentence. Next one.", 0, 15) == 15

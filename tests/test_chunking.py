@@ -121,6 +121,10 @@ def test_no_running_text_line_heads_a_large_share_of_a_document(corpus_chunks):
     ("STRATEGIC GOAL II: DEFEND THE DOD INFORMATION\nNETWORK\n\nThe Department will act.",
      "STRATEGIC GOAL II: DEFEND THE DOD INFORMATION NETWORK"),
     ("THE DEPARTMENT OF DEFENSE\nCYBER STRATEGY\n\nApril 2015 brings a new approach.", ""),  # the cover
+    # A pillar page as pypdf reads it: the title above the bare unit line, then a drop cap.
+    ("work begun under the Executive Order to prior-\nitize shared services\nProtect the American People,\n"
+     "the Homeland, and the\nAmerican Way of Life\nPILLAR I\nP\n\nThe Government will secure federal networks.",
+     "PILLAR I – Protect the American People, the Homeland, and the American Way of Life"),
 ])
 def test_headings_over_two_lines_join_once_and_a_cover_title_is_no_section(text, section):
     from assistant.loading import DocumentMeta, LoadedDocument, Page
