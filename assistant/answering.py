@@ -16,7 +16,7 @@ import numpy as np
 from .chunking import sentence_spans
 from .config import AnswerSettings
 from .retrieval import Retrieved, named_documents
-from .store import content_terms, content_terms_many
+from .store import content_terms, content_terms_many, stopwords
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
 
@@ -109,6 +109,56 @@ def identifiers_absent(question: str, results: list[Retrieved]) -> bool:
     return not (wanted & seen)
 
 
+# Formal instruments, named in questions as "the EU Cyber Resilience Act", "the Second Additional
+# Protocol". Strategies, frameworks and reports are left out: their names are paraphrased too often.
+_INSTRUMENT = re.compile(r"\b((?:[A-Z][\w’'-]*\s+){1,5}(?:Act|Directive|Regulation|Law|Manual|Convention|Protocol|"
+                         r"Treaty|Charter|Agreement|Declaration|Resolution|Code))\b")
+
+
+def instrument_names(question: str) -> list[str]:
+    """Names of formal instruments a question asks about: the last three words of each run of
+    capitalised words ending in "Act", "Convention", "Protocol" and the like, without a
+    capitalised question word in front ("Under the Budapest Convention" -> "Budapest Convention")."""
+    names = []
+    for run in _INSTRUMENT.findall(question):
+        words = run.split()
+        while words and words[0].lower() in stopwords():
+            words.pop(0)
+        if len(words) >= 2:
+            names.append(" ".join(words[-3:]))
+    return names
+
+
+def _folded(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+class CorpusMentions:
+    """Whether the indexed documents mention a phrase anywhere: the BM25 postings of its rarest
+    word give the chunks to read, so a check costs a few chunk reads, not a corpus scan."""
+
+    def __init__(self, bm25, chunks: list, documents: dict):
+        self.bm25 = bm25
+        self.chunks = chunks
+        self.names = _folded(" ".join(f"{m.title} {Path(f).stem.replace('_', ' ')}" for f, m in documents.items()))
+
+    def __contains__(self, phrase: str) -> bool:
+        target = _folded(phrase)
+        if not target or target in self.names:
+            return True
+        if self.bm25 is None:
+            return True  # nothing to look in: never the ground for an abstention
+        ids = [self.bm25.vocab_dict.get(t) for t in content_terms(phrase)]
+        if not ids:
+            return True
+        if any(i is None for i in ids):
+            return False
+        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+        rarest = min(ids, key=lambda i: indptr[i + 1] - indptr[i])
+        return any(target in _folded(f"{self.chunks[d].section} {self.chunks[d].text}")
+                   for d in indices[indptr[rarest]:indptr[rarest + 1]])
+
+
 _SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
 _TOC = re.compile(r"\.{5,}|…{3,}")
 
@@ -186,17 +236,23 @@ LEAD_BONUS = 0.05
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, settings: AnswerSettings, weights: TermWeights, documents: dict | None = None):
+    def __init__(self, settings: AnswerSettings, weights: TermWeights, documents: dict | None = None,
+                 mentions: CorpusMentions | None = None):
         self.settings = settings
         self.weights = weights
         self.documents = documents or {}  # file -> DocumentMeta, to know which ones a question names
+        self.mentions = mentions  # what the corpus mentions anywhere, to know what it never does
 
     def should_abstain(self, question: str, results: list[Retrieved]) -> bool:
         if not results:
             return True
         if max(r.similarity for r in results) < self.settings.abstain_below:
             return True
-        return identifiers_absent(question, results)
+        if identifiers_absent(question, results):
+            return True
+        # An instrument no document mentions ("the EU Cyber Resilience Act"): whatever is
+        # retrieved speaks of something else, however close its words.
+        return self.mentions is not None and any(name not in self.mentions for name in instrument_names(question))
 
     def answer(self, question: str, results: list[Retrieved], standalone: str | None = None) -> Answer:
         standalone = standalone or question

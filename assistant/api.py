@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
-from .answering import Answer, ExtractiveAnswerer, TermWeights
+from .answering import Answer, CorpusMentions, ExtractiveAnswerer, TermWeights
 from .config import Settings, load_settings
 from .conversation import condense_question
 from .embedding import Embedder
@@ -23,7 +23,9 @@ class Assistant:
         self.retriever = Retriever(self.generation, self.embedder, settings.retrieval)
         self.extractive = ExtractiveAnswerer(settings.answer, TermWeights(self.generation.bm25,
                                                                           len(self.generation.chunks)),
-                                             self.generation.documents)
+                                             self.generation.documents,
+                                             CorpusMentions(self.generation.bm25, self.generation.chunks,
+                                                            self.generation.documents))
 
     @cached_property
     def generator(self):

@@ -81,6 +81,27 @@ def test_identifier_found_in_a_title_or_heading_does_not_abstain(shipped_assista
     assert not answer.abstained
 
 
+def test_instrument_names_are_read_off_questions():
+    from assistant.answering import instrument_names
+
+    assert instrument_names("Under the Budapest Convention, what must Parties ensure?") == ["Budapest Convention"]
+    assert instrument_names("What does the EU Artificial Intelligence Act require?") == ["Artificial Intelligence Act"]
+    assert instrument_names("Which Convention applies?") == []  # a question word is not a name
+    assert instrument_names("What does the 2023 strategy say about software liability?") == []
+
+
+def test_an_instrument_no_document_mentions_is_not_answered(shipped_assistant):
+    mentions = shipped_assistant.extractive.mentions
+    assert "Budapest Convention" in mentions and "UN Charter" in mentions  # a file name counts
+    assert "Convention on Cybercrime" in mentions and "Artificial Intelligence Act" not in mentions
+    # Close in words to the strategies' passages on critical infrastructure, yet about a law
+    # none of the documents mentions.
+    answer = shipped_assistant.ask("What security obligations does the EU Artificial Intelligence Act place on "
+                                   "providers of high-risk AI systems used in critical infrastructure?")
+    assert answer.abstained
+    assert not shipped_assistant.ask("What does the Budapest Convention say about the 24/7 Network?").abstained
+
+
 def test_follow_up_borrows_the_topic_of_the_previous_question():
     history = [("What does the US 2023 strategy say about ransomware?", "…")]
     rewritten = condense_question("And what does the UK strategy say?", history)
