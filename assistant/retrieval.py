@@ -443,7 +443,7 @@ class Retriever:
 
         return find
 
-    def window(self, i: int) -> tuple[int, int]:
+    def window(self, i: int, taken: list[tuple[int, int]] = ()) -> tuple[int, int]:
         """The chunk widened alternately forwards and backwards over neighbouring chunks of
         the same page, while the span stays within `window_chars`: evidence often sits in
         the sentences just around a hit (measured on the gold set: crossing section
@@ -458,7 +458,8 @@ class Retriever:
                     continue
                 j = hi + 1 if step == 1 else lo - 1
                 n = chunks[j] if 0 <= j < len(chunks) else None
-                if n is None or n.file != c.file or n.page != c.page:
+                if n is None or n.file != c.file or n.page != c.page \
+                        or any(a < n.end and n.start < b for a, b in taken):
                     growing[step] = False
                     continue
                 a, b = min(start, n.start), max(end, n.end)
@@ -470,14 +471,17 @@ class Retriever:
         return start, end
 
     def _windows(self, candidates: list[int], k: int) -> list[tuple[int, int, int, str]]:
-        """First k candidates whose windows do not repeat text already chosen: (id, start, end, text)."""
+        """First k candidates not inside a window already chosen, each widened without repeating
+        text already chosen: (id, start, end, text)."""
         out: list[tuple[int, int, int, str]] = []
         for i in candidates:
             c = self.chunks[i]
             if any(self.chunks[j].file == c.file and self.chunks[j].page == c.page and a < c.end and c.start < b
                    for j, a, b, _ in out):
                 continue
-            a, b = self.window(i)
+            # A window stops short of text an earlier passage already shows.
+            a, b = self.window(i, [(a, b) for j, a, b, _ in out
+                                   if self.chunks[j].file == c.file and self.chunks[j].page == c.page])
             page = self._page_text(c.file, c.page)
             text = page[a:b] if page else c.text
             out.append((i, a, b, text))

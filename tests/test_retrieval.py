@@ -182,3 +182,15 @@ def test_a_passage_announcing_the_asked_for_list_is_retrieved(tmp_path, embedder
     assert retriever.search(question, k=2)[0].chunk.file == "announce.txt"
     plain = Retriever(retriever.gen, retriever.embedder, dataclasses.replace(retriever.settings, listing_weight=0.0))
     assert plain.search(question, k=2)[0].chunk.file != "announce.txt"
+
+
+def test_no_two_passages_show_the_same_text(shipped_assistant):
+    # Two hits on one page used to widen into overlapping windows: the reader saw a paragraph twice.
+    for question in ("What are the five Functions of the NIST Cybersecurity Framework Core?",
+                     "What does the Budapest Convention say about expedited preservation of stored data?",
+                     "Which UN organ has primary responsibility for international peace and security?"):
+        results = shipped_assistant.retriever.search(question, k=5)
+        for i, r in enumerate(results):
+            for other in results[:i]:
+                if (r.chunk.file, r.chunk.page) == (other.chunk.file, other.chunk.page):
+                    assert r.end <= other.start or other.end <= r.start, question
