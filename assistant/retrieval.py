@@ -120,7 +120,8 @@ def diversify(candidates: list[tuple[int, float, str]], k: int, max_per_document
         if len(chosen) >= k:
             break
         if per_doc.get(doc, 0) >= max_per_document:
-            rivals = any(d != doc and s >= margin * score and it not in chosen
+            # A rival is a relevant candidate of a document that still has room in the list.
+            rivals = any(d != doc and s >= margin * score and per_doc.get(d, 0) < max_per_document
                          for it, s, d in candidates[i + 1:])
             if rivals:
                 skipped.append(item)
@@ -222,8 +223,9 @@ def _names(file: str, meta: DocumentMeta) -> list[set[str]]:
     """Topic words of the names a document goes by: its title, the title's words before a colon
     ("Cyberspace Policy Review: ..."), an alias in brackets ("Convention on Cybercrime (Budapest
     Convention, ETS No. 185)") and its file name ("Paris_Call_WG4_...")."""
-    names = [meta.title, meta.title.split(":")[0], re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0])]
+    names = [meta.title, meta.title.split(":")[0]]
     names += [alias.split(",")[0] for alias in re.findall(r"\(([^)]*)\)", meta.title)]
+    names.append(re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]))  # last: see named_documents
     return [set(content_terms(_YEAR.sub(" ", n))) or {""} for n in names]
 
 
@@ -231,15 +233,15 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
     """Files the question names by year and title, e.g. "the 2015 Cyber Strategy" or "the UK
     National Cyber Security Strategy 2016-2021": for each year in the question, the document of
     that year whose names' words best cover the question, if they cover at least `min_overlap`
-    of one name's words; every document of that year with a name the question gives in full
-    ("Paris Call Working Groups 3 and 4"). Comparisons name two or more documents this way."""
+    of one name's words; every document of that year whose title the question gives in full
+    ("Paris Call Working Groups 3 and 4"), when there are several. Comparisons name two or more documents this way."""
     years = set(_YEAR.findall(query))
     if not years:
         return []
     asked = set(content_terms(query))
     named: list[str] = []
     for year in sorted(years):
-        scored = []
+        scored, complete = [], []
         for file, meta in documents.items():
             if str(meta.year_number) != year:
                 continue
@@ -247,8 +249,9 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
             cover = max(len(t & asked) / len(t) for t in names)
             # Equal cover (two 2021 Paris Call reports): the one more of whose name words are asked.
             scored.append(((cover, len(set().union(*names) & asked)), file))
+            if any(t <= asked for t in names[:-1]):  # a title the question gives in full
+                complete.append(file)
         scored.sort(reverse=True)
-        complete = [file for (cover, _), file in scored if cover == 1.0]
         if len(complete) > 1:
             named += sorted(complete)
         elif scored and scored[0][0][0] >= min_overlap:

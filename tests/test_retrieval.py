@@ -21,6 +21,14 @@ def test_diversity_caps_one_document_when_others_are_relevant():
     assert docs.count("A") == 3 and "B" in docs and "C" in docs
 
 
+def test_diversity_fills_the_list_with_the_best_left_when_every_relevant_document_is_full():
+    # Two compared documents, each at its cap: the next best of either takes the last place, not
+    # the last of them to be skipped, nor an unrelated document far below.
+    candidates = [(1, 1.0, "A"), (2, 0.9, "A"), (3, 0.8, "B"), (4, 0.7, "B"), (5, 0.6, "A"), (6, 0.55, "B"),
+                  (7, 0.5, "A"), (8, 0.45, "B"), (9, 0.05, "C")]
+    assert diversify(candidates, k=5, max_per_document=2, margin=0.5) == [1, 2, 3, 4, 5]
+
+
 def test_diversity_lets_a_single_relevant_document_fill_the_list():
     candidates = [(i, 1.0 - i * 0.01, "A") for i in range(6)] + [(10, 0.1, "B")]
     assert diversify(candidates, k=5, max_per_document=3, margin=0.5) == [0, 1, 2, 3, 4]
