@@ -169,6 +169,12 @@ def structural_references(text: str) -> set[tuple[str, int]]:
     return refs
 
 
+def section_units(section: str) -> set[tuple[str, int]]:
+    """The numbered unit a section heading opens with: "Article 35 – 24/7 Network" -> ("article", 35)."""
+    match = _REFERENCE.match(section.strip())
+    return structural_references(match.group(0)) if match else set()
+
+
 _COUNT_WORDS = {w: n for w, n in _NUMBER_WORDS.items() if 2 <= n <= 12}
 _COUNT = re.compile(r"\b(" + "|".join(_COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
                     re.IGNORECASE)
@@ -281,8 +287,7 @@ class Retriever:
         # Chunks by the numbered unit their section heading opens with ("Article 35 – ...").
         self._by_reference: dict[tuple[str, int], list[int]] = {}
         for c in self.chunks:
-            match = _REFERENCE.match(c.section.strip())
-            for ref in structural_references(match.group(0)) if match else ():
+            for ref in section_units(c.section):
                 self._by_reference.setdefault(ref, []).append(c.id)
 
     def allowed_ids(self, filters: Filters | None) -> np.ndarray | None:

@@ -227,3 +227,25 @@ def test_a_quoted_lead_in_carries_its_list():
     prose = "The review found three gaps: Federal roles were unclear. Budgets were short."
     assert prose[:with_list(prose, 0, prose.index(":") + 1)].endswith("roles were unclear.")
     assert with_list("Plain sentence. Next one.", 0, 15) == 15
+
+
+def test_reference_list_entries_are_not_quoted_as_sentences():
+    from assistant.answering import _usable_sentence
+
+    # Endnotes of the 2009 review that an answer once quoted as findings.
+    assert not _usable_sentence("Also recommended by “NSTAC Response to the Sixty Day Cyber Study Group,” "
+                                "March 12, 2009, at 18, 21.")
+    assert not _usable_sentence("7 Business Software Alliance, National Security & Homeland Security Councils "
+                                "Review of National Cyber Security Policy, March 19, 2009, at Q3.")
+    # A dated sentence of the text itself is still a sentence.
+    assert _usable_sentence("On March 12, 2009, the President ordered a review of all federal cyber programs.")
+
+
+def test_sentences_under_the_named_provision_are_quoted(shipped_assistant):
+    # Without the preference the extradition clauses of Article 24 were quoted for "Article 2".
+    answer = shipped_assistant.ask("What conduct does Article 2 of the Budapest Convention require states to "
+                                   "criminalise, and what extra conditions may a Party attach?")
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert (first.file, first.section) == ("Budapest_Convention_on_Cybercrime_ETS185_en.md", "Article 2 – Illegal access")
+    assert "offence be committed by infringing security measures" in first.quote
