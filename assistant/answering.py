@@ -160,6 +160,8 @@ class CorpusMentions:
 
 
 _SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
+# A list item's marker: "•", "(1)", "2.", "b)", "(iv)".
+_LIST_ITEM = re.compile(r"\s*(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s")
 _TOC = re.compile(r"\.{5,}|…{3,}")
 
 
@@ -180,6 +182,10 @@ def _usable_sentence(text: str, raw: str = "") -> bool:
     if not 6 <= len(words) <= 90 or _TOC.search(text):
         return False
     if _reference_entry(text):
+        return False
+    # Starting in lower case without a list marker ("b) reserve the right ..."), it is the tail of
+    # a sentence broken at a line or page end: "underpin all our cyber security objectives".
+    if text[:1].islower() and not _LIST_ITEM.match(text):
         return False
     letters = sum(c.isalpha() for c in text)
     if letters < 0.6 * len(text.replace(" ", "")):
@@ -358,7 +364,6 @@ class ExtractiveAnswerer:
         return [(c[3], c[2], c[2] + len(c[4])) for c in chosen]
 
 
-_LIST_ITEM = re.compile(r"\s*(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s")
 LIST_MAX_CHARS = 800
 
 

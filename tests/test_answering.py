@@ -229,7 +229,7 @@ def test_a_quoted_lead_in_carries_its_list():
     assert with_list("Plain sentence. Next one.", 0, 15) == 15
 
 
-def test_reference_list_entries_are_not_quoted_as_sentences():
+def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences():
     from assistant.answering import _usable_sentence
 
     # Endnotes of the 2009 review that an answer once quoted as findings.
@@ -237,6 +237,9 @@ def test_reference_list_entries_are_not_quoted_as_sentences():
                                 "March 12, 2009, at 18, 21.")
     assert not _usable_sentence("7 Business Software Alliance, National Security & Homeland Security Councils "
                                 "Review of National Cyber Security Policy, March 19, 2009, at Q3.")
+    # The tail of a sentence broken at a line end is not a sentence; a lettered treaty item is.
+    assert not _usable_sentence("underpin all our cyber security objectives and keep the public safe online")
+    assert _usable_sentence("b) reserve the right not to apply, in whole or in part, paragraph 1 of this article.")
     # A dated sentence of the text itself is still a sentence.
     assert _usable_sentence("On March 12, 2009, the President ordered a review of all federal cyber programs.")
 
