@@ -235,6 +235,21 @@ def _names(file: str, meta: DocumentMeta) -> list[set[str]]:
     return [set(content_terms(_YEAR.sub(" ", n))) or {""} for n in names]
 
 
+def aliased_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files whose catalogue title gives a short name in brackets that the question uses:
+    "Convention on Cybercrime (Budapest Convention, ETS No. 185)" for "Article 16 of the
+    Budapest Convention"."""
+    folded = " ".join(re.findall(r"\w+", query.lower()))
+    out = []
+    for file, meta in documents.items():
+        for alias in re.findall(r"\(([^)]*)\)", meta.title):
+            name = " ".join(re.findall(r"\w+", alias.split(",")[0].lower()))
+            if len(name.split()) >= 2 and re.search(rf"\b{re.escape(name)}\b", folded):
+                out.append(file)
+                break
+    return out
+
+
 def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap: float = 0.5) -> list[str]:
     """Files the question names by year and title, e.g. "the 2015 Cyber Strategy" or "the UK
     National Cyber Security Strategy 2016-2021": for each year in the question, the document of
@@ -330,6 +345,10 @@ class Retriever:
     def referenced(self, query: str, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
         """Chunks under the numbered units the question names, most similar first."""
         ids = sorted({i for ref in structural_references(query) for i in self._by_reference.get(ref, ())})
+        # "Article 16 of the Budapest Convention": not the Charter's or the Protocol's Article 16.
+        aliased = aliased_documents(query, self.documents) if ids else []
+        if aliased:
+            ids = [i for i in ids if self.chunks[i].file in aliased]
         if allowed is not None:
             ids = sorted(set(ids) & set(allowed.tolist()))
         if not ids:

@@ -202,3 +202,17 @@ def test_no_two_passages_show_the_same_text(shipped_assistant):
             for other in results[:i]:
                 if (r.chunk.file, r.chunk.page) == (other.chunk.file, other.chunk.page):
                     assert r.end <= other.start or other.end <= r.start, question
+
+
+def test_a_provision_of_a_document_named_by_its_short_name_comes_from_that_document(shipped_assistant):
+    from assistant.retrieval import aliased_documents
+
+    docs = shipped_assistant.retriever.documents
+    assert aliased_documents("What does Article 16 of the Budapest Convention require?", docs) == [
+        "Budapest_Convention_on_Cybercrime_ETS185_en.md"]
+    assert aliased_documents("What does Article 16 require?", docs) == []
+    # The Charter and the Additional Protocol have an Article 16 too; they took places 2 and 3.
+    results = shipped_assistant.retriever.search(
+        "What does Article 16 of the Budapest Convention require about expedited preservation of stored data?", k=5)
+    assert not [r.chunk.file for r in results if r.chunk.section.startswith("Article 16")
+                and r.chunk.file != "Budapest_Convention_on_Cybercrime_ETS185_en.md"]
