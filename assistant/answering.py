@@ -16,7 +16,7 @@ import numpy as np
 from .chunking import sentence_spans
 from .config import AnswerSettings
 from .retrieval import Retrieved, named_documents, section_units, structural_references
-from .store import content_terms, content_terms_many, stopwords
+from .store import bm25_postings, content_terms, content_terms_many, stopwords
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
 
@@ -148,15 +148,11 @@ class CorpusMentions:
             return True
         if self.bm25 is None:
             return True  # nothing to look in: never the ground for an abstention
-        ids = [self.bm25.vocab_dict.get(t) for t in content_terms(phrase)]
-        if not ids:
+        postings = [bm25_postings(self.bm25, t) for t in content_terms(phrase)]
+        if not postings:
             return True
-        if any(i is None for i in ids):
-            return False
-        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
-        rarest = min(ids, key=lambda i: indptr[i + 1] - indptr[i])
-        return any(target in _folded(f"{self.chunks[d].section} {self.chunks[d].text}")
-                   for d in indices[indptr[rarest]:indptr[rarest + 1]])
+        rarest = min(postings, key=len)
+        return any(target in _folded(f"{self.chunks[d].section} {self.chunks[d].text}") for d in rarest)
 
 
 _SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")

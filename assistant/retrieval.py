@@ -12,7 +12,7 @@ import numpy as np
 from .config import RetrievalSettings
 from .embedding import Embedder
 from .loading import DocumentMeta
-from .store import Generation, StoredChunk, content_terms, content_terms_many, stopwords
+from .store import Generation, StoredChunk, bm25_postings, content_terms, content_terms_many, stopwords
 
 
 @dataclass
@@ -180,6 +180,9 @@ _COUNT = re.compile(r"\b(" + "|".join(_COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-
                     re.IGNORECASE)
 
 
+_COUNT_STEMS = {n: content_terms(w)[0] for w, n in _COUNT_WORDS.items()}
+
+
 @lru_cache(maxsize=1)
 def _unit_of_stem() -> dict[str, str]:
     """Stemmed unit names ("pillar", "principl") -> the unit ("principle")."""
@@ -298,7 +301,6 @@ class Retriever:
             span[0], span[1] = min(span[0], c.start), max(span[1], c.end)
         self._thin = {c.id for c in self.chunks
                       if spans[(c.file, c.page)][1] - spans[(c.file, c.page)][0] < settings.min_passage_chars}
-        self._counted: dict[tuple[int, str], list[int]] | None = None  # built on the first list question
         # Chunks by the numbered unit their section heading opens with ("Article 35 – ...").
         self._by_reference: dict[tuple[str, int], list[int]] = {}
         for c in self.chunks:
@@ -363,12 +365,12 @@ class Retriever:
         wanted = counted_request(query)
         if not wanted:
             return []
-        if self._counted is None:
-            self._counted = {}
-            for c, keys in zip(self.chunks, counted_terms([c.text for c in self.chunks])):
-                for key in keys:
-                    self._counted.setdefault(key, []).append(c.id)
-        ids = {i for key in wanted for i in self._counted.get(key, ())}
+        # Read only the chunks holding both the count word and the noun (BM25 postings).
+        candidates = sorted({int(i) for n, stem in wanted
+                             for i in np.intersect1d(bm25_postings(self.gen.bm25, _COUNT_STEMS.get(n, "")),
+                                                     bm25_postings(self.gen.bm25, stem))})
+        found = counted_terms([self.chunks[i].text for i in candidates])
+        ids = {i for i, keys in zip(candidates, found) if keys & wanted}
         # "the four pillars": where documents number their pillars, the opening chunk of each.
         for n, stem in wanted:
             kind = _unit_of_stem().get(stem)

@@ -196,6 +196,15 @@ def bm25_tokenize(texts: list[str], return_ids: bool = True):
                           return_ids=return_ids)
 
 
+def bm25_postings(bm25, term: str) -> np.ndarray:
+    """Ids of the chunks whose BM25 text holds the stemmed `term` (empty when unknown)."""
+    tid = bm25.vocab_dict.get(term) if bm25 is not None else None
+    if tid is None:
+        return np.zeros(0, dtype=np.int64)
+    indptr = bm25.scores["indptr"]
+    return np.asarray(bm25.scores["indices"][indptr[tid]:indptr[tid + 1]])
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed topic words of a text (the BM25 vocabulary's view of it)."""
     return bm25_tokenize([text], return_ids=False)[0]
