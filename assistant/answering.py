@@ -129,6 +129,16 @@ def instrument_names(question: str) -> list[str]:
     return names
 
 
+_VERSIONED = re.compile(r"\b([A-Z][\w-]+)\s+(?:[Vv]ersion\s+|[Vv])?(\d{1,2}\.\d{1,2})\b")
+
+
+def versions_named(question: str) -> list[tuple[str, ...]]:
+    """Versioned names a question uses, each as the ways a document would write it:
+    "NIST Cybersecurity Framework 2.0" -> ("Framework 2.0", "Framework version 2.0", "Version 2.0")."""
+    return [(f"{word} {number}", f"{word} version {number}", f"version {number}")
+            for word, number in _VERSIONED.findall(question)]
+
+
 def _folded(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
@@ -271,7 +281,12 @@ class ExtractiveAnswerer:
             return True
         # An instrument no document mentions ("the EU Cyber Resilience Act"): whatever is
         # retrieved speaks of something else, however close its words.
-        return self.mentions is not None and any(name not in self.mentions for name in instrument_names(question))
+        if self.mentions is None:
+            return False
+        # So is a version of something that no document mentions ("Framework 2.0" when the
+        # corpus holds version 1.1).
+        return any(name not in self.mentions for name in instrument_names(question)) or any(
+            not any(form in self.mentions for form in forms) for forms in versions_named(question))
 
     def answer(self, question: str, results: list[Retrieved], standalone: str | None = None) -> Answer:
         standalone = standalone or question

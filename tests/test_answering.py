@@ -102,6 +102,18 @@ def test_an_instrument_no_document_mentions_is_not_answered(shipped_assistant):
     assert not shipped_assistant.ask("What does the Budapest Convention say about the 24/7 Network?").abstained
 
 
+def test_a_version_no_document_mentions_is_not_answered(shipped_assistant):
+    from assistant.answering import versions_named
+
+    assert versions_named("What does the Tallinn Manual 3.0 say?") == [
+        ("Manual 3.0", "Manual version 3.0", "version 3.0")]
+    assert versions_named("What happened in 2018?") == []
+    assert shipped_assistant.ask("What does the Tallinn Manual 3.0 say about sovereignty in cyberspace?").abstained
+    # The shipped framework is version 1.1.
+    assert not shipped_assistant.ask("What does the NIST Cybersecurity Framework Version 1.1 say about "
+                                     "Framework Profiles?").abstained
+
+
 def test_follow_up_borrows_the_topic_of_the_previous_question():
     history = [("What does the US 2023 strategy say about ransomware?", "…")]
     rewritten = condense_question("And what does the UK strategy say?", history)
