@@ -279,12 +279,11 @@ class ExtractiveAnswerer:
             return True
         if identifiers_absent(question, results):
             return True
-        # An instrument no document mentions ("the EU Cyber Resilience Act"): whatever is
-        # retrieved speaks of something else, however close its words.
         if self.mentions is None:
             return False
-        # So is a version of something that no document mentions ("Framework 2.0" when the
-        # corpus holds version 1.1).
+        # An instrument or a version no document mentions ("the EU Cyber Resilience Act",
+        # "Framework 2.0" when the corpus holds version 1.1): whatever is retrieved speaks of
+        # something else, however close its words.
         return any(name not in self.mentions for name in instrument_names(question)) or any(
             not any(form in self.mentions for form in forms) for forms in versions_named(question))
 

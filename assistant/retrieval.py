@@ -180,7 +180,10 @@ _COUNT = re.compile(r"\b(" + "|".join(_COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-
                     re.IGNORECASE)
 
 
-_COUNT_STEMS = {n: content_terms(w)[0] for w, n in _COUNT_WORDS.items()}
+@lru_cache(maxsize=1)
+def _count_stems() -> dict[int, str]:
+    """Count -> its stemmed word as the BM25 index holds it (5 -> "five", 12 -> "twelv")."""
+    return {n: content_terms(w)[0] for w, n in _COUNT_WORDS.items()}
 
 
 @lru_cache(maxsize=1)
@@ -258,7 +261,8 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
     National Cyber Security Strategy 2016-2021": for each year in the question, the document of
     that year whose names' words best cover the question, if they cover at least `min_overlap`
     of one name's words; every document of that year whose title the question gives in full
-    ("Paris Call Working Groups 3 and 4"), when there are several. Comparisons name two or more documents this way."""
+    ("Paris Call Working Groups 3 and 4"), when there are several. Comparisons name two or more
+    documents this way."""
     years = set(_YEAR.findall(query))
     if not years:
         return []
@@ -367,7 +371,7 @@ class Retriever:
             return []
         # Read only the chunks holding both the count word and the noun (BM25 postings).
         candidates = sorted({int(i) for n, stem in wanted
-                             for i in np.intersect1d(bm25_postings(self.gen.bm25, _COUNT_STEMS.get(n, "")),
+                             for i in np.intersect1d(bm25_postings(self.gen.bm25, _count_stems().get(n, "")),
                                                      bm25_postings(self.gen.bm25, stem))})
         found = counted_terms([self.chunks[i].text for i in candidates])
         ids = {i for i, keys in zip(candidates, found) if keys & wanted}
