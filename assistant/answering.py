@@ -179,8 +179,13 @@ _DATED = re.compile(rf"\b{_MONTH}\s+\d{{1,2}},\s+\d{{4}}|\b\d{{1,2}}\s+{_MONTH}\
 _SOURCE_MARKS = re.compile(r"[“”\"]|,\s+at\s+[\dQ]|\bpp?\.\s*\d|https?://|\bIbid\b|\bet al\.|^\d{1,3}\s+[A-Z]")
 
 
+# "Emerging Leaders for the Digital World 25 Aug, 2011 Data Diplomacy: Mapping the Field 19 Apr, 2006"
+# is a list of dated links run together, not a sentence: a sentence holds two dates at most.
+_ANY_DATE = re.compile(r"\b\d{1,2}\s+[A-Z][a-z]{2,8}\.?,?\s+\d{4}\b|\b[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s+\d{4}\b")
+
+
 def _reference_entry(text: str) -> bool:
-    return bool(_DATED.search(text) and _SOURCE_MARKS.search(text))
+    return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3
 
 
 def _usable_sentence(text: str, raw: str = "") -> bool:
@@ -188,6 +193,9 @@ def _usable_sentence(text: str, raw: str = "") -> bool:
     if not 6 <= len(words) <= 90 or _TOC.search(text):
         return False
     if _reference_entry(text):
+        return False
+    # A date on a line of its own ("01 Dec, 2021") dates an entry of a list of links or news.
+    if any(_ANY_DATE.fullmatch(line.strip()) for line in raw.splitlines()):
         return False
     # Starting in lower case without a list marker ("b) reserve the right ..."), it is the tail of
     # a sentence broken at a line or page end: "underpin all our cyber security objectives".
@@ -384,15 +392,18 @@ def with_list(text: str, start: int, end: int) -> int:
     ending in ";" ("...; and"); the list ends at an item ending in "." or at `LIST_MAX_CHARS`."""
     if not text[start:end].rstrip().endswith(":"):
         return end
-    new_end = end
+    new_end, last = end, ""
     for a, b in sentence_spans(text, end, min(len(text), end + LIST_MAX_CHARS)):
         item = text[a:b]
         previous = text[start:new_end].rstrip()
-        if not (_LIST_ITEM.match(item) or previous.endswith((";", "; and", "; or", ":"))):
+        # The sentence right after the lead-in is what it introduces; later ones come as items,
+        # or as what an item's short label introduces ("- Curate:" "Listening is the first step.").
+        label = last.rstrip().endswith(":") and len(last.split()) <= 6
+        if new_end > end and not (_LIST_ITEM.match(item) or previous.endswith((";", "; and", "; or")) or label):
             break
         if b - start > LIST_MAX_CHARS:
             break
-        new_end = b
+        new_end, last = b, item
         if item.rstrip().endswith("."):
             break
     return new_end

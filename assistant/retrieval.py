@@ -256,16 +256,39 @@ def aliased_documents(query: str, documents: dict[str, DocumentMeta]) -> list[st
     return out
 
 
+def _phrase(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def titled_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files whose title, or its part before a colon, the question quotes word for word, when
+    that title has three topic words or more and is part of no other document's title: "the
+    DiploFoundation study on improving the practice of cyber diplomacy"; not "what is cyber
+    diplomacy", which begins two titles."""
+    asked = f" {_phrase(query)} "
+    titles = {file: _phrase(meta.title) for file, meta in documents.items()}
+    out = []
+    for file, meta in documents.items():
+        for name in {_phrase(meta.title.split(":")[0]), titles[file]}:
+            if len(content_terms(name)) >= 3 and f" {name} " in asked \
+                    and not any(name in t for f, t in titles.items() if f != file):
+                out.append(file)
+                break
+    return out
+
+
 def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap: float = 0.5) -> list[str]:
-    """Files the question names by year and title, e.g. "the 2015 Cyber Strategy" or "the UK
-    National Cyber Security Strategy 2016-2021": for each year in the question, the document of
+    """Files the question names: by title word for word (`titled_documents`), or by year and
+    title, e.g. "the 2015 Cyber Strategy" or "the UK National Cyber Security Strategy
+    2016-2021": for each year in the question, the document of
     that year whose names' words best cover the question, if they cover at least `min_overlap`
     of one name's words; every document of that year whose title the question gives in full
     ("Paris Call Working Groups 3 and 4"), when there are several. Comparisons name two or more
     documents this way."""
     years = set(_YEAR.findall(query))
+    titled = titled_documents(query, documents)
     if not years:
-        return []
+        return titled
     asked = set(content_terms(query))
     named: list[str] = []
     for year in sorted(years):
@@ -284,7 +307,7 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
             named += sorted(complete)
         elif scored and scored[0][0][0] >= min_overlap:
             named.append(scored[0][1])
-    return named
+    return named + [file for file in titled if file not in named]
 
 
 class Retriever:

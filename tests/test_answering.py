@@ -235,6 +235,12 @@ def test_a_quoted_lead_in_carries_its_list():
     assert text[a:end].endswith("Expand American influence abroad.")
     inline = "It rests on five pillars: (1) Defend, (2) Disrupt, and (3) Shape markets. Each effort needs partners."
     assert inline[:with_list(inline, 0, inline.index(":") + 1)].endswith("(3) Shape markets.")
+    # An item's short label introduces its explanation; a long sentence ending in ":" does not chain.
+    labelled = "Diplomats need five skills: - Curate: Listening is the first step. Next topic starts here."
+    assert labelled[:with_list(labelled, 0, labelled.index(":") + 1)].endswith("Listening is the first step.")
+    menu = ("See also: Emerging Leaders for a Digital World in the Pacific (2011): Virtual Diplomacy in the "
+            "Digital Age since then: Data Diplomacy.")
+    assert menu[:with_list(menu, 0, menu.index(":") + 1)].endswith("(2011):")
     # What a colon introduces in prose is its next sentence; a sentence introducing nothing stays.
     prose = "The review found three gaps: Federal roles were unclear. Budgets were short."
     assert prose[:with_list(prose, 0, prose.index(":") + 1)].endswith("roles were unclear.")
@@ -252,6 +258,9 @@ def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences()
     # The tail of a sentence broken at a line end is not a sentence; a lettered treaty item is.
     assert not _usable_sentence("underpin all our cyber security objectives and keep the public safe online")
     assert _usable_sentence("b) reserve the right not to apply, in whole or in part, paragraph 1 of this article.")
+    # A list of dated links run together, with a date on a line of its own.
+    menu = "Training, tools, and other resources – Final study\n01 Dec, 2021\nEmerging Leaders for a Digital World (2011):"
+    assert not _usable_sentence(" ".join(menu.split()), menu)
     # A dated sentence of the text itself is still a sentence.
     assert _usable_sentence("On March 12, 2009, the President ordered a review of all federal cyber programs.")
 

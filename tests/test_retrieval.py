@@ -84,6 +84,10 @@ def test_named_documents_are_recognised_by_year_and_title(shipped_assistant):
         "Paris_Call_WG4_Advancing_International_Cyber_Norms_2021.pdf"]
     assert named_documents("What does the 2018 DoD Cyber Strategy mean by defending forward?", docs) == [
         "US_DoD_Cyber_Strategy_Summary_2018.pdf"]
+    # Named without a year by quoting a title no other title contains.
+    assert named_documents("What does DiploFoundation's study on improving the practice of cyber diplomacy "
+                           "focus on?", docs) == ["000_9f1970107d613d06.txt"]
+    assert named_documents("What is cyber diplomacy?", docs) == []  # begins two seed titles
     # Both reports of a year named in full.
     assert named_documents("What do the 2021 reports of Paris Call Working Groups 3 and 4 conclude?", docs) == [
         "Paris_Call_WG3_Multistakeholder_participation_at_the_UN_2021.pdf",
