@@ -107,9 +107,10 @@ def _is_caps_heading(line: str) -> bool:
             and sum(sum(c.isalpha() for c in w) >= 3 for w in words) * 2 >= len(words))
 
 
-# "12 November 2018 ..." (a date in a reference list) is not section 12.
-_DATE = re.compile(r"^\s*\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|"
-                   r"November|December)\b")
+# "12 November 2018 ..." (a date in a reference list) and "07 Aug, 2015" (a news date) are not
+# sections 12 and 7.
+_DATE = re.compile(r"^\s*\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|"
+                   r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?")
 _CONTENTS = re.compile(r"^\s*(?:table of )?contents\s*$", re.I)
 _NEVER_HEADING = re.compile(r"^(?:this page (?:is |has been )?(?:left |intentionally )+blank|(?:table of )?contents)$"
                             r"|\.{4,}|…{2,}", re.I)

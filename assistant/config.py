@@ -39,7 +39,7 @@ class ChunkSettings:
     max_model_tokens: int = 254
     # Raised whenever loading or chunking rules change (heading detection, say), so that a rebuild
     # re-chunks unchanged files instead of keeping their old chunks. Absent before the first change.
-    structure_version: int = 5
+    structure_version: int = 6
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -75,6 +75,7 @@ def test_strategy_pillars_become_sections_in_pdfs(corpus_chunks):
     ("I. INTRODUCTION ..................................................... 1", ""),
     ("Q1 Q2 Q3 Q4 Q1 Q2 Q3 Q4", "Deliver the programme"),
     ("12 November 2018 for Trust and Security in", "Cyberspace” (France Diplomacy)"),
+    ("07 Aug, 2015", "Emerging Leaders for the Digital World"),  # the date of a news item
 ])
 def test_sentence_boilerplate_and_contents_lines_are_not_headings(line, next_line):
     from assistant.chunking import _plain_heading
