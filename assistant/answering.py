@@ -15,7 +15,7 @@ import numpy as np
 
 from .chunking import sentence_spans
 from .config import AnswerSettings
-from .retrieval import Retrieved, named_documents, section_units, structural_references
+from .retrieval import Retrieved, fold_words, named_documents, section_units, structural_references
 from .store import bm25_postings, content_terms, content_terms_many, stopwords
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
@@ -139,10 +139,6 @@ def versions_named(question: str) -> list[tuple[str, ...]]:
             for word, number in _VERSIONED.findall(question)]
 
 
-def _folded(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-
-
 class CorpusMentions:
     """Whether the indexed documents mention a phrase anywhere: the BM25 postings of its rarest
     word give the chunks to read, so a check costs a few chunk reads, not a corpus scan."""
@@ -150,10 +146,10 @@ class CorpusMentions:
     def __init__(self, bm25, chunks: list, documents: dict):
         self.bm25 = bm25
         self.chunks = chunks
-        self.names = _folded(" ".join(f"{m.title} {Path(f).stem.replace('_', ' ')}" for f, m in documents.items()))
+        self.names = fold_words(" ".join(f"{m.title} {Path(f).stem.replace('_', ' ')}" for f, m in documents.items()))
 
     def __contains__(self, phrase: str) -> bool:
-        target = _folded(phrase)
+        target = fold_words(phrase)
         if not target or target in self.names:
             return True
         if self.bm25 is None:
@@ -162,7 +158,7 @@ class CorpusMentions:
         if not postings:
             return True
         rarest = min(postings, key=len)
-        return any(target in _folded(f"{self.chunks[d].section} {self.chunks[d].text}") for d in rarest)
+        return any(target in fold_words(f"{self.chunks[d].section} {self.chunks[d].text}") for d in rarest)
 
 
 _SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")

@@ -235,29 +235,34 @@ def _names(file: str, meta: DocumentMeta) -> list[set[str]]:
     """Topic words of the names a document goes by: its title, the title's words before a colon
     ("Cyberspace Policy Review: ..."), an alias in brackets ("Convention on Cybercrime (Budapest
     Convention, ETS No. 185)") and its file name ("Paris_Call_WG4_...")."""
-    names = [meta.title, meta.title.split(":")[0]]
-    names += [alias.split(",")[0] for alias in re.findall(r"\(([^)]*)\)", meta.title)]
+    names = [meta.title, meta.title.split(":")[0], *_aliases(meta.title)]
     names.append(re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]))  # last: see named_documents
     return [set(content_terms(_YEAR.sub(" ", n))) or {""} for n in names]
+
+
+def fold_words(text: str) -> str:
+    """Lower-case words joined by single spaces, punctuation dropped: phrases compare as words."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _aliases(title: str) -> list[str]:
+    """Short names a catalogue title gives in brackets: "Convention on Cybercrime (Budapest
+    Convention, ETS No. 185)" -> ["Budapest Convention"]."""
+    return [alias.split(",")[0] for alias in re.findall(r"\(([^)]*)\)", title)]
 
 
 def aliased_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
     """Files whose catalogue title gives a short name in brackets that the question uses:
     "Convention on Cybercrime (Budapest Convention, ETS No. 185)" for "Article 16 of the
     Budapest Convention"."""
-    folded = " ".join(re.findall(r"\w+", query.lower()))
+    folded = fold_words(query)
     out = []
     for file, meta in documents.items():
-        for alias in re.findall(r"\(([^)]*)\)", meta.title):
-            name = " ".join(re.findall(r"\w+", alias.split(",")[0].lower()))
+        for name in map(fold_words, _aliases(meta.title)):
             if len(name.split()) >= 2 and re.search(rf"\b{re.escape(name)}\b", folded):
                 out.append(file)
                 break
     return out
-
-
-def _phrase(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def titled_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
@@ -265,12 +270,13 @@ def titled_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str
     that title has three topic words or more and is part of no other document's title: "the
     DiploFoundation study on improving the practice of cyber diplomacy"; not "what is cyber
     diplomacy", which begins two titles."""
-    asked = f" {_phrase(query)} "
-    titles = {file: _phrase(meta.title) for file, meta in documents.items()}
+    asked = f" {fold_words(query)} "
+    titles = {file: fold_words(meta.title) for file, meta in documents.items()}
     out = []
     for file, meta in documents.items():
-        for name in {_phrase(meta.title.split(":")[0]), titles[file]}:
-            if len(content_terms(name)) >= 3 and f" {name} " in asked \
+        for name in {fold_words(meta.title.split(":")[0]), titles[file]}:
+            # The cheap phrase test first: this runs for every question, twice.
+            if f" {name} " in asked and len(content_terms(name)) >= 3 \
                     and not any(name in t for f, t in titles.items() if f != file):
                 out.append(file)
                 break
@@ -378,6 +384,11 @@ class Retriever:
         aliased = aliased_documents(query, self.documents) if ids else []
         if aliased:
             ids = [i for i in ids if self.chunks[i].file in aliased]
+        return self._most_similar(ids, query_vector, allowed)
+
+    def _most_similar(self, ids, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
+        """The allowed ones of `ids`, most similar to the question first, at most `dense_candidates`."""
+        ids = sorted(ids)
         if allowed is not None:
             ids = sorted(set(ids) & set(allowed.tolist()))
         if not ids:
@@ -406,13 +417,7 @@ class Retriever:
                 for i in self._by_reference.get((kind, number), ()):
                     firsts[self.chunks[i].file] = min(i, firsts.get(self.chunks[i].file, i))
                 ids.update(firsts.values())
-        ids = sorted(ids)
-        if allowed is not None:
-            ids = sorted(set(ids) & set(allowed.tolist()))
-        if not ids:
-            return []
-        sims = np.asarray(self.gen.vectors[ids]) @ query_vector
-        return [ids[j] for j in np.argsort(-sims)[: self.settings.dense_candidates]]
+        return self._most_similar(ids, query_vector, allowed)
 
     def search(self, query: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Retrieved]:
         s = self.settings
