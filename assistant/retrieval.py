@@ -316,6 +316,32 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
     return named + [file for file in titled if file not in named]
 
 
+def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta]) -> str:
+    """The question without the words that name the given documents (title words, years):
+    within those documents every passage carries their title, so the rest says what is asked
+    ("How do the 2018 National Cyber Strategy and the 2023 National Cybersecurity Strategy
+    differ in how they propose to impose consequences..." -> "How do the and the differ in how
+    they propose to impose consequences...")."""
+    naming = set().union(*(t for f in files for t in _names(f, documents[f])))
+    words = re.findall(r"\S+", _YEAR.sub(" ", query))
+    kept = [w for w in words if not (set(content_terms(w)) & naming)]
+    return " ".join(kept)
+
+
+def _uncovered(start: int, end: int, shown: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The longest part of [start, end) outside every span in `shown`."""
+    gaps, at = [], start
+    for a, b in sorted(shown):
+        if b <= at or a >= end:
+            continue
+        if a > at:
+            gaps.append((at, a))
+        at = max(at, b)
+    if at < end:
+        gaps.append((at, end))
+    return max(gaps, key=lambda g: g[1] - g[0]) if gaps else None
+
+
 class Retriever:
     def __init__(self, generation: Generation, embedder: Embedder, settings: RetrievalSettings):
         self.gen = generation
@@ -429,6 +455,9 @@ class Retriever:
         fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed),
                                             self.listing(query, qv, allowed))
         named = named_documents(query, self.documents) if s.represent_named_documents else []
+        if named and s.topic_weight:
+            for i, v in self._topic_ranking(query, named, k, allowed).items():
+                fused[i] = fused.get(i, 0.0) + s.topic_weight * v
         if named and s.named_boost:
             fused = {i: v * (1 + s.named_boost) if self.chunks[i].file in named else v for i, v in fused.items()}
         ranked = self._substantive(sorted(fused.items(), key=lambda x: -x[1]))
@@ -459,6 +488,19 @@ class Retriever:
         fused = rrf_fuse([dense_ids, lexical_ids, list(referenced), list(listing)],
                          [s.dense_weight, s.lexical_weight, s.reference_weight, s.listing_weight], s.rrf_k)
         return fused, lexical_scores
+
+    def _topic_ranking(self, query: str, named: list[str], k: int, allowed: np.ndarray | None) -> dict[int, float]:
+        """Fused ranking of the named documents' chunks for the question without their names."""
+        topic = topic_query(query, named, self.documents)
+        terms = content_terms(topic)
+        if not terms:
+            return {}
+        ids = np.array([c.id for c in self.chunks if c.file in named], dtype=np.int64)
+        if allowed is not None:
+            ids = np.intersect1d(ids, allowed)
+        if len(ids) == 0:
+            return {}
+        return self._fused(self.embedder.embed_query(topic), terms, k, ids)[0]
 
     def _represent(self, picked: list[int], named: list[str], qv: np.ndarray, terms: list[str], k: int,
                    allowed: np.ndarray | None, fused: dict[int, float]) -> list[int]:
@@ -504,13 +546,13 @@ class Retriever:
 
         return find
 
-    def window(self, i: int, taken: list[tuple[int, int]] = ()) -> tuple[int, int]:
-        """The chunk widened alternately forwards and backwards over neighbouring chunks of
-        the same page, while the span stays within `window_chars`: evidence often sits in
-        the sentences just around a hit (measured on the gold set: crossing section
-        boundaries found more evidence than stopping at them)."""
+    def window(self, i: int, taken: list[tuple[int, int]] = (), seed: tuple[int, int] | None = None) -> tuple[int, int]:
+        """The chunk (or the `seed` part of it) widened alternately forwards and backwards over
+        neighbouring chunks of the same page, while the span stays within `window_chars`:
+        evidence often sits in the sentences just around a hit (measured on the gold set:
+        crossing section boundaries found more evidence than stopping at them)."""
         chunks, c = self.chunks, self.chunks[i]
-        start, end = c.start, c.end
+        start, end = seed or (c.start, c.end)
         lo, hi = i, i
         growing = {1: True, -1: True}
         while any(growing.values()):
@@ -537,12 +579,17 @@ class Retriever:
         out: list[tuple[int, int, int, str]] = []
         for i in candidates:
             c = self.chunks[i]
-            if any(self.chunks[j].file == c.file and self.chunks[j].page == c.page and a < c.end and c.start < b
-                   for j, a, b, _ in out):
+            shown = [(a, b) for j, a, b, _ in out
+                     if self.chunks[j].file == c.file and self.chunks[j].page == c.page]
+            # Chunks overlap, so an earlier window may cover only the start or the end of this
+            # one: the rest is still shown when it is more than an overlap tail (a sentence in
+            # it would otherwise be in no passage).
+            seed = _uncovered(c.start, c.end, shown)
+            if seed is None or (seed != (c.start, c.end)
+                                and seed[1] - seed[0] < self.settings.min_uncovered_chars):
                 continue
             # A window stops short of text an earlier passage already shows.
-            a, b = self.window(i, [(a, b) for j, a, b, _ in out
-                                   if self.chunks[j].file == c.file and self.chunks[j].page == c.page])
+            a, b = self.window(i, shown, seed)
             page = self._page_text(c.file, c.page)
             text = page[a:b] if page else c.text
             out.append((i, a, b, text))

@@ -220,3 +220,44 @@ def test_a_provision_of_a_document_named_by_its_short_name_comes_from_that_docum
         "What does Article 16 of the Budapest Convention require about expedited preservation of stored data?", k=5)
     assert not [r.chunk.file for r in results if r.chunk.section.startswith("Article 16")
                 and r.chunk.file != "Budapest_Convention_on_Cybercrime_ETS185_en.md"]
+
+
+def test_the_topic_of_a_question_is_what_is_left_without_the_documents_names(shipped_assistant):
+    from assistant.retrieval import named_documents, topic_query
+
+    docs = shipped_assistant.retriever.documents
+    question = "How did the 2015 DoD Cyber Strategy and the 2018 DoD Cyber Strategy treat deterrence?"
+    named = named_documents(question, docs)
+    assert topic_query(question, named, docs) == "How did the and the treat deterrence?"
+    assert topic_query("What are the five pillars of the 2023 US National Cybersecurity Strategy?",
+                       ["US_National_Cybersecurity_Strategy_2023.pdf"], docs) == "What are the five pillars of the US"
+
+
+def test_passages_of_named_documents_are_ranked_by_the_question_without_their_names(shipped_assistant):
+    # Every chunk of the two strategies carries their title, so "DoD Cyber Strategy" in the question
+    # ranked their title pages and introductions above the section on deterrence.
+    import dataclasses
+
+    from assistant.retrieval import Retriever
+
+    question = "How did the 2015 DoD Cyber Strategy and the 2018 DoD Cyber Strategy treat deterrence?"
+    top = shipped_assistant.retriever.search(question, k=5)[0]
+    assert top.text.startswith("Deterrence in the Future Security Environment")
+    plain = Retriever(shipped_assistant.generation, shipped_assistant.embedder,
+                      dataclasses.replace(shipped_assistant.retriever.settings, topic_weight=0.0))
+    assert not plain.search(question, k=5)[0].text.startswith("Deterrence in the Future Security Environment")
+
+
+def test_a_hit_partly_shown_by_an_earlier_passage_still_shows_the_rest(shipped_assistant):
+    # The Paris Call's chunks overlap: a window opening inside one chunk used to make that whole
+    # chunk "already shown", and its first sentences appeared in no passage.
+    from assistant.retrieval import _uncovered
+
+    assert _uncovered(100, 500, [(400, 900)]) == (100, 400)
+    assert _uncovered(100, 500, [(0, 200), (300, 350)]) == (350, 500)  # the longer gap
+    assert _uncovered(100, 500, [(0, 600)]) is None
+    results = shipped_assistant.retriever.search(
+        "What does the Paris Call say about the Budapest Convention?", k=5,
+        filters={"files": ["Paris_Call_for_Trust_and_Security_in_Cyberspace_2018.md"]})
+    shown = " ".join(" ".join(r.text.split()) for r in results)
+    assert "the Budapest Convention on Cybercrime is a key tool in this regard" in shown
