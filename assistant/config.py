@@ -61,6 +61,9 @@ class RetrievalSettings:
     # priorities?" -> "articulates five national priorities including: ..."). Gold all-evidence@5
     # 0.705 -> 0.721, equal from 0.5 to 3; the held-out set asks for no counted list.
     listing_weight: float = 1.0
+    # How far after an announced list ("three primary missions. First, ...") its items "Second,",
+    # "Third," ... are looked for, in chunks.
+    enumeration_chunks: int = 12
     # Diversity: at most this many chunks of one document in the top k while other
     # documents are also relevant (their fused score within `diversity_margin`). 2 since named
     # documents are preferred (a named document still fills the list): gold all-evidence@5

@@ -137,6 +137,7 @@ def diversify(candidates: list[tuple[int, float, str]], k: int, max_per_document
 
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
+_ORDINALS = "zeroth first second third fourth fifth sixth seventh eighth ninth tenth".split()
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 _UNITS = ("article", "pillar", "section", "chapter", "principle", "objective", "tier", "norm", "recommendation")
 _REFERENCE = re.compile(r"\b(" + "|".join(_UNITS) + r"|art\.)"
@@ -328,6 +329,18 @@ def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta]
     return " ".join(kept)
 
 
+def follow_announcement(fused: dict[int, float], enumerations: dict[int, list[int]]) -> dict[int, float]:
+    """The items of the best-ranked announced list ("three primary missions. First, ...",
+    "Second, ...") ranked right after its announcement: a list is read whole."""
+    lead = max((a for a in enumerations if a in fused), key=lambda a: fused[a], default=None)
+    if lead is None:
+        return fused
+    fused = dict(fused)
+    for r, j in enumerate(enumerations[lead], start=1):
+        fused[j] = max(fused.get(j, 0.0), fused[lead] * (1 - 0.001 * r))
+    return fused
+
+
 def _uncovered(start: int, end: int, shown: list[tuple[int, int]]) -> tuple[int, int] | None:
     """The longest part of [start, end) outside every span in `shown`."""
     gaps, at = [], start
@@ -422,19 +435,30 @@ class Retriever:
         sims = np.asarray(self.gen.vectors[ids]) @ query_vector
         return [ids[j] for j in np.argsort(-sims)[: self.settings.dense_candidates]]
 
-    def listing(self, query: str, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
+    def listing(self, query: str, query_vector: np.ndarray,
+                allowed: np.ndarray | None) -> tuple[list[int], dict[int, list[int]]]:
         """Chunks announcing the list a question asks for ("the five national priorities" ->
-        "articulates five national priorities including: ...") and, for a list of numbered units
-        ("the four pillars"), the opening chunk of each unit; most similar first."""
+        "articulates five national priorities including: ..."), the chunks with its items where
+        they follow as "Second, ..." and, for a list of numbered units ("the four pillars"), the
+        opening chunk of each unit; most similar first. Also: announcing chunk -> item chunks."""
         wanted = counted_request(query)
         if not wanted:
-            return []
+            return [], {}
         # Read only the chunks holding both the count word and the noun (BM25 postings).
         candidates = sorted({int(i) for n, stem in wanted
                              for i in np.intersect1d(bm25_postings(self.gen.bm25, _count_stems().get(n, "")),
                                                      bm25_postings(self.gen.bm25, stem))})
         found = counted_terms([self.chunks[i].text for i in candidates])
         ids = {i for i, keys in zip(candidates, found) if keys & wanted}
+        # "... has three primary cyber missions. First, ..." : the items that follow ("Second,
+        # DoD must ...", "Third, ...") are in the chunks after the announcement.
+        enumerations: dict[int, list[int]] = {}
+        for i, keys in zip(candidates, found):
+            for n, stem in keys & wanted:
+                items = self._enumerated(i, n, stem)
+                if items:
+                    ids.update(items)
+                    enumerations[i] = items
         # "the four pillars": where documents number their pillars, the opening chunk of each.
         for n, stem in wanted:
             kind = _unit_of_stem().get(stem)
@@ -443,7 +467,27 @@ class Retriever:
                 for i in self._by_reference.get((kind, number), ()):
                     firsts[self.chunks[i].file] = min(i, firsts.get(self.chunks[i].file, i))
                 ids.update(firsts.values())
-        return self._most_similar(ids, query_vector, allowed)
+        if allowed is not None:
+            enumerations = {i: [j for j in items if j in set(allowed.tolist())]
+                            for i, items in enumerations.items()}
+        return self._most_similar(ids, query_vector, allowed), enumerations
+
+    def _enumerated(self, i: int, n: int, stem: str) -> list[int]:
+        """Chunks after chunk i, in its document and within `enumeration_chunks`, that open the
+        items "Second" to the n-th of a list of `stem`s announced in chunk i ("Second, ...",
+        "For its second mission, ...")."""
+        ordinals = "|".join(_ORDINALS[m] for m in range(2, min(n, len(_ORDINALS) - 1) + 1))
+        if not ordinals:
+            return []
+        pattern = re.compile(rf"(?:^|[.:;]\s+)(?:{ordinals})(?:ly)?,|\b(?:{ordinals})\s+(?:\w+\s+)?{re.escape(stem)}",
+                             re.IGNORECASE | re.MULTILINE)
+        file, out = self.chunks[i].file, []
+        for j in range(i + 1, min(len(self.chunks), i + 1 + self.settings.enumeration_chunks)):
+            if self.chunks[j].file != file:
+                break
+            if pattern.search(self.chunks[j].text):
+                out.append(j)
+        return out
 
     def search(self, query: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Retrieved]:
         s = self.settings
@@ -452,14 +496,15 @@ class Retriever:
         allowed = self.allowed_ids(filters)
         qv = self.embedder.embed_query(query)
         terms = content_terms(query)
-        fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed),
-                                            self.listing(query, qv, allowed))
+        listed, enumerations = self.listing(query, qv, allowed)
+        fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed), listed)
         named = named_documents(query, self.documents) if s.represent_named_documents else []
         if named and s.topic_weight:
             for i, v in self._topic_ranking(query, named, k, allowed).items():
                 fused[i] = fused.get(i, 0.0) + s.topic_weight * v
         if named and s.named_boost:
             fused = {i: v * (1 + s.named_boost) if self.chunks[i].file in named else v for i, v in fused.items()}
+        fused = follow_announcement(fused, enumerations)
         ranked = self._substantive(sorted(fused.items(), key=lambda x: -x[1]))
         picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
                            s.max_per_document, s.diversity_margin)

@@ -261,3 +261,41 @@ def test_a_hit_partly_shown_by_an_earlier_passage_still_shows_the_rest(shipped_a
         filters={"files": ["Paris_Call_for_Trust_and_Security_in_Cyberspace_2018.md"]})
     shown = " ".join(" ".join(r.text.split()) for r in results)
     assert "the Budapest Convention on Cybercrime is a key tool in this regard" in shown
+
+
+def test_the_items_of_an_announced_list_follow_its_announcement():
+    from assistant.retrieval import follow_announcement
+
+    fused = {1: 0.9, 2: 0.5, 7: 0.1, 8: 0.05}
+    lifted = follow_announcement(fused, {7: [8, 9]})
+    assert sorted(lifted, key=lambda i: -lifted[i]) == [1, 2, 7, 8, 9]
+    assert follow_announcement(fused, {}) == fused
+
+
+def test_a_list_announced_with_its_count_is_retrieved_with_its_items(tmp_path, embedder):
+    # "three missions. First, ..." then pages later "For its second mission ..." and "Third, ...":
+    # the items' passages speak of other things than the question and were not found for it.
+    import assistant
+    from assistant.config import load_settings
+    from assistant.indexing import build_index
+
+    def filler(part: int, paragraphs: int = 5) -> str:
+        return "\n\n".join(
+            f"Review {part}.{n}: the coast guard's maritime missions were reviewed by committee {part}{n}, "
+            f"which found that the maritime missions of the coast guard need budget line {n} and that "
+            f"staff for maritime missions must be trained in region {part}; the coast guard agreed. " * 3
+            for n in range(paragraphs))
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "plan.txt").write_text(
+        "The coast guard has three maritime missions. First, it patrols the territorial waters.\n\n"
+        + filler(1) + "\n\nFor its second mission, the service rescues sailors in distress at sea.\n\n"
+        + filler(2) + "\n\nThird, the service inspects lighthouses along the coast.\n\n" + filler(3, 20) + "\n")
+    settings = load_settings(corpus_dirs=(corpus,), index_dir=tmp_path / "index")
+    assert not build_index(settings, embedder=embedder).failed
+    retriever = assistant.open(tmp_path / "index", corpus_dirs=(corpus,)).retriever
+    shown = " ".join(r.text for r in retriever.search("What are the three maritime missions of the coast guard?", k=5))
+    assert "patrols the territorial waters" in shown
+    assert "rescues sailors in distress" in shown
+    assert "inspects lighthouses" in shown
