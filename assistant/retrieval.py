@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -325,8 +325,7 @@ def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta]
     they propose to impose consequences...")."""
     naming = set().union(*(t for f in files for t in _names(f, documents[f])))
     words = re.findall(r"\S+", _YEAR.sub(" ", query))
-    kept = [w for w in words if not (set(content_terms(w)) & naming)]
-    return " ".join(kept)
+    return " ".join(w for w, terms in zip(words, content_terms_many(words)) if not set(terms) & naming)
 
 
 def follow_announcement(fused: dict[int, float], enumerations: dict[int, list[int]]) -> dict[int, float]:
@@ -382,8 +381,20 @@ class Retriever:
     def allowed_ids(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
-        files = {f for f, meta in self.documents.items() if filters.accepts(meta)}
-        return np.array([c.id for c in self.chunks if c.file in files], dtype=np.int64)
+        return self._chunk_ids([f for f, meta in self.documents.items() if filters.accepts(meta)])
+
+    @cached_property
+    def _ids_by_file(self) -> dict[str, np.ndarray]:
+        by_file: dict[str, list[int]] = {}
+        for c in self.chunks:
+            by_file.setdefault(c.file, []).append(c.id)
+        return {f: np.array(ids, dtype=np.int64) for f, ids in by_file.items()}
+
+    def _chunk_ids(self, files, allowed: np.ndarray | None = None) -> np.ndarray:
+        """The ids of the chunks of `files`, ascending, within `allowed` when given."""
+        parts = [self._ids_by_file[f] for f in files if f in self._ids_by_file]
+        ids = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return ids if allowed is None else np.intersect1d(ids, allowed)
 
     def dense(self, query_vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[int]:
         import faiss
@@ -468,8 +479,8 @@ class Retriever:
                     firsts[self.chunks[i].file] = min(i, firsts.get(self.chunks[i].file, i))
                 ids.update(firsts.values())
         if allowed is not None:
-            enumerations = {i: [j for j in items if j in set(allowed.tolist())]
-                            for i, items in enumerations.items()}
+            permitted = set(allowed.tolist())
+            enumerations = {i: [j for j in items if j in permitted] for i, items in enumerations.items()}
         return self._most_similar(ids, query_vector, allowed), enumerations
 
     def _enumerated(self, i: int, n: int, stem: str) -> list[int]:
@@ -540,9 +551,7 @@ class Retriever:
         terms = content_terms(topic)
         if not terms:
             return {}
-        ids = np.array([c.id for c in self.chunks if c.file in named], dtype=np.int64)
-        if allowed is not None:
-            ids = np.intersect1d(ids, allowed)
+        ids = self._chunk_ids(named, allowed)
         if len(ids) == 0:
             return {}
         return self._fused(self.embedder.embed_query(topic), terms, k, ids)[0]
@@ -556,9 +565,7 @@ class Retriever:
         for file in named:
             if any(self.chunks[i].file == file for i in picked):
                 continue
-            ids = np.array([c.id for c in self.chunks if c.file == file], dtype=np.int64)
-            if allowed is not None:
-                ids = np.intersect1d(ids, allowed)
+            ids = self._chunk_ids([file], allowed)
             if len(ids) == 0:
                 continue
             own, _ = self._fused(qv, terms, k, ids)
