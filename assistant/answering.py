@@ -15,7 +15,8 @@ import numpy as np
 
 from .chunking import sentence_spans
 from .config import AnswerSettings
-from .retrieval import Retrieved, fold_words, named_documents, section_units, structural_references
+from .retrieval import (Retrieved, counted_request, counted_terms, fold_words, item_opening, named_documents,
+                        section_units, structural_references)
 from .store import bm25_postings, content_terms, content_terms_many, stopwords
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
@@ -171,7 +172,13 @@ _MONTH = r"(?:January|February|March|April|May|June|July|August|September|Octobe
 # A reference-list entry or footnote: a dated source with a quoted title or a pinpoint
 # ("“NSTAC Response to the Sixty Day Cyber Study Group,” March 12, 2009, at 18, 21."), or a
 # footnote number followed by an author ("7 Business Software Alliance, ..., March 19, 2009").
-_DATED = re.compile(rf"\b{_MONTH}\s+\d{{1,2}},\s+\d{{4}}|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}")
+# No word boundary before the month: text from PDFs runs words together ("InstituteSeptember 10, 2019").
+_DATED = re.compile(rf"{_MONTH}\s+\d{{1,2}},\s+\d{{4}}|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}")
+# A web address: a source, not a statement ("<https://www.tni.org/en/publication/...>").
+_WEB_ADDRESS = re.compile(r"https?://|\bwww\.\w")
+# The tail of a note's source: a few words ending in a date ("No, Thanks., Cato Institute, March 13, 2009.").
+_DATED_TAIL = re.compile(rf"(?:,\s*(?:{_MONTH}\s+\d{{1,2}},\s+|\d{{1,2}}\s+{_MONTH}\s+)\d{{4}}|\(\d{{4}}\))\W*$")
+SOURCE_TAIL_MAX_WORDS = 12
 _SOURCE_MARKS = re.compile(r"[“”\"]|,\s+at\s+[\dQ]|\bpp?\.\s*\d|https?://|\bIbid\b|\bet al\.|^\d{1,3}\s+[A-Z]")
 
 
@@ -181,7 +188,9 @@ _ANY_DATE = re.compile(r"\b\d{1,2}\s+[A-Z][a-z]{2,8}\.?,?\s+\d{4}\b|\b[A-Z][a-z]
 
 
 def _reference_entry(text: str) -> bool:
-    return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3
+    return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3 \
+        or bool(_WEB_ADDRESS.search(text)) \
+        or (len(text.split()) <= SOURCE_TAIL_MAX_WORDS and bool(_DATED_TAIL.search(text)))
 
 
 def _usable_sentence(text: str, raw: str = "") -> bool:
@@ -298,6 +307,11 @@ class ExtractiveAnswerer:
         picked = self.select_sentences(standalone, results)
         if not picked:
             return abstention(question, results, standalone, self.name)
+        listed = announced_list(standalone, results)
+        if listed:
+            # The list asked for leads, read whole; the best other sentences follow while room is left.
+            rest = [p for p in picked if not any(p[0] is q[0] and p[1] < q[2] and q[1] < p[2] for q in listed)]
+            picked = listed + rest[:max(0, self.settings.max_sentences - len(listed))]
         picked = [(r, a, with_list(r.text or r.chunk.text, a, b)) for r, a, b in picked]
         citations, parts = [], []
         for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
@@ -379,6 +393,50 @@ class ExtractiveAnswerer:
 
 
 LIST_MAX_CHARS = 800
+# An item opens its sentence: "For its second mission, DoD must ..." but not "Budgets for the
+# work on its second mission rose".
+ITEM_OPENING_WORDS = 2
+
+
+def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
+    """The list a question asks for ("the three primary cyber missions"), when a passage
+    announces it ("The Defense Department has three primary cyber missions.") and the passages
+    of that document go on with its items ("First, ...", "For its second mission, ...",
+    "Third, ..."): the announcing sentence and the sentence opening each item found, as
+    (passage, start, end) in reading order; [] unless two items or more are found. A list
+    introduced by ":" is read whole by `with_list` instead."""
+    wanted = counted_request(question)
+    if not wanted:
+        return []
+    sentences = [(r, a, b) for r in results for a, b in sentence_spans(r.text or r.chunk.text, 0, len(r.text or r.chunk.text))]
+    quotes = [(r.text or r.chunk.text)[a:b] for r, a, b in sentences]
+
+    def position(x: tuple[Retrieved, int, int]) -> tuple[int, int]:
+        return (x[0].chunk.page or 0, x[0].start + x[1])
+
+    counted = counted_terms(quotes)
+    for (r, a, b), keys in zip(sentences, counted):  # best passage first
+        for n, stem in sorted(keys & wanted):
+            after = sorted(((x, q) for x, q in zip(sentences, quotes)
+                            if x[0].chunk.file == r.chunk.file and position(x) > position((r, a, b))),
+                           key=lambda xq: position(xq[0]))
+            items, last = [], position((r, a, b))
+            for m in range(1, n + 1):
+                for x, quote in after:
+                    match = item_opening(m, stem).search(quote)
+                    if position(x) > last and match and len(quote[:match.start()].split()) <= ITEM_OPENING_WORDS \
+                            and _usable_sentence(fold(quote), quote):
+                        items.append(x)
+                        last = position(x)
+                        break
+            if len(items) >= 2:
+                # The announcement closest before the first item: a heading ("Three Primary
+                # Missions in Cyberspace") may announce the list too, sentences before it does.
+                closest = max((x for x, k in zip(sentences, counted) if (n, stem) in k
+                               and x[0].chunk.file == r.chunk.file and position(x) < position(items[0])),
+                              key=position)
+                return [closest] + items
+    return []
 
 
 def with_list(text: str, start: int, end: int) -> int:

@@ -218,6 +218,15 @@ def counted_terms(texts: list[str]) -> list[set[tuple[int, str]]]:
     return out
 
 
+@lru_cache(maxsize=256)
+def item_opening(m: int, stem: str) -> re.Pattern:
+    """Where the m-th item of an announced list of `stem`s opens: "Second, ..." or "Secondly,"
+    at a sentence start, or "For its second mission, ..." (m up to ten)."""
+    ordinal = _ORDINALS[m]
+    return re.compile(rf"(?:^|[.:;]\s+)(?:{ordinal})(?:ly)?,|\b{ordinal}\s+(?:\w+\s+)?{re.escape(stem)}",
+                      re.IGNORECASE | re.MULTILINE)
+
+
 def counted_request(question: str) -> set[tuple[int, str]]:
     """What a question asks to have listed: "What are the five pillars of ..." -> {(5, "pillar")},
     the last topic word of the phrase after the count ("three primary cyber missions" -> "mission")."""
@@ -487,16 +496,12 @@ class Retriever:
         """Chunks after chunk i, in its document and within `enumeration_chunks`, that open the
         items "Second" to the n-th of a list of `stem`s announced in chunk i ("Second, ...",
         "For its second mission, ...")."""
-        ordinals = "|".join(_ORDINALS[m] for m in range(2, min(n, len(_ORDINALS) - 1) + 1))
-        if not ordinals:
-            return []
-        pattern = re.compile(rf"(?:^|[.:;]\s+)(?:{ordinals})(?:ly)?,|\b(?:{ordinals})\s+(?:\w+\s+)?{re.escape(stem)}",
-                             re.IGNORECASE | re.MULTILINE)
+        patterns = [item_opening(m, stem) for m in range(2, min(n, len(_ORDINALS) - 1) + 1)]
         file, out = self.chunks[i].file, []
         for j in range(i + 1, min(len(self.chunks), i + 1 + self.settings.enumeration_chunks)):
             if self.chunks[j].file != file:
                 break
-            if pattern.search(self.chunks[j].text):
+            if any(p.search(self.chunks[j].text) for p in patterns):
                 out.append(j)
         return out
 

@@ -263,6 +263,52 @@ def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences()
     assert not _usable_sentence(" ".join(menu.split()), menu)
     # A dated sentence of the text itself is still a sentence.
     assert _usable_sentence("On March 12, 2009, the President ordered a review of all federal cyber programs.")
+    assert _usable_sentence("The Paris Call was launched by the French President in Paris on November 12, 2018.")
+    # Notes quoted as answers to "Is the world organisation allowed to meddle in internal affairs?"
+    # and the 2009 review's first near-term action: a web address, a date run into the word
+    # before it (PDF text), the dated tail of a source.
+    assert not _usable_sentence("A Critical Look” (Transnational InstituteSeptember 10, 2019) "
+                                "<https://www.tni.org/en/publication/ multistakeholderism-a-critical-look> 4.")
+    assert not _usable_sentence("More on the programme of work can be found at www.example.org/cyber-programme today.")
+    assert not _usable_sentence("No, Thanks., Cato Institute, March 13, 2009.")
+    assert not _usable_sentence("Cyber Security Strategy of the United Kingdom, Cabinet Office (2009).")
+
+
+def announced(text: str, question: str):
+    from assistant.answering import announced_list
+    from assistant.retrieval import Retrieved
+    from assistant.store import StoredChunk
+
+    chunk = StoredChunk(0, "s.txt", None, "", 0, len(text), text, "h")
+    result = Retrieved(chunk, DocumentMeta("s.txt", "S"), 1.0, 0.8, 0.0, 1, text, 0, len(text))
+    return [text[a:b] for _, a, b in announced_list(question, [result])]
+
+
+def test_a_list_the_question_asks_for_is_quoted_item_by_item():
+    text = ("Three Primary Missions in Cyberspace\nThe President has set principles. The Department has three "
+            "primary cyber missions. First, it must defend its own networks and data. It trains for this. "
+            "For its second mission, it must be prepared to defend the country against attacks. "
+            "Third, if directed, it must support military operations. The rest of the chapter follows.")
+    quotes = announced(text, "What are the three primary cyber missions of the Department?")
+    assert [q.split(",")[0].split(" ")[0] for q in quotes] == ["The", "First", "For", "Third"]
+    assert quotes[0] == "The Department has three primary cyber missions."  # not the heading above it
+    # No list asked for, or no items that follow the announcement: nothing is added.
+    assert announced(text, "What must the Department defend?") == []
+    assert announced("The Department has three primary cyber missions. Its missions matter a great deal.",
+                     "What are the three primary cyber missions?") == []
+    # "its second mission" inside a sentence does not open an item.
+    assert announced("The Department has two missions. First, it defends its networks and data. Budgets for "
+                     "the work on its second mission rose sharply last year.", "What are the two missions?") == []
+
+
+def test_the_three_missions_answer_quotes_each_mission(shipped_assistant):
+    answer = shipped_assistant.ask("What are the three primary cyber missions of the Department of Defense "
+                                   "in its 2015 Cyber Strategy?")
+    check_citations(answer, pages=True)
+    quoted = " ".join(" ".join(c.quote.split()) for c in answer.citations)
+    for item in ("First, DoD must defend its own networks", "For its second mission, DoD must be prepared",
+                 "Third, if directed by the President"):
+        assert item in quoted, answer.answer
 
 
 def test_sentences_under_the_named_provision_are_quoted(shipped_assistant):
