@@ -187,10 +187,19 @@ _SOURCE_MARKS = re.compile(r"[“”\"]|,\s+at\s+[\dQ]|\bpp?\.\s*\d|https?://|\b
 _ANY_DATE = re.compile(r"\b\d{1,2}\s+[A-Z][a-z]{2,8}\.?,?\s+\d{4}\b|\b[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s+\d{4}\b")
 
 
+# An author-date reference: a quoted title and a year in brackets ("Alger C, “The Emerging Roles
+# of NGOs in the UN System” (2002) 8 Global Governance").
+_QUOTED_TITLE_YEAR = re.compile(r"[“\"][^”\"]{3,}[”\"],?\s*\((?:1[89]|20)\d\d\)")
+
+
 def _reference_entry(text: str) -> bool:
     return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3 \
+        or bool(_QUOTED_TITLE_YEAR.search(text)) \
         or bool(_WEB_ADDRESS.search(text)) \
         or (len(text.split()) <= SOURCE_TAIL_MAX_WORDS and bool(_DATED_TAIL.search(text)))
+
+
+CAPTION_MAX_WORDS = 10
 
 
 def _usable_sentence(text: str, raw: str = "") -> bool:
@@ -221,6 +230,10 @@ def _usable_sentence(text: str, raw: str = "") -> bool:
     lines = [line.lstrip() for line in raw.splitlines() if line.strip()]
     if len(lines) >= 4 and sum(line[:1].isupper() or line[:1].isdigit() for line in lines[1:]) \
             >= 0.8 * (len(lines) - 1):
+        return False
+    # A caption or heading in sentence case ("Government ICT strategic implementation plan 2011"):
+    # a few words with no end mark.
+    if not ends and len(words) < CAPTION_MAX_WORDS:
         return False
     # A heading or running title ("The Department of Defense Cyber Strategy"): title case, no end mark.
     capitalised = [w[0].isupper() for w in words if w[:1].isalpha() and len(w) > 3]
@@ -444,10 +457,16 @@ def with_list(text: str, start: int, end: int) -> int:
     over what it introduces: a lead-in quoted alone answers nothing. That is the sentence after
     it, and the ones after that while they start with a bullet or a number or follow an item
     ending in ";" ("...; and"); the list ends at an item ending in "." or at `LIST_MAX_CHARS`."""
-    if not text[start:end].rstrip().endswith(":"):
+    following = sentence_spans(text, end, min(len(text), end + LIST_MAX_CHARS))
+    quote = text[start:end].rstrip()
+    # "The strategy required under subsection (a) shall include" + "(1) a review of ...": a
+    # lead-in with no end mark at all, followed by a numbered item, introduces it as ":" does.
+    unended = not quote.endswith((".", ";", "!", "?", ")", "\"", "”", "’")) and bool(following) \
+        and bool(_LIST_ITEM.match(text, following[0][0]))
+    if not (quote.endswith((":", "—")) or unended):
         return end
     new_end, last = end, ""
-    for a, b in sentence_spans(text, end, min(len(text), end + LIST_MAX_CHARS)):
+    for a, b in following:
         item = text[a:b]
         previous = text[start:new_end].rstrip()
         # The sentence right after the lead-in is what it introduces; later ones come as items,

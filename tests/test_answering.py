@@ -245,6 +245,12 @@ def test_a_quoted_lead_in_carries_its_list():
     prose = "The review found three gaps: Federal roles were unclear. Budgets were short."
     assert prose[:with_list(prose, 0, prose.index(":") + 1)].endswith("roles were unclear.")
     assert with_list("Plain sentence. Next one.", 0, 15) == 15
+    # A statute's lead-in has no colon: "shall include" and then its numbered items.
+    statute = ("The strategy required under subsection (a) shall include\n\n(1) a review of actions "
+               "undertaken;\n\n(2) a plan of action.\n\nNot later than 90 days after, the Secretary shall brief.")
+    lead = statute.index("include") + len("include")
+    assert statute[:with_list(statute, 0, lead)].endswith("(2) a plan of action.")
+    assert with_list("The strategy shall include a plan. Next one.", 0, 19) == 19  # no item follows
 
 
 def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences():
@@ -272,6 +278,10 @@ def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences()
     assert not _usable_sentence("More on the programme of work can be found at www.example.org/cyber-programme today.")
     assert not _usable_sentence("No, Thanks., Cato Institute, March 13, 2009.")
     assert not _usable_sentence("Cyber Security Strategy of the United Kingdom, Cabinet Office (2009).")
+    assert not _usable_sentence("Alger C, “The Emerging Roles of NGOs in the UN System: From Article 71 to a "
+                                "People’s Millennium Assembly” (2002) 8 Global Governance:")
+    # A caption in sentence case, a few words with no end mark.
+    assert not _usable_sentence("Government ICT strategic implementation plan 2011")
 
 
 def announced(text: str, question: str):
