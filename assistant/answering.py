@@ -411,13 +411,17 @@ LIST_MAX_CHARS = 800
 ITEM_OPENING_WORDS = 2
 
 
+_INLINE_ITEM = re.compile(r"\(\d{1,2}\)\s")
+
+
 def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
     """The list a question asks for ("the three primary cyber missions"), when a passage
     announces it ("The Defense Department has three primary cyber missions.") and the passages
     of that document go on with its items ("First, ...", "For its second mission, ...",
     "Third, ..."): the announcing sentence and the sentence opening each item found, as
-    (passage, start, end) in reading order; [] unless two items or more are found. A list
-    introduced by ":" is read whole by `with_list` instead."""
+    (passage, start, end) in reading order; [] unless two items or more are found. An
+    announcement that carries its items (": (1) Defend ..., (2) Disrupt ...", or a list after
+    ":" that `with_list` reads whole) is returned alone."""
     wanted = counted_request(question)
     if not wanted:
         return []
@@ -442,6 +446,10 @@ def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrie
                         items.append(x)
                         last = position(x)
                         break
+            text = r.text or r.chunk.text
+            if not items and (with_list(text, a, b) > b or len(_INLINE_ITEM.findall(text, a, b)) >= 2):
+                # The announcement carries its items itself ("around five pillars: (1) Defend ...").
+                return [(r, a, b)]
             if len(items) >= 2:
                 # The announcement closest before the first item: a heading ("Three Primary
                 # Missions in Cyberspace") may announce the list too, sentences before it does.
@@ -456,7 +464,9 @@ def with_list(text: str, start: int, end: int) -> int:
     """End of a quote that introduces a list ("The Strategy rests on five pillars:"), extended
     over what it introduces: a lead-in quoted alone answers nothing. That is the sentence after
     it, and the ones after that while they start with a bullet or a number or follow an item
-    ending in ";" ("...; and"); the list ends at an item ending in "." or at `LIST_MAX_CHARS`."""
+    ending in ";" ("...; and"); the list ends at an item ending in "." (in a bulleted list, at
+    the first sentence that neither starts an item nor goes on with one on its line) or at
+    `LIST_MAX_CHARS`."""
     following = sentence_spans(text, end, min(len(text), end + LIST_MAX_CHARS))
     quote = text[start:end].rstrip()
     # "The strategy required under subsection (a) shall include" + "(1) a review of ...": a
@@ -465,19 +475,24 @@ def with_list(text: str, start: int, end: int) -> int:
         and bool(_LIST_ITEM.match(text, following[0][0]))
     if not (quote.endswith((":", "—")) or unended):
         return end
-    new_end, last = end, ""
+    new_end, last, bulleted = end, "", False
     for a, b in following:
         item = text[a:b]
         previous = text[start:new_end].rstrip()
         # The sentence right after the lead-in is what it introduces; later ones come as items,
-        # or as what an item's short label introduces ("- Curate:" "Listening is the first step.").
+        # or as what an item's short label introduces ("- Curate:" "Listening is the first step."),
+        # or, in a bulleted list, as the rest of an item on its line ("It is done by curating.").
         label = last.rstrip().endswith(":") and len(last.split()) <= 6
-        if new_end > end and not (_LIST_ITEM.match(item) or previous.endswith((";", "; and", "; or")) or label):
+        same_item = bulleted and "\n" not in text[new_end:a]
+        if new_end > end and not (_LIST_ITEM.match(item) or previous.endswith((";", "; and", "; or"))
+                                  or label or same_item):
             break
         if b - start > LIST_MAX_CHARS:
             break
+        if new_end == end:  # items on lines of their own, each opening with a marker
+            bulleted = bool(_LIST_ITEM.match(item)) and "\n" in text[end:a]
         new_end, last = b, item
-        if item.rstrip().endswith("."):
+        if item.rstrip().endswith(".") and not bulleted:
             break
     return new_end
 

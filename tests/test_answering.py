@@ -251,6 +251,11 @@ def test_a_quoted_lead_in_carries_its_list():
     lead = statute.index("include") + len("include")
     assert statute[:with_list(statute, 0, lead)].endswith("(2) a plan of action.")
     assert with_list("The strategy shall include a plan. Next one.", 0, 19) == 19  # no item follows
+    # Bulleted items of more than one sentence: the list goes on to its last item, not to the
+    # first full stop (the seed text's "5 Core e-Competences").
+    bullets = ("Diplomats need five skills:\n- * Curate: Listening is the first step. It is done by curating.\n"
+               "- * Collaborate: You start collaborating. You share resources.\n\nThe theory of time follows.")
+    assert bullets[:with_list(bullets, 0, bullets.index(":") + 1)].endswith("You share resources.")
 
 
 def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences():
@@ -285,13 +290,13 @@ def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences()
 
 
 def announced(text: str, question: str):
-    from assistant.answering import announced_list
+    from assistant.answering import announced_list, with_list
     from assistant.retrieval import Retrieved
     from assistant.store import StoredChunk
 
     chunk = StoredChunk(0, "s.txt", None, "", 0, len(text), text, "h")
     result = Retrieved(chunk, DocumentMeta("s.txt", "S"), 1.0, 0.8, 0.0, 1, text, 0, len(text))
-    return [text[a:b] for _, a, b in announced_list(question, [result])]
+    return [text[a:with_list(text, a, b)] for _, a, b in announced_list(question, [result])]  # as answered
 
 
 def test_a_list_the_question_asks_for_is_quoted_item_by_item():
@@ -306,6 +311,12 @@ def test_a_list_the_question_asks_for_is_quoted_item_by_item():
     assert announced(text, "What must the Department defend?") == []
     assert announced("The Department has three primary cyber missions. Its missions matter a great deal.",
                      "What are the three primary cyber missions?") == []
+    # An announcement carrying its items leads alone, ahead of better-scored prose.
+    inline = ("We will engage partners widely. This strategy rests on five pillars: (1) Defend, (2) Disrupt, "
+              "(3) Shape markets, (4) Invest, and (5) Forge partnerships. Each pillar has objectives.")
+    assert announced(inline, "What are the five pillars of the strategy?") == [
+        "This strategy rests on five pillars: (1) Defend, (2) Disrupt, (3) Shape markets, (4) Invest, and "
+        "(5) Forge partnerships."]
     # "its second mission" inside a sentence does not open an item.
     assert announced("The Department has two missions. First, it defends its networks and data. Budgets for "
                      "the work on its second mission rose sharply last year.", "What are the two missions?") == []
