@@ -339,9 +339,11 @@ class ExtractiveAnswerer:
         q_terms = set(content_terms(question))
         q_weight = sum(self.weights(t) for t in q_terms) or 1.0
         top_sim = max(r.similarity for r in results)
+        named = set(named_documents(question, self.documents))
         spans = []  # (result, start, end) of every usable sentence, tokenised in one batch below
         for r in results:
-            if r.similarity < s.sentence_min_similarity:
+            # A weak passage is not quoted, unless it is from a document the question names.
+            if r.similarity < s.sentence_min_similarity and r.chunk.file not in named:
                 continue
             text = r.text or r.chunk.text
             for a, b in sentence_spans(text, 0, len(text)):
@@ -356,7 +358,6 @@ class ExtractiveAnswerer:
         section_terms = dict(zip(unique_sections, map(set, term_lists[len(quotes):])))
         paragraphs = named_paragraphs(question)
         units = structural_references(question)
-        named = set(named_documents(question, self.documents))
         candidates = []  # (score, rank, position, result, quote, terms)
         continued: dict[int, str | None] = {}  # passage -> the section it starts within, headed elsewhere
         seen: set[tuple[int, str]] = set()
@@ -401,8 +402,32 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(best)
             docs.add(best[3].chunk.file)
+        if len(named) >= 2:
+            chosen = _each_side(chosen, candidates, named, s.max_sentences)
         chosen.sort(key=lambda c: (c[1], c[2]))
         return [(c[3], c[2], c[2] + len(c[4])) for c in chosen]
+
+
+def _each_side(chosen: list, candidates: list, named: set[str], max_sentences: int) -> list:
+    """A question comparing documents it names is answered from each of them: a named document
+    with a usable sentence in the passages but none chosen gets its best one, in place of the
+    weakest pick of a document quoted more than once (or of one the question does not name)."""
+    chosen = list(chosen)
+    for file in sorted(named - {c[3].chunk.file for c in chosen}):
+        own = [c for c in candidates if c[3].chunk.file == file
+               and not any(_jaccard(c[5], d[5]) > 0.6 for d in chosen)]
+        if not own:
+            continue
+        if len(chosen) >= max_sentences:
+            counts: dict[str, int] = {}
+            for c in chosen:
+                counts[c[3].chunk.file] = counts.get(c[3].chunk.file, 0) + 1
+            spare = [c for c in chosen if counts[c[3].chunk.file] > 1 or c[3].chunk.file not in named]
+            if not spare:
+                continue
+            chosen.remove(min(spare, key=lambda c: c[0]))
+        chosen.append(max(own, key=lambda c: c[0]))
+    return chosen
 
 
 LIST_MAX_CHARS = 800

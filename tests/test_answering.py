@@ -340,3 +340,30 @@ def test_sentences_under_the_named_provision_are_quoted(shipped_assistant):
     first = answer.citations[0]
     assert (first.file, first.section) == ("Budapest_Convention_on_Cybercrime_ETS185_en.md", "Article 2 – Illegal access")
     assert "offence be committed by infringing security measures" in first.quote
+
+
+def test_a_comparison_is_answered_from_each_document_it_names(shipped_assistant):
+    # The 2003 strategy's passages are less similar to the question than the answer floor; they
+    # were left unquoted and the answer spoke of the 2018 strategy only.
+    answer = shipped_assistant.ask("How have the US national strategies of 2003 and 2018 positioned the "
+                                   "Budapest Convention?")
+    check_citations(answer)
+    cited = {c.file for c in answer.citations}
+    assert {"US_National_Strategy_to_Secure_Cyberspace_2003.txt", "US_National_Cyber_Strategy_2018.pdf"} <= cited
+
+
+def test_each_named_document_takes_the_place_of_a_repeated_one():
+    from types import SimpleNamespace
+
+    from assistant.answering import _each_side
+
+    def pick(file, score, words):
+        return (score, 1, 0, SimpleNamespace(chunk=SimpleNamespace(file=file)), "q", set(words.split()))
+
+    chosen = [pick("a", 0.9, "one two"), pick("a", 0.8, "three four"), pick("c", 0.7, "five six")]
+    candidates = [pick("b", 0.3, "seven eight"), pick("b", 0.5, "nine ten"), pick("a", 0.6, "x y")]
+    out = _each_side(chosen, candidates, {"a", "b"}, max_sentences=3)
+    # The weakest pick of a document quoted twice or not named goes; b's best sentence comes in.
+    assert sorted((c[3].chunk.file, c[0]) for c in out) == [("a", 0.8), ("a", 0.9), ("b", 0.5)]
+    # Room left: nothing is dropped.
+    assert len(_each_side(chosen[:1], candidates, {"a", "b"}, max_sentences=3)) == 2
