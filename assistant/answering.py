@@ -320,7 +320,8 @@ class ExtractiveAnswerer:
         picked = self.select_sentences(standalone, results)
         if not picked:
             return abstention(question, results, standalone, self.name)
-        listed = announced_list(standalone, results)
+        # The list asked for may take one sentence more than usual (2-5 sentences in all).
+        listed = announced_list(standalone, results)[:self.settings.max_sentences + 1]
         if listed:
             # The list asked for leads, read whole; the best other sentences follow while room is left.
             rest = [p for p in picked if not any(p[0] is q[0] and p[1] < q[2] and q[1] < p[2] for q in listed)]
