@@ -166,6 +166,7 @@ _SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
 # A list item's marker: "•", "(1)", "2.", "b)", "(iv)".
 _LIST_ITEM = re.compile(r"\s*(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s")
 _TOC = re.compile(r"\.{5,}|…{3,}")
+_BARE_MARKER = re.compile(r"\s*(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s*")
 
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -510,15 +511,20 @@ def with_list(text: str, start: int, end: int) -> int:
         # or, in a bulleted list, as the rest of an item on its line ("It is done by curating.").
         label = last.rstrip().endswith(":") and len(last.split()) <= 6
         same_item = bulleted and "\n" not in text[new_end:a]
-        if new_end > end and not (_LIST_ITEM.match(item) or previous.endswith((";", "; and", "; or"))
-                                  or label or same_item):
+        # A marker the sentence splitter cut off on its own ("1." before "Strengthen ...;").
+        marker = bool(_BARE_MARKER.fullmatch(item))
+        # After an item ending in ";", what follows goes on with the list unless a blank line
+        # (a new paragraph) comes first.
+        follows = previous.endswith((";", "; and", "; or")) and "\n\n" not in text[new_end:a]
+        if new_end > end and not (_LIST_ITEM.match(item) or follows
+                                  or label or same_item or marker or _BARE_MARKER.fullmatch(last)):
             break
         if b - start > LIST_MAX_CHARS:
             break
         if new_end == end:  # items on lines of their own, each opening with a marker
-            bulleted = bool(_LIST_ITEM.match(item)) and "\n" in text[end:a]
+            bulleted = bool(_LIST_ITEM.match(item) or marker) and "\n" in text[end:a]
         new_end, last = b, item
-        if item.rstrip().endswith(".") and not bulleted:
+        if item.rstrip().endswith(".") and not (bulleted or marker):
             break
     return new_end
 

@@ -256,6 +256,10 @@ def test_a_quoted_lead_in_carries_its_list():
     bullets = ("Diplomats need five skills:\n- * Curate: Listening is the first step. It is done by curating.\n"
                "- * Collaborate: You start collaborating. You share resources.\n\nThe theory of time follows.")
     assert bullets[:with_list(bullets, 0, bullets.index(":") + 1)].endswith("You share resources.")
+    # Numbers the sentence splitter cuts off as sentences of their own ("1." then "Strengthen ...;").
+    numbered = ("It identifies six major actions to strengthen security:\n1. Strengthen counterintelligence "
+                "efforts;\n2. Improve capabilities for attribution\nand response;\n\nThe next part begins here.")
+    assert numbered[:with_list(numbered, 0, numbered.index(":") + 1)].endswith("attribution\nand response;")
 
 
 def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences():
