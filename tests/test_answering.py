@@ -371,3 +371,15 @@ def test_each_named_document_takes_the_place_of_a_repeated_one():
     assert sorted((c[3].chunk.file, c[0]) for c in out) == [("a", 0.8), ("a", 0.9), ("b", 0.5)]
     # Room left: nothing is dropped.
     assert len(_each_side(chosen[:1], candidates, {"a", "b"}, max_sentences=3)) == 2
+
+
+def test_a_named_article_is_answered_from_its_opening_paragraph(shipped_assistant):
+    # The passage holding Article 16 is less similar to the question than the quoting floor (0.30),
+    # and the UN Charter has an Article 16 too: the answer once quoted the Charter's.
+    answer = shipped_assistant.ask("What does Article 16 of the Budapest Convention require?")
+    check_citations(answer)
+    first = answer.citations[0]
+    assert (first.file, first.section) == ("Budapest_Convention_on_Cybercrime_ETS185_en.md",
+                                           "Article 16 – Expedited preservation of stored computer data")
+    assert "expeditious preservation of specified computer data" in first.quote
+    assert all(c.file != "UN_Charter_1945_en.md" for c in answer.citations)
