@@ -65,13 +65,13 @@ class Answer:
 
 
 def passages_of(results: list[Retrieved]) -> list[Passage]:
-    return [Passage(r.rank, r.chunk.file, r.meta.title, r.page, r.chunk.section, r.text or r.chunk.text,
+    return [Passage(r.rank, r.chunk.file, r.meta.title, r.page, r.chunk.section, text_of(r),
                     round(r.similarity, 4), r.meta.publisher, r.meta.year, r.meta.type, r.meta.jurisdiction)
             for r in results]
 
 
 def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
-    text = result.text or result.chunk.text
+    text = text_of(result)
     at = text.find(quote)
     section = result.section_at(at) if at >= 0 and result.sections_of else result.chunk.section
     page = result.page_at(at) if at >= 0 else result.page
@@ -80,6 +80,7 @@ def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
 
 
 def text_of(r: Retrieved) -> str:
+    """The passage shown and quoted (the chunk itself when no wider passage was made)."""
     return r.text or r.chunk.text
 
 
@@ -110,7 +111,7 @@ def identifiers_absent(question: str, results: list[Retrieved]) -> bool:
     seen: set[str] = set()
     for r in results:
         names = f"{r.meta.title} {r.meta.year} {Path(r.chunk.file).stem.replace('_', ' ')} {r.chunk.section}"
-        seen.update(content_terms(f"{names} {r.text or r.chunk.text}"))
+        seen.update(content_terms(f"{names} {text_of(r)}"))
     return not (wanted & seen)
 
 
@@ -335,7 +336,7 @@ class ExtractiveAnswerer:
             # The list asked for leads, read whole; the best other sentences follow while room is left.
             rest = [p for p in picked if not any(p[0] is q[0] and p[1] < q[2] and q[1] < p[2] for q in listed)]
             picked = listed + rest[:max(0, self.settings.max_sentences - len(listed))]
-        picked = [(r, a, with_list(r.text or r.chunk.text, a, b)) for r, a, b in picked]
+        picked = [(r, a, with_list(text_of(r), a, b)) for r, a, b in picked]
         citations, parts = [], []
         for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
             citations.append(citation_for(n, result, quote))
@@ -360,13 +361,13 @@ class ExtractiveAnswerer:
             if r.similarity < s.sentence_min_similarity and r.chunk.file not in named \
                     and not (units and units & section_units(r.chunk.section)):
                 continue
-            text = r.text or r.chunk.text
+            text = text_of(r)
             for a, b in sentence_spans(text, 0, len(text)):
                 header = _SPACED_HEADER.match(text, a, b)  # "2 D O D C Y B E R …" page header
                 a = header.end() if header else a
                 if _usable_sentence(fold(text[a:b]), text[a:b]):
                     spans.append((r, a, b))
-        quotes = [(r.text or r.chunk.text)[a:b] for r, a, b in spans]
+        quotes = [text_of(r)[a:b] for r, a, b in spans]
         sections = [r.section_at(a) if r.sections_of else r.chunk.section for r, a, _ in spans]
         unique_sections = list(dict.fromkeys(sections))
         term_lists = content_terms_many(quotes + unique_sections)
@@ -469,8 +470,8 @@ def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrie
     wanted = counted_request(question)
     if not wanted:
         return []
-    sentences = [(r, a, b) for r in results for a, b in sentence_spans(r.text or r.chunk.text, 0, len(r.text or r.chunk.text))]
-    quotes = [(r.text or r.chunk.text)[a:b] for r, a, b in sentences]
+    sentences = [(r, a, b) for r in results for a, b in sentence_spans(text_of(r), 0, len(text_of(r)))]
+    quotes = [text_of(r)[a:b] for r, a, b in sentences]
 
     def position(x: tuple[Retrieved, int, int]) -> tuple[int, int]:
         return (x[0].chunk.page or 0, x[0].start + x[1])
@@ -490,7 +491,7 @@ def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrie
                         items.append(x)
                         last = position(x)
                         break
-            text = r.text or r.chunk.text
+            text = text_of(r)
             if not items and (with_list(text, a, b) > b or len(_INLINE_ITEM.findall(text, a, b)) >= 2):
                 # The announcement carries its items itself ("around five pillars: (1) Defend ...").
                 return [(r, a, b)]
@@ -552,13 +553,13 @@ def merge_adjacent(picked: list[tuple[Retrieved, int, int]]) -> list[tuple[Retri
     reads as one cited sentence, not as fragments each with its own marker."""
     merged: list[list] = []
     for r, a, b in picked:
-        text = r.text or r.chunk.text
+        text = text_of(r)
         last = merged[-1] if merged else None
         if last and last[0] is r and (a <= last[2] or not text[last[2]:a].strip()):
             last[2] = max(last[2], b)
         else:
             merged.append([r, a, b])
-    return [(r, (r.text or r.chunk.text)[a:b]) for r, a, b in merged]
+    return [(r, text_of(r)[a:b]) for r, a, b in merged]
 
 
 def _jaccard(a: set, b: set) -> float:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .answering import (ABSTAIN_TEXT, Answer, Citation, ExtractiveAnswerer, abstention, citation_for, fold,
-                        passages_of)
+                        passages_of, text_of)
 from .chunking import sentence_spans
 from .config import AnswerSettings, Settings
 from .retrieval import Retrieved
@@ -45,7 +45,7 @@ def format_sources(results: list[Retrieved]) -> str:
     for n, r in enumerate(results, start=1):
         where = ", ".join(x for x in (r.meta.title, f"page {r.page}" if r.page else "", r.chunk.section) if x)
         # Delimiters cannot be forged from inside a document.
-        text = fold(r.text or r.chunk.text).replace("<<<", "‹‹‹").replace(">>>", "›››")
+        text = fold(text_of(r)).replace("<<<", "‹‹‹").replace(">>>", "›››")
         # Chat-template control tokens (<|im_start|>, <|system|>…) become text, not turns.
         text = _CONTROL_TOKEN.sub(lambda m: "‹|" + m.group(1) + "|›", text)
         blocks.append(f"[{n}] ({where})\n<<<{text}>>>")
@@ -83,7 +83,7 @@ def validate_citations(generated: str, results: list[Retrieved]) -> Checked:
     parts: list[str] = []
     # "… modification. [1][2]" -> "… modification [1][2]." so markers stay with their sentence.
     generated = _TRAILING_MARKERS.sub(r"\2\1", generated)
-    whole_support = [set(content_terms(r.text or r.chunk.text)) for r in results]
+    whole_support = [set(content_terms(text_of(r))) for r in results]
     for a, b in sentence_spans(generated, 0, len(generated)):
         sentence = generated[a:b].strip()
         numbers = [int(x) for m in _MARKER.finditer(sentence) for x in re.findall(r"\d+", m.group(1))]
