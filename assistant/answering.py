@@ -15,7 +15,7 @@ import numpy as np
 
 from .chunking import sentence_spans
 from .config import AnswerSettings
-from .retrieval import (Retrieved, aliased_documents, counted_request, counted_terms, fold_words, item_opening,
+from .retrieval import (COUNT_WORDS, Retrieved, aliased_documents, counted_request, counted_terms, fold_words, item_opening,
                         named_documents, section_units, structural_references)
 from .store import bm25_postings, content_terms, content_terms_many, stopwords
 
@@ -457,6 +457,28 @@ ITEM_OPENING_WORDS = 2
 
 
 _INLINE_ITEM = re.compile(r"\(\d{1,2}\)\s")
+# "The five functions are Identify, Protect, Detect, Respond, and Recover": a count, its noun, a
+# verb of listing and the items run on with commas.
+_LISTED_INLINE = re.compile(r"\b(?:" + "|".join(COUNT_WORDS) + r")\s+(?:[\w’'-]+\s+){0,3}?[\w’'-]+\s+"
+                            r"(?:are|were|include|includes|including|comprise|comprises)\s*:?\s+[^.;]*,[^.;]*,",
+                            re.IGNORECASE)
+# "What are the Functions of the NIST Cybersecurity Framework?" asks for a list without a count.
+_LIST_QUESTION = re.compile(r"^\s*(?:what|which)\s+(?:are|were)\s+(?:the\s+)?(.+?)"
+                            r"(?:\s+(?:of|in|under|that|does|did|do|for|set)\b|\s*[?,]|$)", re.IGNORECASE)
+
+
+def requested_list(question: str) -> set[tuple[int | None, str]]:
+    """(count, stemmed noun) of the list a question asks for: "the five pillars" -> (5, "pillar");
+    "What are the Functions of ...?" -> (None, "function"), any count."""
+    wanted: set[tuple[int | None, str]] = set(counted_request(question))
+    if wanted:
+        return wanted
+    asked = _LIST_QUESTION.match(question)
+    words = asked.group(1).split() if asked else []
+    if not words or not words[-1].lower().endswith("s"):  # a plural noun asks for a list
+        return set()
+    terms = content_terms(words[-1])
+    return {(None, terms[-1])} if terms else set()
 
 
 def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
@@ -467,7 +489,7 @@ def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrie
     (passage, start, end) in reading order; [] unless two items or more are found. An
     announcement that carries its items (": (1) Defend ..., (2) Disrupt ...", or a list after
     ":" that `with_list` reads whole) is returned alone."""
-    wanted = counted_request(question)
+    wanted = requested_list(question)
     if not wanted:
         return []
     sentences = [(r, a, b) for r in results for a, b in sentence_spans(text_of(r), 0, len(text_of(r)))]
@@ -478,7 +500,7 @@ def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrie
 
     counted = counted_terms(quotes)
     for (r, a, b), keys in zip(sentences, counted):  # best passage first
-        for n, stem in sorted(keys & wanted):
+        for n, stem in sorted(k for k in keys if k in wanted or (None, k[1]) in wanted):
             after = sorted(((x, q) for x, q in zip(sentences, quotes)
                             if x[0].chunk.file == r.chunk.file and position(x) > position((r, a, b))),
                            key=lambda xq: position(xq[0]))
@@ -492,7 +514,8 @@ def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrie
                         last = position(x)
                         break
             text = text_of(r)
-            if not items and (with_list(text, a, b) > b or len(_INLINE_ITEM.findall(text, a, b)) >= 2):
+            if not items and (with_list(text, a, b) > b or len(_INLINE_ITEM.findall(text, a, b)) >= 2
+                              or _LISTED_INLINE.search(text, a, b)):
                 # The announcement carries its items itself ("around five pillars: (1) Defend ...").
                 return [(r, a, b)]
             if len(items) >= 2:

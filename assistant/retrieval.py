@@ -176,15 +176,15 @@ def section_units(section: str) -> set[tuple[str, int]]:
     return structural_references(match.group(0)) if match else set()
 
 
-_COUNT_WORDS = {w: n for w, n in _NUMBER_WORDS.items() if 2 <= n <= 12}
-_COUNT = re.compile(r"\b(" + "|".join(_COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
+COUNT_WORDS = {w: n for w, n in _NUMBER_WORDS.items() if 2 <= n <= 12}
+_COUNT = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
                     re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def _count_stems() -> dict[int, str]:
     """Count -> its stemmed word as the BM25 index holds it (5 -> "five", 12 -> "twelv")."""
-    return {n: content_terms(w)[0] for w, n in _COUNT_WORDS.items()}
+    return {n: content_terms(w)[0] for w, n in COUNT_WORDS.items()}
 
 
 @lru_cache(maxsize=1)
@@ -210,7 +210,7 @@ def counted_terms(texts: list[str]) -> list[set[tuple[int, str]]]:
     """Per text, (count, stemmed word) for the words just after a count word: "articulates five
     national priorities" -> (5, "nation"), (5, "prioriti"). Documents announce their lists this
     way; digits in a text are mostly numbers of articles or pages, not counts."""
-    runs = [(t, _COUNT_WORDS[number.lower()], _noun_phrase(words, True)) for t, text in enumerate(texts)
+    runs = [(t, COUNT_WORDS[number.lower()], _noun_phrase(words, True)) for t, text in enumerate(texts)
             for number, words in _COUNT.findall(text) if not number.isdigit()]
     out: list[set[tuple[int, str]]] = [set() for _ in texts]
     for (t, n, _), terms in zip(runs, content_terms_many([phrase for _, _, phrase in runs])):
@@ -234,7 +234,7 @@ def counted_request(question: str) -> set[tuple[int, str]]:
     for number, words in _COUNT.findall(question):
         terms = content_terms(_noun_phrase(words, False))
         if terms:
-            out.add((int(number) if number.isdigit() else _COUNT_WORDS[number.lower()], terms[-1]))
+            out.add((int(number) if number.isdigit() else COUNT_WORDS[number.lower()], terms[-1]))
     return out
 
 

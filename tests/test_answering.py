@@ -321,6 +321,12 @@ def test_a_list_the_question_asks_for_is_quoted_item_by_item():
     assert announced(inline, "What are the five pillars of the strategy?") == [
         "This strategy rests on five pillars: (1) Defend, (2) Disrupt, (3) Shape markets, (4) Invest, and "
         "(5) Forge partnerships."]
+    # A list asked for without a count, announced with its items run on by commas.
+    glossary = ("Function: One of the main components of the Framework. The five functions are Identify, "
+                "Protect, Detect, Respond, and Recover. Framework Core: A set of activities.")
+    assert announced(glossary, "What are the Functions of the NIST Cybersecurity Framework?") == [
+        "The five functions are Identify, Protect, Detect, Respond, and Recover."]
+    assert announced(glossary, "What is a Function?") == []
     # "its second mission" inside a sentence does not open an item.
     assert announced("The Department has two missions. First, it defends its networks and data. Budgets for "
                      "the work on its second mission rose sharply last year.", "What are the two missions?") == []
@@ -383,3 +389,14 @@ def test_a_named_article_is_answered_from_its_opening_paragraph(shipped_assistan
                                            "Article 16 – Expedited preservation of stored computer data")
     assert "expeditious preservation of specified computer data" in first.quote
     assert all(c.file != "UN_Charter_1945_en.md" for c in answer.citations)
+
+
+def test_the_list_a_question_asks_for_is_read_off_it():
+    from assistant.answering import requested_list
+
+    assert requested_list("What are the five pillars of the 2023 strategy?") == {(5, "pillar")}
+    assert requested_list("What are the Functions of the NIST Cybersecurity Framework?") == {(None, "function")}
+    assert requested_list("What are the NIST Framework Implementation Tiers, and are they maturity levels?") \
+        == {(None, "tier")}
+    assert requested_list("What is cyber diplomacy?") == set()
+    assert requested_list("What was the first near-term action of the review?") == set()
