@@ -15,8 +15,8 @@ import numpy as np
 
 from .chunking import sentence_spans
 from .config import AnswerSettings
-from .retrieval import (COUNT_WORDS, Retrieved, aliased_documents, counted_request, counted_terms, fold_words, item_opening,
-                        named_documents, section_units, structural_references)
+from .retrieval import (COUNT_WORDS, Retrieved, aliased_documents, counted_request, counted_terms, fold_words,
+                        item_opening, named_documents, section_units, structural_references)
 from .store import bm25_postings, content_terms, content_terms_many, stopwords
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
@@ -169,9 +169,10 @@ class CorpusMentions:
 
 _SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
 # A list item's marker: "•", "(1)", "2.", "b)", "(iv)".
-_LIST_ITEM = re.compile(r"\s*(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s")
+_MARKER = r"(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))"
+_LIST_ITEM = re.compile(rf"\s*{_MARKER}\s")
+_BARE_MARKER = re.compile(rf"\s*{_MARKER}\s*")  # a marker the sentence splitter left on its own
 _TOC = re.compile(r"\.{5,}|…{3,}")
-_BARE_MARKER = re.compile(r"\s*(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s*")
 
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
