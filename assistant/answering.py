@@ -16,7 +16,7 @@ import numpy as np
 from .chunking import sentence_spans
 from .config import AnswerSettings
 from .retrieval import (COUNT_WORDS, Retrieved, aliased_documents, counted_request, counted_terms, fold_words,
-                        item_opening, named_documents, section_units, structural_references)
+                        item_openings, named_documents, section_units, structural_references)
 from .store import bm25_postings, content_terms, content_terms_many, stopwords
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
@@ -506,9 +506,9 @@ def announced_list(question: str, results: list[Retrieved]) -> list[tuple[Retrie
                             if x[0].chunk.file == r.chunk.file and position(x) > position((r, a, b))),
                            key=lambda xq: position(xq[0]))
             items, last = [], position((r, a, b))
-            for m in range(1, n + 1):
+            for opening in item_openings(n, stem):
                 for x, quote in after:
-                    match = item_opening(m, stem).search(quote)
+                    match = opening.search(quote)
                     if position(x) > last and match and len(quote[:match.start()].split()) <= ITEM_OPENING_WORDS \
                             and _usable_sentence(fold(quote), quote):
                         items.append(x)

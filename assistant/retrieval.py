@@ -219,12 +219,17 @@ def counted_terms(texts: list[str]) -> list[set[tuple[int, str]]]:
 
 
 @lru_cache(maxsize=256)
-def item_opening(m: int, stem: str) -> re.Pattern:
-    """Where the m-th item of an announced list of `stem`s opens: "Second, ..." or "Secondly,"
-    at a sentence start, or "For its second mission, ..." (m up to ten)."""
+def _item_opening(m: int, stem: str) -> re.Pattern:
     ordinal = _ORDINALS[m]
     return re.compile(rf"(?:^|[.:;]\s+)(?:{ordinal})(?:ly)?,|\b{ordinal}\s+(?:\w+\s+)?{re.escape(stem)}",
                       re.IGNORECASE | re.MULTILINE)
+
+
+def item_openings(n: int, stem: str, first: int = 1) -> list[re.Pattern]:
+    """Where the items `first` to n of an announced list of `stem`s open, one pattern each:
+    "Second, ..." or "Secondly," at a sentence start, or "For its second mission, ...". Ordinals
+    go up to "tenth": items of a longer list past the tenth are not looked for."""
+    return [_item_opening(m, stem) for m in range(first, min(n, len(_ORDINALS) - 1) + 1)]
 
 
 def counted_request(question: str) -> set[tuple[int, str]]:
@@ -496,7 +501,7 @@ class Retriever:
         """Chunks after chunk i, in its document and within `enumeration_chunks`, that open the
         items "Second" to the n-th of a list of `stem`s announced in chunk i ("Second, ...",
         "For its second mission, ...")."""
-        patterns = [item_opening(m, stem) for m in range(2, min(n, len(_ORDINALS) - 1) + 1)]
+        patterns = item_openings(n, stem, first=2)
         file, out = self.chunks[i].file, []
         for j in range(i + 1, min(len(self.chunks), i + 1 + self.settings.enumeration_chunks)):
             if self.chunks[j].file != file:

@@ -327,6 +327,10 @@ def test_a_list_the_question_asks_for_is_quoted_item_by_item():
     assert announced(glossary, "What are the Functions of the NIST Cybersecurity Framework?") == [
         "The five functions are Identify, Protect, Detect, Respond, and Recover."]
     assert announced(glossary, "What is a Function?") == []
+    # A list longer than the ordinals known ("eleven goals") is read as far as they go, not a crash.
+    first, second = "First, it protects the networks of every agency.", "Second, it deters attackers from acting."
+    assert announced(f"The plan has eleven goals. {first} {second}", "What are the eleven goals?") == [
+        "The plan has eleven goals.", first, second]
     # "its second mission" inside a sentence does not open an item.
     assert announced("The Department has two missions. First, it defends its networks and data. Budgets for "
                      "the work on its second mission rose sharply last year.", "What are the two missions?") == []
