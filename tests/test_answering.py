@@ -8,9 +8,9 @@ from functools import lru_cache
 import pytest
 
 from assistant.config import PROJECT_ROOT
-from assistant.conversation import condense_question
-from assistant.evaluation import load_questions
-from assistant.loading import CorpusFile, DocumentMeta, load_document
+from assistant.ask.conversation import condense_question
+from assistant.devtools.evaluation import load_questions
+from assistant.ingest.loading import CorpusFile, DocumentMeta, load_document
 
 GOLD = load_questions(PROJECT_ROOT / "evals" / "gold.jsonl")
 
@@ -82,7 +82,7 @@ def test_identifier_found_in_a_title_or_heading_does_not_abstain(shipped_assista
 
 
 def test_instrument_names_are_read_off_questions():
-    from assistant.answering import instrument_names
+    from assistant.ask.query import instrument_names
 
     assert instrument_names("Under the Budapest Convention, what must Parties ensure?") == ["Budapest Convention"]
     assert instrument_names("What does the EU Artificial Intelligence Act require?") == ["Artificial Intelligence Act"]
@@ -103,7 +103,7 @@ def test_an_instrument_no_document_mentions_is_not_answered(shipped_assistant):
 
 
 def test_a_version_no_document_mentions_is_not_answered(shipped_assistant):
-    from assistant.answering import versions_named
+    from assistant.ask.query import versions_named
 
     assert versions_named("What does the Tallinn Manual 3.0 say?") == [
         ("Manual 3.0", "Manual version 3.0", "version 3.0")]
@@ -130,7 +130,7 @@ def test_follow_up_through_the_api_uses_history(shipped_assistant):
 
 
 def test_cli_ask_json_follows_the_answer_contract(shipped_index):
-    out = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "--json", "--index", str(shipped_index),
+    out = subprocess.run([sys.executable, "-m", "assistant.app.cli", "ask", "--json", "--index", str(shipped_index),
                           "What are the purposes of the United Nations?"], capture_output=True, text=True,
                          cwd=PROJECT_ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
@@ -142,7 +142,7 @@ def test_cli_ask_json_follows_the_answer_contract(shipped_index):
 
 
 def test_headings_and_spaced_page_headers_are_not_quoted_as_sentences():
-    from assistant.answering import _SPACED_HEADER, _usable_sentence
+    from assistant.text.sentences import SPACED_HEADER as _SPACED_HEADER, usable_sentence as _usable_sentence
 
     assert not _usable_sentence("The Department of Defense Cyber Strategy Summary Report")
     assert _usable_sentence("The Department shall defend forward to disrupt malicious cyber activity.")
@@ -151,7 +151,7 @@ def test_headings_and_spaced_page_headers_are_not_quoted_as_sentences():
 
 
 def test_lists_menus_and_banners_are_not_quoted_as_sentences():
-    from assistant.answering import _usable_sentence
+    from assistant.text.sentences import usable_sentence as _usable_sentence
 
     def usable(raw: str) -> bool:
         return _usable_sentence(" ".join(raw.split()), raw)
@@ -173,7 +173,7 @@ def test_a_question_naming_one_document_is_answered_from_it(shipped_assistant):
 
 
 def test_named_paragraphs_are_parsed():
-    from assistant.answering import named_paragraphs
+    from assistant.ask.query import named_paragraphs
 
     assert named_paragraphs("What does Article 2(4) of the UN Charter prohibit?") == {(2, 4)}
     assert named_paragraphs("and paragraph 7 of Article 2?") == {(2, 7)}
@@ -190,7 +190,7 @@ def test_the_paragraph_a_question_names_is_quoted(shipped_assistant, paragraph):
 
 
 def test_consecutive_sentences_of_one_passage_become_one_quote(shipped_assistant):
-    from assistant.answering import merge_adjacent
+    from assistant.ask.lists import merge_adjacent
 
     r = shipped_assistant.retriever.search("Budapest Convention expedited preservation of stored computer data")[0]
     text = r.text
@@ -204,10 +204,10 @@ def test_consecutive_sentences_of_one_passage_become_one_quote(shipped_assistant
 
 def test_the_first_sentence_under_a_heading_outranks_a_like_sentence_further_on():
     """Two sentences alike in every other respect: the one opening the provision is quoted first."""
-    from assistant.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
     from assistant.config import AnswerSettings
-    from assistant.retrieval import Retrieved
-    from assistant.store import StoredChunk
+    from assistant.records import Retrieved
+    from assistant.storage.store import StoredChunk
 
     before = "### Article 6\n\nThe Parties shall cooperate widely.\n\n"
     body = ("### Article 7\n\nEach Party shall keep a register of contact points for urgent requests. "
@@ -219,12 +219,15 @@ def test_the_first_sentence_under_a_heading_outranks_a_like_sentence_further_on(
     result = Retrieved(chunk, DocumentMeta("t.md", "T"), 1.0, 0.8, 0.0, 1, text, 0, len(text),
                        lambda offset: "Article 6" if offset < len(before) else "Article 7")
     answerer = ExtractiveAnswerer(AnswerSettings(max_sentences=1, min_sentences=1), TermWeights(None, 10))
-    (picked, a, b), = answerer.select_sentences("What register of contact points must each Party keep?", [result])
+    from assistant.ask.query import analyse
+
+    query = analyse("What register of contact points must each Party keep?", {})
+    (picked, a, b), = answerer.select_sentences(query, [result])
     assert text[a:b].endswith("urgent requests.")
 
 
 def test_a_quoted_lead_in_carries_its_list():
-    from assistant.answering import with_list
+    from assistant.ask.lists import with_list
 
     text = ("Intro sentence here. This strategy explains how my Administration will:\n"
             "• Defend the homeland by protecting networks; \n• Promote American prosperity; and\n"
@@ -263,7 +266,7 @@ def test_a_quoted_lead_in_carries_its_list():
 
 
 def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences():
-    from assistant.answering import _usable_sentence
+    from assistant.text.sentences import usable_sentence as _usable_sentence
 
     # Endnotes of the 2009 review that an answer once quoted as findings.
     assert not _usable_sentence("Also recommended by “NSTAC Response to the Sixty Day Cyber Study Group,” "
@@ -294,13 +297,16 @@ def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences()
 
 
 def announced(text: str, question: str):
-    from assistant.answering import announced_list, with_list
-    from assistant.retrieval import Retrieved
-    from assistant.store import StoredChunk
+    from assistant.ask.lists import announced_list, with_list
+    from assistant.records import Retrieved
+    from assistant.storage.store import StoredChunk
 
     chunk = StoredChunk(0, "s.txt", None, "", 0, len(text), text, "h")
     result = Retrieved(chunk, DocumentMeta("s.txt", "S"), 1.0, 0.8, 0.0, 1, text, 0, len(text))
-    return [text[a:with_list(text, a, b)] for _, a, b in announced_list(question, [result])]  # as answered
+    from assistant.ask.query import requested_list
+
+    return [text[a:with_list(text, a, b)]
+            for _, a, b in announced_list(requested_list(question), [result])]  # as answered
 
 
 def test_a_list_the_question_asks_for_is_quoted_item_by_item():
@@ -369,7 +375,7 @@ def test_a_comparison_is_answered_from_each_document_it_names(shipped_assistant)
 def test_each_named_document_takes_the_place_of_a_repeated_one():
     from types import SimpleNamespace
 
-    from assistant.answering import _each_side
+    from assistant.ask.answering import _each_side
 
     def pick(file, score, words):
         return (score, 1, 0, SimpleNamespace(chunk=SimpleNamespace(file=file)), "q", set(words.split()))
@@ -396,7 +402,7 @@ def test_a_named_article_is_answered_from_its_opening_paragraph(shipped_assistan
 
 
 def test_the_list_a_question_asks_for_is_read_off_it():
-    from assistant.answering import requested_list
+    from assistant.ask.query import requested_list
 
     assert requested_list("What are the five pillars of the 2023 strategy?") == {(5, "pillar")}
     assert requested_list("What are the Functions of the NIST Cybersecurity Framework?") == {(None, "function")}

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from assistant import bench
-from assistant.store import FP16_BUDGET_BYTES, build_faiss, choose_index_type, ivf_lists, ivf_nprobe
+from assistant.storage.store import FP16_BUDGET_BYTES, build_faiss, choose_index_type, ivf_lists, ivf_nprobe
 
 from .conftest import CORPUS
 

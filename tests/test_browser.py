@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT
-from assistant.loadtest import wait_until_served as served
+from assistant.devtools.loadtest import wait_until_served as served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser,

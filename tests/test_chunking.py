@@ -5,9 +5,9 @@ from collections import Counter
 
 import pytest
 
-from assistant.chunking import Chunker, count_tokens, tiktoken_encoding
+from assistant.ingest.chunking import Chunker, count_tokens, tiktoken_encoding
 from assistant.config import ChunkSettings, load_settings
-from assistant.loading import load_document, scan_corpus
+from assistant.ingest.loading import load_document, scan_corpus
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_strategy_pillars_become_sections_in_pdfs(corpus_chunks):
     ("07 Aug, 2015", "Emerging Leaders for the Digital World"),  # the date of a news item
 ])
 def test_sentence_boilerplate_and_contents_lines_are_not_headings(line, next_line):
-    from assistant.chunking import _plain_heading
+    from assistant.ingest.chunking import _plain_heading
 
     assert _plain_heading(line, next_line) is None
 
@@ -92,7 +92,7 @@ def test_sentence_boilerplate_and_contents_lines_are_not_headings(line, next_lin
      "Pillar I: Protect the American People, the Homeland,"),  # a title wrapped over two lines
 ])
 def test_titles_are_headings(line, next_line, heading):
-    from assistant.chunking import _plain_heading
+    from assistant.ingest.chunking import _plain_heading
 
     assert _plain_heading(line, next_line) == heading
 
@@ -128,7 +128,7 @@ def test_no_running_text_line_heads_a_large_share_of_a_document(corpus_chunks):
      "PILLAR I – Protect the American People, the Homeland, and the American Way of Life"),
 ])
 def test_headings_over_two_lines_join_once_and_a_cover_title_is_no_section(text, section):
-    from assistant.loading import DocumentMeta, LoadedDocument, Page
+    from assistant.ingest.loading import DocumentMeta, LoadedDocument, Page
 
     doc = LoadedDocument(path=None, meta=DocumentMeta(file="x.txt", title="The Department of Defense Cyber Strategy"),
                          pages=[Page(None, text)])
@@ -138,7 +138,7 @@ def test_headings_over_two_lines_join_once_and_a_cover_title_is_no_section(text,
 
 
 def test_long_passages_split_with_overlap(embedder):
-    from assistant.loading import DocumentMeta, LoadedDocument, Page
+    from assistant.ingest.loading import DocumentMeta, LoadedDocument, Page
 
     sentences = [f"Sentence number {i} explains a distinct obligation of the parties in detail." for i in range(60)]
     doc = LoadedDocument(path=None, meta=DocumentMeta(file="x.txt", title="X"), pages=[Page(None, " ".join(sentences))])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.config import load_settings
-from assistant.embedding import Embedder
+from assistant.storage.embedding import Embedder
 
 TEXTS = ["Each Party shall designate a point of contact available on a twenty-four hour, seven-day-a-week basis.",
          "All Members shall refrain in their international relations from the threat or use of force.",
@@ -100,7 +100,7 @@ def test_an_unknown_backend_is_a_clear_error():
 
 
 def test_a_missing_model_folder_is_a_clear_error(tmp_path):
-    from assistant.embedding import ModelNotFound
+    from assistant.storage.embedding import ModelNotFound
 
     with pytest.raises(ModelNotFound, match=str(tmp_path)):
         Embedder(str(tmp_path))

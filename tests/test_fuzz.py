@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from assistant.chunking import Chunker
+from assistant.ingest.chunking import Chunker
 from assistant.config import ChunkSettings
-from assistant.loading import (CorpusFile, DocumentMeta, LoadedDocument, LoadError, Page, decode_text,
+from assistant.ingest.loading import (CorpusFile, DocumentMeta, LoadedDocument, LoadError, Page, decode_text,
                                load_document)
 
 from .conftest import CORPUS

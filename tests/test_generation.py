@@ -10,9 +10,9 @@ import urllib.request
 
 import pytest
 
-from assistant.api import Assistant
+from assistant.ask.api import Assistant
 from assistant.config import load_settings
-from assistant.generation import SYSTEM_PROMPT, bundled_gguf_path, format_sources, validate_citations
+from assistant.ask.generation import SYSTEM_PROMPT, bundled_gguf_path, format_sources, validate_citations
 
 from .test_answering import check_citations
 
@@ -23,7 +23,7 @@ def preservation_results(shipped_assistant):
 
 
 def first_sentence(text):
-    from assistant.chunking import sentence_spans
+    from assistant.ingest.chunking import sentence_spans
 
     a, b = next((a, b) for a, b in sentence_spans(text, 0, len(text)) if len(text[a:b].split()) > 8)
     return " ".join(text[a:b].split())

@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT, load_settings
-from assistant.indexing import build_index
-from assistant.store import IndexCorrupt, open_generation
+from assistant.ingest.indexing import build_index
+from assistant.storage.store import IndexCorrupt, open_generation
 
 from .conftest import CORPUS, copy_corpus
 
@@ -124,7 +124,7 @@ def _long_line(size: int) -> bytes:
 
 
 def _cda(*args, env=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], env=env, cwd=PROJECT_ROOT, **kw)
+    return subprocess.Popen([sys.executable, "-m", "assistant.app.cli", *args], env=env, cwd=PROJECT_ROOT, **kw)
 
 
 def _env(corpus: Path, index: Path) -> dict:
@@ -191,7 +191,7 @@ def test_indexed_hostile_files_hold_their_real_text(hostile):
 
 
 def test_good_files_of_a_hostile_corpus_are_answerable(hostile):
-    from assistant.api import Assistant
+    from assistant.ask.api import Assistant
 
     from .test_answering import check_citations
 
@@ -332,7 +332,7 @@ def _cda_ask(settings, timeout=120):
     env = _env(settings.corpus_dirs[0], settings.index_dir)
     # A memory cap: were the damaged FAISS header ever parsed, it would ask for a huge allocation.
     proc = subprocess.Popen(["bash", "-c", 'ulimit -v 6000000; exec "$@"', "cda", sys.executable, "-m",
-                             "assistant.cli", "ask", "What are the purposes of the United Nations?"],
+                             "assistant.app.cli", "ask", "What are the purposes of the United Nations?"],
                             env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started = time.time()
     out, err = proc.communicate(timeout=timeout)
@@ -366,7 +366,7 @@ def test_flipped_bytes_are_named_with_a_rebuild_hint(fresh_small, target, where,
 def test_manifest_flips_are_refused_by_name_or_harmless(fresh_small, mask):
     """Any byte of the manifest flipped: refused with a problem naming the manifest or the
     rebuild, or (a flip in a value nothing reads back) still a complete, consistent index."""
-    from assistant.store import IndexProblem
+    from assistant.storage.store import IndexProblem
 
     gen = open_generation(fresh_small.index_dir)
     manifest = gen.path / "manifest.json"
@@ -409,7 +409,7 @@ def test_build_recovers_from_a_garbled_manifest(fresh_small):
 def test_rebuild_while_the_web_app_serves_keeps_it_answering(fresh_small, tmp_path):
     """The nightly rebuild publishes a new generation and deletes the one the running app
     opened: the app must keep answering (pages it never read included) and serve the new index."""
-    from assistant.loadtest import client, start_server, stop_server, wait_until_served
+    from assistant.devtools.loadtest import client, start_server, stop_server, wait_until_served
 
     corpus = fresh_small.corpus_dirs[0]
     proc, url = start_server(fresh_small.index_dir, tmp_path / "server.log", tmp_path / "fb.jsonl",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import ChunkSettings, PROJECT_ROOT
-from assistant.indexing import BuildLocked, build_index, build_lock
-from assistant.store import IndexCorrupt, IndexMismatch, IndexMissing, open_generation
+from assistant.ingest.indexing import BuildLocked, build_index, build_lock
+from assistant.storage.store import IndexCorrupt, IndexMismatch, IndexMissing, open_generation
 
 from .conftest import CORPUS
 
@@ -99,7 +99,7 @@ def test_second_build_at_once_is_refused(small_settings):
 
 
 def _cda(*args, env=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], env=env, cwd=PROJECT_ROOT, **kw)
+    return subprocess.Popen([sys.executable, "-m", "assistant.app.cli", *args], env=env, cwd=PROJECT_ROOT, **kw)
 
 
 @pytest.mark.parametrize("delay", [1.0, 6.0])

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from assistant.api import Assistant
+from assistant.ask.api import Assistant
 from assistant.config import load_settings
-from assistant.evaluation import Question, run_eval
-from assistant.judging import claims_with_sources, parse_verdict
+from assistant.devtools.evaluation import Question, run_eval
+from assistant.devtools.judging import claims_with_sources, parse_verdict
 
 from .test_generation import llm_server  # noqa: F401  (the real llama.cpp server fixture)
 
@@ -32,7 +32,7 @@ def test_judge_without_an_llm_is_a_clear_error(tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps({"id": "x", "question": "What is cyber diplomacy?", "answer": "",
                                      "sources": [], "evidence": [], "answerable": True}) + "\n")
-    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "eval", str(questions), "--out",
+    proc = subprocess.run([sys.executable, "-m", "assistant.app.cli", "eval", str(questions), "--out",
                            str(tmp_path / "run"), "--judge"], capture_output=True, text=True,
                           env={**os.environ, "CDA_LLM": "", "CDA_INDEX": str(tmp_path / "none")})
     assert proc.returncode != 0 and "--judge needs an LLM" in proc.stderr

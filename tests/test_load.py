@@ -1,5 +1,5 @@
 """Load: concurrent users on the real web app over HTTP (CI-sized; the full run is
-`python -m assistant.loadtest --users 20 --seconds 60`, figures in the README)."""
+`python -m assistant.devtools.loadtest --users 20 --seconds 60`, figures in the README)."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ import os
 import pytest
 
 from assistant.config import PROJECT_ROOT
-from assistant.loadtest import (UserResult, _user_loop, format_summary, load_question_pool, references_for, run,
+from assistant.devtools.loadtest import (UserResult, _user_loop, format_summary, load_question_pool, references_for, run,
                                 start_server, stop_server, wait_until_served)
 
 USERS = int(os.environ.get("CDA_LOAD_USERS", "5"))

@@ -1,7 +1,7 @@
 """Loading: real files in, pages of text out; bad files raise LoadError naming the file."""
 import pytest
 
-from assistant.loading import CorpusFile, DocumentMeta, LoadError, file_sha256, load_document, scan_corpus
+from assistant.ingest.loading import CorpusFile, DocumentMeta, LoadError, file_sha256, load_document, scan_corpus
 
 from .conftest import CORPUS
 

@@ -1,5 +1,6 @@
 """Retrieval: fusion, diversity, filters, over the real shipped index."""
-from assistant.retrieval import Filters, diversify, rrf_fuse
+from assistant.ask.retrieval import diversify, rrf_fuse
+from assistant.records import Filters
 
 
 def test_rrf_rewards_agreement_between_rankers():
@@ -70,7 +71,7 @@ def test_comparison_question_brings_both_documents(shipped_assistant):
 
 
 def test_named_documents_are_recognised_by_year_and_title(shipped_assistant):
-    from assistant.retrieval import named_documents
+    from assistant.ask.query import named_documents
 
     docs = shipped_assistant.retriever.documents
     assert named_documents("How did the 2009 Cyberspace Policy Review and the 2023 National Cybersecurity "
@@ -101,7 +102,7 @@ def test_a_question_naming_one_document_is_answered_from_it(shipped_assistant):
     assert {x.chunk.file for x in results} == {"US_National_Cyber_Strategy_2018.pdf"}
     import dataclasses
 
-    from assistant.retrieval import Retriever
+    from assistant.ask.retrieval import Retriever
 
     plain = Retriever(shipped_assistant.generation, shipped_assistant.embedder,
                       dataclasses.replace(shipped_assistant.retriever.settings, named_boost=0.0))
@@ -109,7 +110,7 @@ def test_a_question_naming_one_document_is_answered_from_it(shipped_assistant):
 
 
 def test_structural_references_are_parsed():
-    from assistant.retrieval import structural_references
+    from assistant.text.vocabulary import structural_references
 
     assert structural_references("What does Article 2(4) prohibit?") == {("article", 2)}
     assert structural_references("PILLAR TWO | DISRUPT") == {("pillar", 2)}
@@ -142,7 +143,7 @@ def test_a_short_document_is_still_found(tmp_path, embedder):
     # Thin pages give way to substantive passages, but a document with nothing else is not lost.
     import assistant
     from assistant.config import load_settings
-    from assistant.indexing import build_index
+    from assistant.ingest.indexing import build_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -157,7 +158,8 @@ def test_a_short_document_is_still_found(tmp_path, embedder):
 
 
 def test_counted_lists_are_read_off_questions_and_texts():
-    from assistant.retrieval import counted_request, counted_terms
+    from assistant.ask.query import counted_request
+    from assistant.text.vocabulary import counted_terms
 
     assert counted_request("Which five national priorities did the strategy set out?") == {(5, "prioriti")}
     assert counted_request("What are the three primary cyber missions of the department?") == {(3, "mission")}
@@ -175,8 +177,8 @@ def test_a_passage_announcing_the_asked_for_list_is_retrieved(tmp_path, embedder
 
     import assistant
     from assistant.config import load_settings
-    from assistant.indexing import build_index
-    from assistant.retrieval import Retriever
+    from assistant.ingest.indexing import build_index
+    from assistant.ask.retrieval import Retriever
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -209,7 +211,7 @@ def test_no_two_passages_show_the_same_text(shipped_assistant):
 
 
 def test_a_provision_of_a_document_named_by_its_short_name_comes_from_that_document(shipped_assistant):
-    from assistant.retrieval import aliased_documents
+    from assistant.ask.query import aliased_documents
 
     docs = shipped_assistant.retriever.documents
     assert aliased_documents("What does Article 16 of the Budapest Convention require?", docs) == [
@@ -223,7 +225,7 @@ def test_a_provision_of_a_document_named_by_its_short_name_comes_from_that_docum
 
 
 def test_the_topic_of_a_question_is_what_is_left_without_the_documents_names(shipped_assistant):
-    from assistant.retrieval import named_documents, topic_query
+    from assistant.ask.query import named_documents, topic_query
 
     docs = shipped_assistant.retriever.documents
     question = "How did the 2015 DoD Cyber Strategy and the 2018 DoD Cyber Strategy treat deterrence?"
@@ -238,7 +240,7 @@ def test_passages_of_named_documents_are_ranked_by_the_question_without_their_na
     # ranked their title pages and introductions above the section on deterrence.
     import dataclasses
 
-    from assistant.retrieval import Retriever
+    from assistant.ask.retrieval import Retriever
 
     question = "How did the 2015 DoD Cyber Strategy and the 2018 DoD Cyber Strategy treat deterrence?"
     top = shipped_assistant.retriever.search(question, k=5)[0]
@@ -251,7 +253,7 @@ def test_passages_of_named_documents_are_ranked_by_the_question_without_their_na
 def test_a_hit_partly_shown_by_an_earlier_passage_still_shows_the_rest(shipped_assistant):
     # The Paris Call's chunks overlap: a window opening inside one chunk used to make that whole
     # chunk "already shown", and its first sentences appeared in no passage.
-    from assistant.retrieval import _uncovered
+    from assistant.ask.retrieval import _uncovered
 
     assert _uncovered(100, 500, [(400, 900)]) == (100, 400)
     assert _uncovered(100, 500, [(0, 200), (300, 350)]) == (350, 500)  # the longer gap
@@ -264,7 +266,7 @@ def test_a_hit_partly_shown_by_an_earlier_passage_still_shows_the_rest(shipped_a
 
 
 def test_the_items_of_an_announced_list_follow_its_announcement():
-    from assistant.retrieval import follow_announcement
+    from assistant.ask.retrieval import follow_announcement
 
     fused = {1: 0.9, 2: 0.5, 7: 0.1, 8: 0.05}
     lifted = follow_announcement(fused, {7: [8, 9]})
@@ -277,7 +279,7 @@ def test_a_list_announced_with_its_count_is_retrieved_with_its_items(tmp_path, e
     # the items' passages speak of other things than the question and were not found for it.
     import assistant
     from assistant.config import load_settings
-    from assistant.indexing import build_index
+    from assistant.ingest.indexing import build_index
 
     def filler(part: int, paragraphs: int = 5) -> str:
         return "\n\n".join(

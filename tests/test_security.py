@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from assistant.config import PROJECT_ROOT, load_settings
-from assistant.generation import SYSTEM_PROMPT, bundled_gguf_path
-from assistant.indexing import build_index
-from assistant.loadtest import client, start_server, stop_server, wait_until_served
-from assistant.store import _sha256, open_generation
+from assistant.ask.generation import SYSTEM_PROMPT, bundled_gguf_path
+from assistant.ingest.indexing import build_index
+from assistant.devtools.loadtest import client, start_server, stop_server, wait_until_served
+from assistant.storage.store import _sha256, open_generation
 
 from .conftest import copy_corpus
 from .test_answering import check_citations
@@ -84,7 +84,7 @@ def sec(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="module")
 def sec_assistant(sec):
-    from assistant.api import Assistant
+    from assistant.ask.api import Assistant
 
     return Assistant(sec["settings"])
 
@@ -213,7 +213,7 @@ class RecordingModel:
 
 @pytest.fixture(scope="module")
 def llm_assistant(sec, llm_server):  # noqa: F811
-    from assistant.api import Assistant
+    from assistant.ask.api import Assistant
 
     a = Assistant(load_settings(corpus_dirs=(sec["corpus"],), index_dir=sec["root"] / "index", llm="openai",
                                 llm_base_url=llm_server, llm_model="smollm2"))
@@ -357,7 +357,7 @@ def test_sources_panel_and_chat_escape_document_markup(app):
 
 def test_upload_route_refuses_oversized_files(app, tmp_path):
     """The Evaluate tab takes a question set: the server refuses larger uploads before storing them."""
-    from assistant.webapp import MAX_UPLOAD_BYTES
+    from assistant.app.webapp import MAX_UPLOAD_BYTES
 
     boundary = "cdaboundary"
     payload = b"x" * (MAX_UPLOAD_BYTES + 100_000)
@@ -386,7 +386,7 @@ def test_evaluate_tab_refuses_wrong_types_over_http(app, tmp_path):
 
 
 def test_validate_upload_bounds_size_type_and_content(tmp_path):
-    from assistant.webapp import MAX_UPLOAD_BYTES, validate_upload
+    from assistant.app.webapp import MAX_UPLOAD_BYTES, validate_upload
 
     ok = tmp_path / "ok.jsonl"
     ok.write_text(json.dumps({"id": "q1", "question": "What is the Paris Call?"}) + "\n")
@@ -512,8 +512,8 @@ class _Payload:
 @pytest.mark.parametrize("target", ["vectors.npy", "bm25/data.csc.index.npy"])
 def test_pickled_payload_planted_in_the_index_is_refused_not_run(sec, tmp_path, target):
     """Even with the manifest checksum forged to match, a pickled .npy is never unpickled."""
-    from assistant.api import Assistant
-    from assistant.store import IndexProblem
+    from assistant.ask.api import Assistant
+    from assistant.storage.store import IndexProblem
 
     index = tmp_path / "index"
     shutil.copytree(sec["root"] / "index", index)

@@ -2,8 +2,8 @@
 citation on the card of the passage that holds its quote (the browser tests drive the real app)."""
 from dataclasses import replace
 
-from assistant.store import current_generation_path, read_manifest
-from assistant.webapp import _highlight, ensure_index, sources_html
+from assistant.storage.store import current_generation_path, read_manifest
+from assistant.app.webapp import _highlight, ensure_index, sources_html
 
 PASSAGE = ("which shall then determine whether the information should be provided.\n"
            "### Section 2\n#### Specific provisions\n"

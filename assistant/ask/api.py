@@ -1,17 +1,18 @@
 """Python API: `assistant.open(index_dir).ask(question, k, filters, history) -> Answer`."""
 from __future__ import annotations
 
-import time
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
-from .answering import Answer, CorpusMentions, ExtractiveAnswerer, TermWeights
-from .config import Settings, load_settings
+from ..config import Settings, load_settings
+from ..records import Answer, Filters
+from ..storage.embedding import Embedder
+from ..storage.store import open_generation
+from .answering import CorpusMentions, ExtractiveAnswerer, TermWeights
 from .conversation import condense_question
-from .embedding import Embedder
-from .retrieval import Filters, Retriever
-from .store import open_generation
+from .query import analyse
+from .retrieval import Retriever
 
 
 class Assistant:
@@ -44,28 +45,34 @@ class Assistant:
         self.retriever.search("cyber diplomacy", k=1)
 
     def retrieve(self, question: str, k: int | None = None, filters=None, history=None):
-        standalone = condense_question(question, history)
-        return standalone, self.retriever.search(standalone, k or self.settings.retrieval.k, filters)
+        """(standalone question, ranked passages) for a question in a conversation."""
+        standalone, _, results = self._prepare(question, k, filters, history)
+        return standalone, results
 
-    def ask(self, question: str, k: int = 5, filters: dict | Filters | None = None, history=None) -> Answer:
+    def _prepare(self, question: str, k: int | None, filters, history):
+        """The follow-up made standalone, read once (QueryAnalysis), and retrieved for."""
         question = (question or "").strip()
         if not question:
             raise ValueError("question is empty")
-        standalone, results = self.retrieve(question, k, filters, history)
+        standalone = condense_question(question, history)
+        query = analyse(standalone, self.generation.documents)
+        return standalone, query, self.retriever.search(query, k or self.settings.retrieval.k, filters)
+
+    def ask(self, question: str, k: int = 5, filters: dict | Filters | None = None, history=None) -> Answer:
+        standalone, query, results = self._prepare(question, k, filters, history)
+        question = question.strip()
         if self.generator is not None:
-            return self.generator.answer(question, results, standalone)
-        return self.extractive.answer(question, results, standalone)
+            return self.generator.answer(question, results, standalone, query)
+        return self.extractive.answer(question, results, standalone, query)
 
     def stream(self, question: str, k: int = 5, filters=None, history=None) -> Iterator[str | Answer]:
         """Yields text deltas, then the final Answer (the extractive answer arrives sentence by sentence)."""
-        question = (question or "").strip()
-        if not question:
-            raise ValueError("question is empty")
-        standalone, results = self.retrieve(question, k, filters, history)
+        standalone, query, results = self._prepare(question, k, filters, history)
+        question = question.strip()
         if self.generator is not None:
-            yield from self.generator.stream(question, results, standalone)
+            yield from self.generator.stream(question, results, standalone, query)
             return
-        answer = self.extractive.answer(question, results, standalone)
+        answer = self.extractive.answer(question, results, standalone, query)
         words = answer.answer.split(" ")
         for i in range(0, len(words), 6):
             yield " ".join(words[i:i + 6]) + (" " if i + 6 < len(words) else "")

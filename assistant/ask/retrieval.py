@@ -2,101 +2,18 @@
 reciprocal rank, filtered by catalog metadata, then diversified across documents."""
 from __future__ import annotations
 
-from bisect import bisect_right
-from dataclasses import dataclass, field
 import re
 from functools import cached_property, lru_cache
 
 import numpy as np
 
-from .config import RetrievalSettings
-from .embedding import Embedder
-from .loading import DocumentMeta
-from .store import Generation, StoredChunk, bm25_postings, content_terms, content_terms_many, stopwords
-
-
-@dataclass
-class Filters:
-    types: list[str] = field(default_factory=list)
-    jurisdictions: list[str] = field(default_factory=list)
-    year_min: int | None = None
-    year_max: int | None = None
-    files: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: "dict | Filters | None") -> "Filters | None":
-        if data is None or isinstance(data, Filters):
-            return data
-        known = {"type": "types", "types": "types", "jurisdiction": "jurisdictions",
-                 "jurisdictions": "jurisdictions", "year_min": "year_min", "year_max": "year_max",
-                 "file": "files", "files": "files"}
-        values: dict = {}
-        for key, value in data.items():
-            if key not in known:
-                raise ValueError(f"unknown filter {key!r}; use one of {sorted(set(known))}")
-            if value in (None, "", []):
-                continue
-            name = known[key]
-            if name in ("types", "jurisdictions", "files"):
-                values[name] = [value] if isinstance(value, str) else list(value)
-            else:
-                values[name] = int(value)
-        return cls(**values)
-
-    def is_empty(self) -> bool:
-        return not (self.types or self.jurisdictions or self.files or self.year_min is not None
-                    or self.year_max is not None)
-
-    def accepts(self, meta: DocumentMeta) -> bool:
-        if self.types and meta.type.lower() not in {t.lower() for t in self.types}:
-            return False
-        if self.jurisdictions and meta.jurisdiction.lower() not in {j.lower() for j in self.jurisdictions}:
-            return False
-        if self.files and meta.file not in self.files:
-            return False
-        if self.year_min is not None or self.year_max is not None:
-            year = meta.year_number
-            if year is None:
-                return False
-            if self.year_min is not None and year < self.year_min:
-                return False
-            if self.year_max is not None and year > self.year_max:
-                return False
-        return True
-
-
-@dataclass
-class Retrieved:
-    chunk: StoredChunk
-    meta: DocumentMeta
-    score: float  # fused (RRF) score
-    similarity: float  # cosine similarity of question and chunk
-    lexical: float  # BM25 score (0 when not matched lexically)
-    rank: int = 0
-    text: str = ""  # the passage shown and quoted: the chunk widened to its neighbours
-    start: int = 0  # offsets of `text` in the page text
-    end: int = 0
-
-    def section_at(self, offset: int) -> str:
-        """Section of the chunk holding `offset` (relative to `text`): a quote taken from a
-        neighbouring chunk is cited under its own heading, not the hit's."""
-        return self.sections_of(self.start + offset)
-
-    sections_of: "callable" = field(default=None, repr=False)
-    # Offsets of the form feeds in an unpaged text: text converted from a paged document
-    # (pdftotext and the like) ends each page with one, so its pages can still be cited.
-    page_breaks: tuple[int, ...] = field(default=(), repr=False)
-
-    @property
-    def page(self) -> int | None:
-        """1-based page of the chunk: the PDF page, or for form-fed text the page it starts on."""
-        return self.page_at(self.chunk.start - self.start)
-
-    def page_at(self, offset: int) -> int | None:
-        """Page holding `offset` (relative to `text`)."""
-        if self.chunk.page is not None or not self.page_breaks:
-            return self.chunk.page
-        return bisect_right(self.page_breaks, self.start + offset) + 1
+from ..config import RetrievalSettings
+from ..records import Filters, Retrieved
+from ..storage.embedding import Embedder
+from ..storage.store import Generation, bm25_postings
+from ..text.tokens import content_terms
+from ..text.vocabulary import count_stems, counted_terms, item_openings, section_units, unit_of_stem
+from .query import QueryAnalysis, analyse
 
 
 def rrf_fuse(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:
@@ -133,213 +50,6 @@ def diversify(candidates: list[tuple[int, float, str]], k: int, max_per_document
             break
         chosen.append(item)
     return chosen
-
-
-_NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
-_ORDINALS = "zeroth first second third fourth fifth sixth seventh eighth ninth tenth".split()
-_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
-_UNITS = ("article", "pillar", "section", "chapter", "principle", "objective", "tier", "norm", "recommendation")
-_REFERENCE = re.compile(r"\b(" + "|".join(_UNITS) + r"|art\.)"
-                        r"\s+(\d{1,3}|[ivxlc]{1,6}|" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-
-
-def _number(token: str) -> int | None:
-    t = token.lower()
-    if t.isdigit():
-        return int(t)
-    if t in _NUMBER_WORDS:
-        return _NUMBER_WORDS[t]
-    total, prev = 0, 0
-    for ch in reversed(t):
-        v = _ROMAN.get(ch)
-        if v is None:
-            return None
-        total, prev = (total - v, prev) if v < prev else (total + v, v)
-    return total
-
-
-def structural_references(text: str) -> set[tuple[str, int]]:
-    """Numbered units a text names: "Article 2(4)" -> ("article", 2); "Pillar IV", "PILLAR TWO"
-    -> ("pillar", 4), ("pillar", 2). Diplomats look treaty provisions up by these numbers."""
-    refs = set()
-    for kind, token in _REFERENCE.findall(text):
-        n = _number(token)
-        if n is not None and n > 0:
-            refs.add(("article" if kind.lower() == "art." else kind.lower(), n))
-    return refs
-
-
-def section_units(section: str) -> set[tuple[str, int]]:
-    """The numbered unit a section heading opens with: "Article 35 – 24/7 Network" -> ("article", 35)."""
-    match = _REFERENCE.match(section.strip())
-    return structural_references(match.group(0)) if match else set()
-
-
-COUNT_WORDS = {w: n for w, n in _NUMBER_WORDS.items() if 2 <= n <= 12}
-_COUNT = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
-                    re.IGNORECASE)
-
-
-@lru_cache(maxsize=1)
-def _count_stems() -> dict[int, str]:
-    """Count -> its stemmed word as the BM25 index holds it (5 -> "five", 12 -> "twelv")."""
-    return {n: content_terms(w)[0] for w, n in COUNT_WORDS.items()}
-
-
-@lru_cache(maxsize=1)
-def _unit_of_stem() -> dict[str, str]:
-    """Stemmed unit names ("pillar", "principl") -> the unit ("principle")."""
-    return {content_terms(unit)[0]: unit for unit in _UNITS}
-
-
-def _noun_phrase(words: str, joined_by_and: bool) -> str:
-    """The words after a count up to the first function word ("priorities did the ..." ->
-    "priorities"); in a text "five concurrent and continuous Functions" keeps its "and"."""
-    kept = []
-    for word in re.split(r"[\s,—–]+", words.strip()):
-        if word.lower() in stopwords():
-            if joined_by_and and word.lower() == "and":
-                continue
-            break
-        kept.append(word)
-    return " ".join(kept)
-
-
-def counted_terms(texts: list[str]) -> list[set[tuple[int, str]]]:
-    """Per text, (count, stemmed word) for the words just after a count word: "articulates five
-    national priorities" -> (5, "nation"), (5, "prioriti"). Documents announce their lists this
-    way; digits in a text are mostly numbers of articles or pages, not counts."""
-    runs = [(t, COUNT_WORDS[number.lower()], _noun_phrase(words, True)) for t, text in enumerate(texts)
-            for number, words in _COUNT.findall(text) if not number.isdigit()]
-    out: list[set[tuple[int, str]]] = [set() for _ in texts]
-    for (t, n, _), terms in zip(runs, content_terms_many([phrase for _, _, phrase in runs])):
-        out[t].update((n, term) for term in terms)
-    return out
-
-
-@lru_cache(maxsize=256)
-def _item_opening(m: int, stem: str) -> re.Pattern:
-    ordinal = _ORDINALS[m]
-    return re.compile(rf"(?:^|[.:;]\s+)(?:{ordinal})(?:ly)?,|\b{ordinal}\s+(?:\w+\s+)?{re.escape(stem)}",
-                      re.IGNORECASE | re.MULTILINE)
-
-
-def item_openings(n: int, stem: str, first: int = 1) -> list[re.Pattern]:
-    """Where the items `first` to n of an announced list of `stem`s open, one pattern each:
-    "Second, ..." or "Secondly," at a sentence start, or "For its second mission, ...". Ordinals
-    go up to "tenth": items of a longer list past the tenth are not looked for."""
-    return [_item_opening(m, stem) for m in range(first, min(n, len(_ORDINALS) - 1) + 1)]
-
-
-def counted_request(question: str) -> set[tuple[int, str]]:
-    """What a question asks to have listed: "What are the five pillars of ..." -> {(5, "pillar")},
-    the last topic word of the phrase after the count ("three primary cyber missions" -> "mission")."""
-    out = set()
-    for number, words in _COUNT.findall(question):
-        terms = content_terms(_noun_phrase(words, False))
-        if terms:
-            out.add((int(number) if number.isdigit() else COUNT_WORDS[number.lower()], terms[-1]))
-    return out
-
-
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-
-
-def _names(file: str, meta: DocumentMeta) -> list[set[str]]:
-    """Topic words of the names a document goes by: its title, the title's words before a colon
-    ("Cyberspace Policy Review: ..."), an alias in brackets ("Convention on Cybercrime (Budapest
-    Convention, ETS No. 185)") and its file name ("Paris_Call_WG4_...")."""
-    names = [meta.title, meta.title.split(":")[0], *_aliases(meta.title)]
-    names.append(re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]))  # last: see named_documents
-    return [set(content_terms(_YEAR.sub(" ", n))) or {""} for n in names]
-
-
-def fold_words(text: str) -> str:
-    """Lower-case words joined by single spaces, punctuation dropped: phrases compare as words."""
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
-def _aliases(title: str) -> list[str]:
-    """Short names a catalogue title gives in brackets: "Convention on Cybercrime (Budapest
-    Convention, ETS No. 185)" -> ["Budapest Convention"]."""
-    return [alias.split(",")[0] for alias in re.findall(r"\(([^)]*)\)", title)]
-
-
-def aliased_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
-    """Files whose catalogue title gives a short name in brackets that the question uses:
-    "Convention on Cybercrime (Budapest Convention, ETS No. 185)" for "Article 16 of the
-    Budapest Convention"."""
-    folded = fold_words(query)
-    out = []
-    for file, meta in documents.items():
-        for name in map(fold_words, _aliases(meta.title)):
-            if len(name.split()) >= 2 and re.search(rf"\b{re.escape(name)}\b", folded):
-                out.append(file)
-                break
-    return out
-
-
-def titled_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
-    """Files whose title, or its part before a colon, the question quotes word for word, when
-    that title has three topic words or more and is part of no other document's title: "the
-    DiploFoundation study on improving the practice of cyber diplomacy"; not "what is cyber
-    diplomacy", which begins two titles."""
-    asked = f" {fold_words(query)} "
-    titles = {file: fold_words(meta.title) for file, meta in documents.items()}
-    out = []
-    for file, meta in documents.items():
-        for name in {fold_words(meta.title.split(":")[0]), titles[file]}:
-            # The cheap phrase test first: this runs for every question, twice.
-            if f" {name} " in asked and len(content_terms(name)) >= 3 \
-                    and not any(name in t for f, t in titles.items() if f != file):
-                out.append(file)
-                break
-    return out
-
-
-def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap: float = 0.5) -> list[str]:
-    """Files the question names: by title word for word (`titled_documents`), or by year and
-    title, e.g. "the 2015 Cyber Strategy" or "the UK National Cyber Security Strategy
-    2016-2021": for each year in the question, the document of
-    that year whose names' words best cover the question, if they cover at least `min_overlap`
-    of one name's words; every document of that year whose title the question gives in full
-    ("Paris Call Working Groups 3 and 4"), when there are several. Comparisons name two or more
-    documents this way."""
-    years = set(_YEAR.findall(query))
-    titled = titled_documents(query, documents)
-    if not years:
-        return titled
-    asked = set(content_terms(query))
-    named: list[str] = []
-    for year in sorted(years):
-        scored, complete = [], []
-        for file, meta in documents.items():
-            if str(meta.year_number) != year:
-                continue
-            names = _names(file, meta)
-            cover = max(len(t & asked) / len(t) for t in names)
-            # Equal cover (two 2021 Paris Call reports): the one more of whose name words are asked.
-            scored.append(((cover, len(set().union(*names) & asked)), file))
-            if any(t <= asked for t in names[:-1]):  # a title the question gives in full
-                complete.append(file)
-        scored.sort(reverse=True)
-        if len(complete) > 1:
-            named += sorted(complete)
-        elif scored and scored[0][0][0] >= min_overlap:
-            named.append(scored[0][1])
-    return named + [file for file in titled if file not in named]
-
-
-def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta]) -> str:
-    """The question without the words that name the given documents (title words, years):
-    within those documents every passage carries their title, so the rest says what is asked
-    ("How do the 2018 National Cyber Strategy and the 2023 National Cybersecurity Strategy
-    differ in how they propose to impose consequences..." -> "How do the and the differ in how
-    they propose to impose consequences...")."""
-    naming = set().union(*(t for f in files for t in _names(f, documents[f])))
-    words = re.findall(r"\S+", _YEAR.sub(" ", query))
-    return " ".join(w for w, terms in zip(words, content_terms_many(words)) if not set(terms) & naming)
 
 
 def follow_announcement(fused: dict[int, float], enumerations: dict[int, list[int]]) -> dict[int, float]:
@@ -441,11 +151,11 @@ class Retriever:
         top = np.argsort(-scores)[:n]
         return [int(i) for i in top if scores[i] > 0], scores
 
-    def referenced(self, query: str, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
+    def referenced(self, query: QueryAnalysis, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
         """Chunks under the numbered units the question names, most similar first."""
-        ids = sorted({i for ref in structural_references(query) for i in self._by_reference.get(ref, ())})
+        ids = sorted({i for ref in query.units for i in self._by_reference.get(ref, ())})
         # "Article 16 of the Budapest Convention": not the Charter's or the Protocol's Article 16.
-        aliased = aliased_documents(query, self.documents) if ids else []
+        aliased = query.aliased if ids else []
         if aliased:
             ids = [i for i in ids if self.chunks[i].file in aliased]
         return self._most_similar(ids, query_vector, allowed)
@@ -460,18 +170,18 @@ class Retriever:
         sims = np.asarray(self.gen.vectors[ids]) @ query_vector
         return [ids[j] for j in np.argsort(-sims)[: self.settings.dense_candidates]]
 
-    def listing(self, query: str, query_vector: np.ndarray,
+    def listing(self, query: QueryAnalysis, query_vector: np.ndarray,
                 allowed: np.ndarray | None) -> tuple[list[int], dict[int, list[int]]]:
         """Chunks announcing the list a question asks for ("the five national priorities" ->
         "articulates five national priorities including: ..."), the chunks with its items where
         they follow as "Second, ..." and, for a list of numbered units ("the four pillars"), the
         opening chunk of each unit; most similar first. Also: announcing chunk -> item chunks."""
-        wanted = counted_request(query)
+        wanted = query.counted
         if not wanted:
             return [], {}
         # Read only the chunks holding both the count word and the noun (BM25 postings).
         candidates = sorted({int(i) for n, stem in wanted
-                             for i in np.intersect1d(bm25_postings(self.gen.bm25, _count_stems().get(n, "")),
+                             for i in np.intersect1d(bm25_postings(self.gen.bm25, count_stems().get(n, "")),
                                                      bm25_postings(self.gen.bm25, stem))})
         found = counted_terms([self.chunks[i].text for i in candidates])
         ids = {i for i, keys in zip(candidates, found) if keys & wanted}
@@ -486,7 +196,7 @@ class Retriever:
                     enumerations[i] = items
         # "the four pillars": where documents number their pillars, the opening chunk of each.
         for n, stem in wanted:
-            kind = _unit_of_stem().get(stem)
+            kind = unit_of_stem().get(stem)
             for number in range(1, n + 1) if kind else ():
                 firsts: dict[str, int] = {}
                 for i in self._by_reference.get((kind, number), ()):
@@ -510,16 +220,20 @@ class Retriever:
                 out.append(j)
         return out
 
-    def search(self, query: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Retrieved]:
+    def search(self, query: str | QueryAnalysis, k: int | None = None,
+               filters: Filters | dict | None = None) -> list[Retrieved]:
+        """The k best passages for a question (or its analysis, when the caller made one)."""
         s = self.settings
         k = k or s.k
+        if isinstance(query, str):
+            query = analyse(query, self.documents)
         filters = Filters.from_dict(filters)
         allowed = self.allowed_ids(filters)
-        qv = self.embedder.embed_query(query)
-        terms = content_terms(query)
+        qv = self.embedder.embed_query(query.text)
+        terms = query.terms
         listed, enumerations = self.listing(query, qv, allowed)
         fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed), listed)
-        named = named_documents(query, self.documents) if s.represent_named_documents else []
+        named = query.named if s.represent_named_documents else []
         if named and s.topic_weight:
             for i, v in self._topic_ranking(query, named, k, allowed).items():
                 fused[i] = fused.get(i, 0.0) + s.topic_weight * v
@@ -555,9 +269,10 @@ class Retriever:
                          [s.dense_weight, s.lexical_weight, s.reference_weight, s.listing_weight], s.rrf_k)
         return fused, lexical_scores
 
-    def _topic_ranking(self, query: str, named: list[str], k: int, allowed: np.ndarray | None) -> dict[int, float]:
+    def _topic_ranking(self, query: QueryAnalysis, named: list[str], k: int,
+                       allowed: np.ndarray | None) -> dict[int, float]:
         """Fused ranking of the named documents' chunks for the question without their names."""
-        topic = topic_query(query, named, self.documents)
+        topic = query.topic
         terms = content_terms(topic)
         if not terms:
             return {}

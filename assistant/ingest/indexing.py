@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunk, Chunker, embedding_text
-from .config import Settings
-from .embedding import Embedder
-from .loading import DocumentMeta, LoadError, load_document, scan_corpus
-from .store import (IndexProblem, IndexMissing, Manifest, StoredChunk, choose_index_type,
+from ..config import Settings
+from ..storage.embedding import Embedder
+from ..records import DocumentMeta, StoredChunk
+from .loading import LoadError, load_document, scan_corpus
+from ..storage.store import (IndexProblem, IndexMissing, Manifest, choose_index_type,
                     open_generation, write_generation)
 
 EXIT_OK = 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .store import content_terms
+from ..text.tokens import content_terms
 
 HIT_CURVE_K = (1, 3, 5, 10)
 
@@ -139,7 +139,7 @@ def aggregate(rows: list[dict]) -> dict:
 
 def run_eval(assistant, questions: list[Question], k: int = 5, baseline=None, progress: bool = False,
              judge=None) -> tuple[list[dict], dict]:
-    """`judge`: an optional LangChain chat model scoring faithfulness (assistant/judging.py)."""
+    """`judge`: an optional LangChain chat model scoring faithfulness (assistant/devtools/judging.py)."""
     rows = []
     assistant.warm_up()
     for i, q in enumerate(questions, start=1):
@@ -386,8 +386,8 @@ def cases_from_feedback(log: Path) -> list[dict]:
 
 
 def main(args) -> int:
-    from .api import Assistant
-    from .config import load_settings
+    from .. import Assistant
+    from ..config import load_settings
 
     words = args.args
     if words[0] == "compare":
@@ -421,7 +421,7 @@ def main(args) -> int:
     if getattr(args, "judge", False):
         if not settings.llm:
             raise ValueError("--judge needs an LLM: set CDA_LLM=openai (with CDA_LLM_BASE_URL) or CDA_LLM=gguf")
-        from .generation import make_chat_model
+        from ..ask.generation import make_chat_model
 
         judge = make_chat_model(settings)
     assistant = Assistant(settings)

@@ -14,12 +14,13 @@ import shutil
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from .loading import DocumentMeta
+from ..records import DocumentMeta, StoredChunk
+from ..text.tokens import bm25_tokenize
 
 FORMAT_VERSION = 2  # 2: page texts stored for passage windows
 CURRENT = "CURRENT"
@@ -47,18 +48,6 @@ class IndexMismatch(IndexProblem):
 
 
 REBUILD_HINT = "rebuild it with `cda index build --full`"
-
-
-@dataclass
-class StoredChunk:
-    id: int
-    file: str
-    page: int | None
-    section: str
-    start: int
-    end: int
-    text: str
-    embed_hash: str
 
 
 @dataclass
@@ -157,45 +146,6 @@ def set_search_params(index, index_type: str) -> None:
         ivf.nprobe = ivf_nprobe(ivf.nlist)
 
 
-# Words that carry no topic in questions or documents; kept identical at index and query time.
-QUESTION_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "do", "did",
-                  "say", "says", "said", "tell", "about", "regarding", "concerning", "describe", "explain",
-                  "according", "document", "documents", "please", "can", "could", "would", "should", "shall",
-                  "may", "might", "must", "will", "also", "there", "their", "them", "they", "its", "it", "this",
-                  "that", "these", "those", "is", "are", "was", "were", "be", "been", "being", "has", "have",
-                  "had", "an", "a", "the", "of", "in", "on", "for", "to", "and", "or", "by", "with", "as", "at",
-                  "from", "into", "than", "then", "so", "such", "any", "all", "some", "each", "other", "not",
-                  "no", "nor", "if", "but", "we", "our", "us", "you", "your", "i", "me", "my", "he", "she",
-                  "his", "her", "mean", "means", "meant", "define", "defines", "definition", "between")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> list[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return sorted(set(STOPWORDS_EN) | set(QUESTION_WORDS))
-
-
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    """Words that are never topic words (lower case)."""
-    return frozenset(_stopwords())
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def bm25_tokenize(texts: list[str], return_ids: bool = True):
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False,
-                          return_ids=return_ids)
-
-
 def bm25_postings(bm25, term: str) -> np.ndarray:
     """Ids of the chunks whose BM25 text holds the stemmed `term` (empty when unknown)."""
     tid = bm25.vocab_dict.get(term) if bm25 is not None else None
@@ -203,15 +153,6 @@ def bm25_postings(bm25, term: str) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     indptr = bm25.scores["indptr"]
     return np.asarray(bm25.scores["indices"][indptr[tid]:indptr[tid + 1]])
-
-
-def content_terms(text: str) -> list[str]:
-    """Stemmed topic words of a text (the BM25 vocabulary's view of it)."""
-    return bm25_tokenize([text], return_ids=False)[0]
-
-
-def content_terms_many(texts: list[str]) -> list[list[str]]:
-    return bm25_tokenize(texts, return_ids=False) if texts else []
 
 
 def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChunk],

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .config import load_settings
+from ..config import load_settings
 
 
 def _settings(args) -> "object":
@@ -20,7 +20,7 @@ def _settings(args) -> "object":
 
 
 def cmd_index_build(args) -> int:
-    from .indexing import BuildLocked, EXIT_LOCKED, build_index
+    from ..ingest import BuildLocked, EXIT_LOCKED, build_index
 
     settings = _settings(args)
     try:
@@ -46,7 +46,7 @@ def cmd_index_build(args) -> int:
 
 
 def cmd_index_status(args) -> int:
-    from .indexing import index_status
+    from ..ingest import index_status
 
     status = index_status(_settings(args))
     if args.json:
@@ -68,9 +68,9 @@ def _filters(args) -> dict | None:
 
 
 def cmd_ask(args) -> int:
-    from . import api
+    from .. import Assistant
 
-    assistant = api.Assistant(_settings(args))
+    assistant = Assistant(_settings(args))
     answer = assistant.ask(args.question, k=args.k, filters=_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -85,7 +85,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluation import main as eval_main
+    from ..devtools.evaluation import main as eval_main
 
     return eval_main(args)
 
@@ -98,7 +98,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import main as bench_main
+    from ..devtools.bench import main as bench_main
 
     return bench_main(args)
 
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .store import IndexProblem
+    from ..storage import IndexProblem
 
     try:
         return args.func(args)

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .answering import (ABSTAIN_TEXT, Answer, Citation, ExtractiveAnswerer, abstention, citation_for, fold,
-                        passages_of, text_of)
-from .chunking import sentence_spans
-from .config import AnswerSettings, Settings
-from .retrieval import Retrieved
-from .store import content_terms
+from ..config import AnswerSettings, Settings
+from ..records import Answer, Citation, Retrieved
+from ..text.sentences import sentence_spans
+from ..text.tokens import content_terms
+from .answering import ABSTAIN_TEXT, ExtractiveAnswerer, abstention, citation_for, passages_of
+from .lists import fold, text_of
+from .query import QueryAnalysis, analyse
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +144,16 @@ class GenerativeAnswerer:
                                "showing the extractive answer")
         return answer
 
-    def answer(self, question: str, results: list[Retrieved], standalone: str | None = None) -> Answer:
+    def _abstains(self, standalone: str, results: list[Retrieved], query: QueryAnalysis | None) -> bool:
+        """The extractive answerer's abstention rules apply to generated answers too."""
+        if self.fallback is None:
+            return False
+        return self.fallback.should_abstain(query or analyse(standalone, self.fallback.documents), results)
+
+    def answer(self, question: str, results: list[Retrieved], standalone: str | None = None,
+               query: QueryAnalysis | None = None) -> Answer:
         standalone = standalone or question
-        if self.fallback is not None and self.fallback.should_abstain(standalone, results):
+        if self._abstains(standalone, results, query):
             return abstention(question, results, standalone, self.name)
         try:
             generated = self.chat_model.invoke(build_messages(standalone, results)).content
@@ -153,10 +161,11 @@ class GenerativeAnswerer:
             return self._unavailable(question, results, standalone, exc)
         return self._finish(question, results, standalone, str(generated))
 
-    def stream(self, question: str, results: list[Retrieved], standalone: str | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, results: list[Retrieved], standalone: str | None = None,
+               query: QueryAnalysis | None = None) -> Iterator[str | Answer]:
         """Raw text deltas as the model writes, then the validated Answer (which replaces them)."""
         standalone = standalone or question
-        if self.fallback is not None and self.fallback.should_abstain(standalone, results):
+        if self._abstains(standalone, results, query):
             yield abstention(question, results, standalone, self.name)
             return
         pieces: list[str] = []

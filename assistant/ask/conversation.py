@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .store import content_terms
+from ..text.tokens import content_terms
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|what about|how about|and what about|same for|what of)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|there|the same)\b", re.I)

@@ -1,7 +1,7 @@
 """Load test of the web app: N concurrent users ask questions for S seconds on loopback.
 
-    python -m assistant.loadtest --users 20 --seconds 60           # starts `cda serve` on a free port
-    python -m assistant.loadtest --url http://127.0.0.1:7860 ...   # or loads a running app
+    python -m assistant.devtools.loadtest --users 20 --seconds 60           # starts `cda serve` on a free port
+    python -m assistant.devtools.loadtest --url http://127.0.0.1:7860 ...   # or loads a running app
 
 Each user is its own Gradio session (gradio_client over HTTP, the same API the page uses) and
 asks its own questions (disjoint sets of answerable questions from --questions) in a closed
@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import PROJECT_ROOT, load_settings
+from ..config import PROJECT_ROOT, load_settings
 
 RESPOND = "/respond"
 EXPORT = "/do_export"
@@ -54,7 +54,7 @@ def start_server(index_dir: Path, log_path: Path, feedback_log: Path, corpus_dir
     if corpus_dirs:
         env["CDA_CORPUS"] = os.pathsep.join(str(p) for p in corpus_dirs)
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.app.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port)], cwd=PROJECT_ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}"
@@ -341,7 +341,7 @@ def format_summary(s: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.loadtest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m assistant.devtools.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--url", help="load a running app instead of starting one")

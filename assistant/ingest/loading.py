@@ -10,7 +10,9 @@ import csv
 import hashlib
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+
+from ..records import DocumentMeta
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -24,25 +26,6 @@ TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
 class LoadError(Exception):
     """A document that cannot be indexed; the message says why."""
-
-
-@dataclass
-class DocumentMeta:
-    file: str
-    title: str
-    publisher: str = ""
-    year: str = ""
-    type: str = ""
-    jurisdiction: str = ""
-    licence: str = ""
-    origin: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    @property
-    def year_number(self) -> int | None:
-        return int(self.year) if self.year.isdigit() else None
 
 
 @dataclass

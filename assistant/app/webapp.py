@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import ipaddress
 import json
-import os
 import re
 import secrets
 import sys
@@ -20,7 +19,7 @@ from urllib.parse import quote
 
 from fastapi import Request  # module level: FastAPI resolves the route's string annotations here
 
-from .config import Settings
+from ..config import PROJECT_ROOT, Settings, web_auth
 
 EXAMPLES = [
     "What does the Budapest Convention say about preserving data?",
@@ -29,7 +28,7 @@ EXAMPLES = [
     "What does the Paris Call ask stakeholders to do?",
 ]
 _feedback_lock = threading.Lock()
-EVALS_DIR = Path(__file__).resolve().parent.parent / "evals"
+EVALS_DIR = PROJECT_ROOT / "evals"
 MAX_UPLOAD_BYTES = 2_000_000
 
 
@@ -39,7 +38,7 @@ def shipped_question_sets() -> list[str]:
 
 def validate_upload(uploaded) -> Path:
     """Uploads are bounded in size and type, and must parse as a question set."""
-    from .evaluation import load_questions
+    from ..devtools.evaluation import load_questions
 
     path = Path(uploaded if isinstance(uploaded, str) else uploaded.name)
     if path.suffix.lower() != ".jsonl":
@@ -56,7 +55,7 @@ def evaluate_to_zip(assistant, settings: Settings, questions_path: Path, progres
 
     import gradio as gr
 
-    from .evaluation import METRIC_ORDER, load_questions, run_eval, write_run
+    from ..devtools.evaluation import METRIC_ORDER, load_questions, run_eval, write_run
 
     questions = load_questions(questions_path)
     out = Path(tempfile.mkdtemp(prefix="cda-eval-")) / "run"
@@ -79,7 +78,7 @@ def ensure_index(settings: Settings) -> None:
     """Build the index first when none exists, or rebuild it when an earlier version of the
     software chunked it otherwise (an upgrade): progress on the console. A damaged index or one
     built with another model is not rebuilt behind the operator's back: its error is shown."""
-    from .store import IndexMismatch, IndexMissing, IndexProblem, open_generation
+    from ..storage import IndexMismatch, IndexMissing, IndexProblem, open_generation
 
     index_dir = Path(settings.index_dir)
     try:
@@ -92,7 +91,7 @@ def ensure_index(settings: Settings) -> None:
         why = f"No index in {index_dir} yet: building it"
     except IndexProblem:  # damaged: opening it reports the problem and the fix
         return
-    from .indexing import build_index
+    from ..ingest import build_index
 
     print(f"{why} from {', '.join(map(str, settings.corpus_dirs))} (a few minutes)...", file=sys.stderr, flush=True)
     report = build_index(settings, progress=True)
@@ -222,8 +221,8 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import FileResponse, HTMLResponse
 
-    from .api import Assistant
-    from .loading import decode_text, html_to_markdown_text
+    from .. import Assistant
+    from ..ingest import decode_text, html_to_markdown_text
 
     state: dict = {}
     state_lock = threading.Lock()
@@ -435,7 +434,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
           allow_unauthenticated: bool = False) -> int:
     import uvicorn
 
-    auth = auth or os.environ.get("CDA_AUTH") or None
+    auth = auth or web_auth() or None
     credentials = None
     if auth:
         user, sep, pw = auth.partition(":")

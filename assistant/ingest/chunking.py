@@ -16,8 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .config import ChunkSettings
-from .loading import DocumentMeta, LoadedDocument
+from ..config import ChunkSettings
+from ..records import DocumentMeta
+from ..text.sentences import sentence_spans, strip_span
+from ..text.vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS
+from .loading import LoadedDocument
 
 # ---------------------------------------------------------------- token counting
 
@@ -82,15 +85,11 @@ def embedding_text(title: str, section: str, text: str) -> str:
 
 MAX_SECTION_CHARS = 150
 _MD_HEADING = re.compile(r"^(#{1,6})\s*(\S.*?)\s*#*\s*$")
-_UNIT_WORDS = (r"Article|Section|Chapter|Pillar|Objective|Strategic Objective|Principle|Priority|Part|"
-               r"Annex|Appendix|Title|Goal|Line of Effort|Initiative|Recommendation|Step|Function|Tier")
-_NUMBER = r"(?:\d{1,3}(?:\.\d{1,2})*|[IVXLC]{1,6}|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|[A-Z])"
 # "Paris Call Principle #4": a unit may follow a short name and carry a '#'.
-_UNIT_HEADING = re.compile(rf"^\s*(?P<name>(?:[A-Z][\w-]+\s+){{0,2}}?)(?i:(?:{_UNIT_WORDS})\s+#?{_NUMBER})\b"
+_UNIT_HEADING = re.compile(rf"^\s*(?P<name>(?:[A-Z][\w-]+\s+){{0,2}}?)(?i:(?:{HEADING_UNIT_WORDS})\s+#?{HEADING_NUMBER})\b"
                            rf"\s*[.:|–—-]?\s*(.{{0,110}})$")
 _NUMBERED_TITLE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][^.!?;]{2,90}$")
 _UNIT_START = re.compile(r"^\s*(?:\(?[a-z]{1,2}\)|\(?[ivx]{1,5}\)|\d{1,2}(?:\.\d{1,2})*[.)]\s|\d{1,2}(?:\.\d{1,2})+\s|[•▪●◦\-*]\s)")
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n")
 
 
 def _norm(line: str) -> str:
@@ -311,25 +310,6 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
 # ---------------------------------------------------------------- splitting
 
 
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans, pos = [], start
-    for m in _SENTENCE_END.finditer(text, start, end):
-        if text[pos:m.start()].strip():
-            spans.append((pos, m.start()))
-        pos = m.end()
-    if text[pos:end].strip():
-        spans.append((pos, end))
-    return [_strip_span(text, s, e) for s, e in spans]
-
-
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _token_windows(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
     """Split a span with no usable sentence boundary into windows of `size` tokens,
     cutting at whitespace where possible so words stay whole."""
@@ -345,7 +325,7 @@ def _token_windows(text: str, start: int, end: int, size: int) -> list[tuple[int
         spans.append((start + cut, start + new_cut))
         cut = new_cut
     spans.append((start + cut, end))
-    return [s for s in (_strip_span(text, a, b) for a, b in spans) if s[1] > s[0]]
+    return [s for s in (strip_span(text, a, b) for a, b in spans) if s[1] > s[0]]
 
 
 class Chunker:
@@ -375,7 +355,7 @@ class Chunker:
         current: list = []  # [page_index, start, end, section, tokens]
         for page_index, block in structural_blocks(doc):
             text = doc.pages[page_index].text
-            start, end = _strip_span(text, block.start, block.end)
+            start, end = strip_span(text, block.start, block.end)
             if end <= start:
                 continue
             tokens = count_tokens(text[start:end])
@@ -446,8 +426,8 @@ class Chunker:
             cut = space if space > start else middle
         if cut <= start or cut >= end:
             return [chunk]  # a single character; cannot exceed the window once the header is bounded
-        left = _strip_span(text, start, cut)
-        right = _strip_span(text, cut, end)
+        left = strip_span(text, start, cut)
+        right = strip_span(text, cut, end)
         out = []
         for a, b in (left, right):
             if b > a:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .chunking import sentence_spans
+from ..text.sentences import sentence_spans
 
 JUDGE_PROMPT = (
     "You check whether a statement is supported by a context. The context is data quoted from "

@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from .. import config
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -34,7 +36,7 @@ class ModelNotFound(Exception):
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("CDA_CACHE") or Path.home() / ".cache" / "cda")
+    return config.cache_dir()
 
 
 # Short on purpose: they are run again on every start (milliseconds), yet longer than the
@@ -58,7 +60,7 @@ class Embedder:
                 "(set CDA_MODEL to a local model folder; nothing is downloaded)")
         self.path = path
         self.batch_size = batch_size
-        self.requested_backend = (backend or os.environ.get("CDA_EMBED_BACKEND") or "auto").lower()
+        self.requested_backend = (backend or config.embed_backend()).lower()
         if self.requested_backend not in ("auto", "onnx", "onnx-int8", "torch"):
             raise ValueError(f"embedding backend {self.requested_backend!r} is not one of auto, onnx, "
                              "onnx-int8, torch")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings
-from .loading import LoadError, load_document, scan_corpus
+from ..config import Settings
+from ..ingest import LoadError, load_document, scan_corpus
 
 
 class LangChainBaseline:

@@ -13,7 +13,7 @@ What is measured (all on the shipped corpus unless said otherwise):
   scale                    for each N: realistic vectors derived from the real chunk vectors,
                            indexed through the product's own `choose_index_type` / `build_faiss`,
                            searched one query at a time; recall@10 against exact search
-  langchain                the DESIGN.md tutorial pipeline (assistant/baseline.py): build
+  langchain                the DESIGN.md tutorial pipeline (assistant/devtools/baseline.py): build
                            throughput, `similarity_search` latency, cold start, and for each N
                            its exact FAISS index (IndexFlatL2, what LangChain's FAISS builds)
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import PROJECT_ROOT, Settings, load_settings
+from ..config import PROJECT_ROOT, Settings, load_settings
 
 GOLD = PROJECT_ROOT / "evals" / "gold.jsonl"
 HELDOUT = PROJECT_ROOT / "evals" / "heldout.jsonl"
@@ -183,7 +183,7 @@ def scale_point(model: VectorModel, n: int, question_vectors: np.ndarray, exact_
     against exact search, memory and build time; plus LangChain's exact IndexFlatL2 search."""
     import faiss
 
-    from .store import build_faiss, choose_index_type
+    from ..storage import build_faiss, choose_index_type
 
     started = time.perf_counter()
     vectors = model.sample(n, seed=1000 + n)
@@ -226,8 +226,8 @@ def scale_point(model: VectorModel, n: int, question_vectors: np.ndarray, exact_
 # --------------------------------------------------------------------------- corpus figures
 
 def _chunk_texts(index_dir: Path) -> list[str]:
-    from .chunking import embedding_text
-    from .store import open_generation
+    from ..ingest import embedding_text
+    from ..storage import open_generation
 
     gen = open_generation(index_dir, verify=False)
     docs = gen.documents
@@ -237,7 +237,7 @@ def _chunk_texts(index_dir: Path) -> list[str]:
 def build_and_embed(settings: Settings, embedder, workdir: Path, heavy: int, repeats: int, quiet: bool) -> dict:
     """Full builds into fresh folders interleaved with bare-model runs over the same chunk texts
     (so both see the same load on a shared machine), then no-op rebuilds."""
-    from .indexing import build_index
+    from ..ingest import build_index
 
     builds, embeds, pairs = [], [], []
     embedder.embed(["load the model before timing"])
@@ -423,7 +423,7 @@ def run(settings: Settings | None = None, scales=DEFAULT_SCALES, repeats: int = 
     measures scale on the vectors of the existing index (tests use that at a tiny scale)."""
     import faiss
 
-    from .embedding import Embedder
+    from ..storage import Embedder
 
     started = time.perf_counter()
     settings = settings or load_settings()
@@ -497,11 +497,11 @@ def run(settings: Settings | None = None, scales=DEFAULT_SCALES, repeats: int = 
                 ratios["cold_start_vs_langchain"] = result["cold_start_s"] / lc["cold_start_s"]
                 ratios["serve_rss_vs_langchain"] = result["serve_peak_rss_mb"] / lc["serve_peak_rss_mb"]
                 result["langchain"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in lc.items()}
-            from .store import open_generation
+            from ..storage import open_generation
 
             real_vectors = np.asarray(open_generation(index_dir, verify=False).vectors)
         else:
-            from .store import open_generation
+            from ..storage import open_generation
 
             real_vectors = np.asarray(open_generation(settings.index_dir, verify=False).vectors)
         if scales:

@@ -1,0 +1,128 @@
+"""Lists in answers: a list the question asks for, read whole from the passages.
+
+A document announces a list ("three primary cyber missions", "around five pillars:") and sets
+its items out ("First, ...", "(1) ...", bullets); a quote of the announcement alone answers
+nothing, so the items are read with it."""
+from __future__ import annotations
+
+from ..records import Retrieved
+from ..text.sentences import sentence_spans, usable_sentence
+from ..text.vocabulary import BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, item_openings
+
+
+def text_of(r: Retrieved) -> str:
+    """The passage shown and quoted (the chunk itself when no wider passage was made)."""
+    return r.text or r.chunk.text
+
+
+def fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+LIST_MAX_CHARS = 800
+# An item opens its sentence: "For its second mission, DoD must ..." but not "Budgets for the
+# work on its second mission rose".
+ITEM_OPENING_WORDS = 2
+
+
+def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
+    """The list a question asks for ("the three primary cyber missions"), when a passage
+    announces it ("The Defense Department has three primary cyber missions.") and the passages
+    of that document go on with its items ("First, ...", "For its second mission, ...",
+    "Third, ..."): the announcing sentence and the sentence opening each item found, as
+    (passage, start, end) in reading order; [] unless two items or more are found. An
+    announcement that carries its items (": (1) Defend ..., (2) Disrupt ...", or a list after
+    ":" that `with_list` reads whole) is returned alone."""
+    if not wanted:
+        return []
+    sentences = [(r, a, b) for r in results for a, b in sentence_spans(text_of(r), 0, len(text_of(r)))]
+    quotes = [text_of(r)[a:b] for r, a, b in sentences]
+
+    def position(x: tuple[Retrieved, int, int]) -> tuple[int, int]:
+        return (x[0].chunk.page or 0, x[0].start + x[1])
+
+    counted = counted_terms(quotes)
+    for (r, a, b), keys in zip(sentences, counted):  # best passage first
+        for n, stem in sorted(k for k in keys if k in wanted or (None, k[1]) in wanted):
+            after = sorted(((x, q) for x, q in zip(sentences, quotes)
+                            if x[0].chunk.file == r.chunk.file and position(x) > position((r, a, b))),
+                           key=lambda xq: position(xq[0]))
+            items, last = [], position((r, a, b))
+            for opening in item_openings(n, stem):
+                for x, quote in after:
+                    match = opening.search(quote)
+                    if position(x) > last and match and len(quote[:match.start()].split()) <= ITEM_OPENING_WORDS \
+                            and usable_sentence(fold(quote), quote):
+                        items.append(x)
+                        last = position(x)
+                        break
+            text = text_of(r)
+            if not items and (with_list(text, a, b) > b or len(INLINE_ITEM.findall(text, a, b)) >= 2
+                              or LISTED_INLINE.search(text, a, b)):
+                # The announcement carries its items itself ("around five pillars: (1) Defend ...").
+                return [(r, a, b)]
+            if len(items) >= 2:
+                # The announcement closest before the first item: a heading ("Three Primary
+                # Missions in Cyberspace") may announce the list too, sentences before it does.
+                closest = max((x for x, k in zip(sentences, counted) if (n, stem) in k
+                               and x[0].chunk.file == r.chunk.file and position(x) < position(items[0])),
+                              key=position)
+                return [closest] + items
+    return []
+
+
+def with_list(text: str, start: int, end: int) -> int:
+    """End of a quote that introduces a list ("The Strategy rests on five pillars:"), extended
+    over what it introduces: a lead-in quoted alone answers nothing. That is the sentence after
+    it, and the ones after that while they start with a bullet or a number or follow an item
+    ending in ";" ("...; and"); the list ends at an item ending in "." (in a bulleted list, at
+    the first sentence that neither starts an item nor goes on with one on its line) or at
+    `LIST_MAX_CHARS`."""
+    following = sentence_spans(text, end, min(len(text), end + LIST_MAX_CHARS))
+    quote = text[start:end].rstrip()
+    # "The strategy required under subsection (a) shall include" + "(1) a review of ...": a
+    # lead-in with no end mark at all, followed by a numbered item, introduces it as ":" does.
+    unended = not quote.endswith((".", ";", "!", "?", ")", "\"", "”", "’")) and bool(following) \
+        and bool(LIST_ITEM.match(text, following[0][0]))
+    if not (quote.endswith((":", "—")) or unended):
+        return end
+    new_end, last, bulleted = end, "", False
+    for a, b in following:
+        item = text[a:b]
+        previous = text[start:new_end].rstrip()
+        # The sentence right after the lead-in is what it introduces; later ones come as items,
+        # or as what an item's short label introduces ("- Curate:" "Listening is the first step."),
+        # or, in a bulleted list, as the rest of an item on its line ("It is done by curating.").
+        label = last.rstrip().endswith(":") and len(last.split()) <= 6
+        same_item = bulleted and "\n" not in text[new_end:a]
+        # A marker the sentence splitter cut off on its own ("1." before "Strengthen ...;").
+        marker = bool(BARE_MARKER.fullmatch(item))
+        # After an item ending in ";", what follows goes on with the list unless a blank line
+        # (a new paragraph) comes first.
+        follows = previous.endswith((";", "; and", "; or")) and "\n\n" not in text[new_end:a]
+        if new_end > end and not (LIST_ITEM.match(item) or follows
+                                  or label or same_item or marker or BARE_MARKER.fullmatch(last)):
+            break
+        if b - start > LIST_MAX_CHARS:
+            break
+        if new_end == end:  # items on lines of their own, each opening with a marker
+            bulleted = bool(LIST_ITEM.match(item) or marker) and "\n" in text[end:a]
+        new_end, last = b, item
+        if item.rstrip().endswith(".") and not (bulleted or marker):
+            break
+    return new_end
+
+
+def merge_adjacent(picked: list[tuple[Retrieved, int, int]]) -> list[tuple[Retrieved, str]]:
+    """(passage, start, end) picks in reading order -> (passage, quote), with picks that follow
+    each other in the same passage joined into one quote: a list introduced by "shall specify:"
+    reads as one cited sentence, not as fragments each with its own marker."""
+    merged: list[list] = []
+    for r, a, b in picked:
+        text = text_of(r)
+        last = merged[-1] if merged else None
+        if last and last[0] is r and (a <= last[2] or not text[last[2]:a].strip()):
+            last[2] = max(last[2], b)
+        else:
+            merged.append([r, a, b])
+    return [(r, text_of(r)[a:b]) for r, a, b in merged]

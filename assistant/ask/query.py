@@ -1,0 +1,217 @@
+"""Query analysis: one reading of the question, computed once and handed to retrieval and answering.
+
+What documents the question names (by year and title, a quoted title, a short name), which
+numbered units and paragraphs, which list it asks for, which formal instruments and versions it
+names, and its identifiers. Retrieval and answering read this record; neither parses the
+question itself."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..records import DocumentMeta
+from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
+from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, noun_phrase, structural_references
+
+
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _names(file: str, meta: DocumentMeta) -> list[set[str]]:
+    """Topic words of the names a document goes by: its title, the title's words before a colon
+    ("Cyberspace Policy Review: ..."), an alias in brackets ("Convention on Cybercrime (Budapest
+    Convention, ETS No. 185)") and its file name ("Paris_Call_WG4_...")."""
+    names = [meta.title, meta.title.split(":")[0], *_aliases(meta.title)]
+    names.append(re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]))  # last: see named_documents
+    return [set(content_terms(_YEAR.sub(" ", n))) or {""} for n in names]
+
+
+def _aliases(title: str) -> list[str]:
+    """Short names a catalogue title gives in brackets: "Convention on Cybercrime (Budapest
+    Convention, ETS No. 185)" -> ["Budapest Convention"]."""
+    return [alias.split(",")[0] for alias in re.findall(r"\(([^)]*)\)", title)]
+
+
+def aliased_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files whose catalogue title gives a short name in brackets that the question uses:
+    "Convention on Cybercrime (Budapest Convention, ETS No. 185)" for "Article 16 of the
+    Budapest Convention"."""
+    folded = fold_words(query)
+    out = []
+    for file, meta in documents.items():
+        for name in map(fold_words, _aliases(meta.title)):
+            if len(name.split()) >= 2 and re.search(rf"\b{re.escape(name)}\b", folded):
+                out.append(file)
+                break
+    return out
+
+
+def titled_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files whose title, or its part before a colon, the question quotes word for word, when
+    that title has three topic words or more and is part of no other document's title: "the
+    DiploFoundation study on improving the practice of cyber diplomacy"; not "what is cyber
+    diplomacy", which begins two titles."""
+    asked = f" {fold_words(query)} "
+    titles = {file: fold_words(meta.title) for file, meta in documents.items()}
+    out = []
+    for file, meta in documents.items():
+        for name in {fold_words(meta.title.split(":")[0]), titles[file]}:
+            # The cheap phrase test first: this runs for every question, twice.
+            if f" {name} " in asked and len(content_terms(name)) >= 3 \
+                    and not any(name in t for f, t in titles.items() if f != file):
+                out.append(file)
+                break
+    return out
+
+
+def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap: float = 0.5) -> list[str]:
+    """Files the question names: by title word for word (`titled_documents`), or by year and
+    title, e.g. "the 2015 Cyber Strategy" or "the UK National Cyber Security Strategy
+    2016-2021": for each year in the question, the document of
+    that year whose names' words best cover the question, if they cover at least `min_overlap`
+    of one name's words; every document of that year whose title the question gives in full
+    ("Paris Call Working Groups 3 and 4"), when there are several. Comparisons name two or more
+    documents this way."""
+    years = set(_YEAR.findall(query))
+    titled = titled_documents(query, documents)
+    if not years:
+        return titled
+    asked = set(content_terms(query))
+    named: list[str] = []
+    for year in sorted(years):
+        scored, complete = [], []
+        for file, meta in documents.items():
+            if str(meta.year_number) != year:
+                continue
+            names = _names(file, meta)
+            cover = max(len(t & asked) / len(t) for t in names)
+            # Equal cover (two 2021 Paris Call reports): the one more of whose name words are asked.
+            scored.append(((cover, len(set().union(*names) & asked)), file))
+            if any(t <= asked for t in names[:-1]):  # a title the question gives in full
+                complete.append(file)
+        scored.sort(reverse=True)
+        if len(complete) > 1:
+            named += sorted(complete)
+        elif scored and scored[0][0][0] >= min_overlap:
+            named.append(scored[0][1])
+    return named + [file for file in titled if file not in named]
+
+
+def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta]) -> str:
+    """The question without the words that name the given documents (title words, years):
+    within those documents every passage carries their title, so the rest says what is asked
+    ("How do the 2018 National Cyber Strategy and the 2023 National Cybersecurity Strategy
+    differ in how they propose to impose consequences..." -> "How do the and the differ in how
+    they propose to impose consequences...")."""
+    naming = set().union(*(t for f in files for t in _names(f, documents[f])))
+    words = re.findall(r"\S+", _YEAR.sub(" ", query))
+    return " ".join(w for w, terms in zip(words, content_terms_many(words)) if not set(terms) & naming)
+
+
+def counted_request(question: str) -> set[tuple[int, str]]:
+    """What a question asks to have listed: "What are the five pillars of ..." -> {(5, "pillar")},
+    the last topic word of the phrase after the count ("three primary cyber missions" -> "mission")."""
+    out = set()
+    for number, words in COUNT_PATTERN.findall(question):
+        terms = content_terms(noun_phrase(words, False))
+        if terms:
+            out.add((int(number) if number.isdigit() else COUNT_WORDS[number.lower()], terms[-1]))
+    return out
+
+
+_INSTRUMENT = re.compile(r"\b((?:[A-Z][\w’'-]*\s+){1,5}(?:Act|Directive|Regulation|Law|Manual|Convention|Protocol|"
+                         r"Treaty|Charter|Agreement|Declaration|Resolution|Code))\b")
+
+
+def instrument_names(question: str) -> list[str]:
+    """Names of formal instruments a question asks about: the last three words of each run of
+    capitalised words ending in "Act", "Convention", "Protocol" and the like, without a
+    capitalised question word in front ("Under the Budapest Convention" -> "Budapest Convention")."""
+    names = []
+    for run in _INSTRUMENT.findall(question):
+        words = run.split()
+        while words and words[0].lower() in stopwords():
+            words.pop(0)
+        if len(words) >= 2:
+            names.append(" ".join(words[-3:]))
+    return names
+
+
+_VERSIONED = re.compile(r"\b([A-Z][\w-]+)\s+(?:[Vv]ersion\s+|[Vv])?(\d{1,2}\.\d{1,2})\b")
+
+
+def versions_named(question: str) -> list[tuple[str, ...]]:
+    """Versioned names a question uses, each as the ways a document would write it:
+    "NIST Cybersecurity Framework 2.0" -> ("Framework 2.0", "Framework version 2.0", "Version 2.0")."""
+    return [(f"{word} {number}", f"{word} version {number}", f"version {number}")
+            for word, number in _VERSIONED.findall(question)]
+
+
+_PARAGRAPH = re.compile(r"\barticle\s+(\d{1,3})\s*\((\d{1,2})\)|\bparagraph\s+(\d{1,2})\s+of\s+article\s+(\d{1,3})",
+                        re.IGNORECASE)
+
+
+def named_paragraphs(question: str) -> set[tuple[int, int]]:
+    """(article, paragraph) pairs a question names: "Article 2(4)", "paragraph 4 of Article 2"."""
+    out = set()
+    for a1, p1, p2, a2 in _PARAGRAPH.findall(question):
+        out.add((int(a1), int(p1)) if a1 else (int(a2), int(p2)))
+    return out
+
+
+# "What are the Functions of the NIST Cybersecurity Framework?" asks for a list without a count.
+_LIST_QUESTION = re.compile(r"^\s*(?:what|which)\s+(?:are|were)\s+(?:the\s+)?(.+?)"
+                            r"(?:\s+(?:of|in|under|that|does|did|do|for|set)\b|\s*[?,]|$)", re.IGNORECASE)
+
+
+def requested_list(question: str) -> set[tuple[int | None, str]]:
+    """(count, stemmed noun) of the list a question asks for: "the five pillars" -> (5, "pillar");
+    "What are the Functions of ...?" -> (None, "function"), any count."""
+    wanted: set[tuple[int | None, str]] = set(counted_request(question))
+    if wanted:
+        return wanted
+    asked = _LIST_QUESTION.match(question)
+    words = asked.group(1).split() if asked else []
+    if not words or not words[-1].lower().endswith("s"):  # a plural noun asks for a list
+        return set()
+    terms = content_terms(words[-1])
+    return {(None, terms[-1])} if terms else set()
+
+
+_IDENTIFIER = re.compile(r"\d")
+
+
+@dataclass
+class QueryAnalysis:
+    """Everything the pipeline reads off one (standalone) question."""
+
+    text: str
+    terms: list[str]  # stemmed topic words (the BM25 view)
+    named: list[str]  # files named by year and title or by a quoted title
+    aliased: list[str]  # files named by the short name their title gives in brackets
+    units: set[tuple[str, int]]  # numbered units named: ("article", 16)
+    paragraphs: set[tuple[int, int]]  # (article, paragraph) named: "Article 2(4)"
+    counted: set[tuple[int, str]]  # a counted list asked for: (5, "pillar")
+    requested: set[tuple[int | None, str]]  # a list asked for, counted or not
+    instruments: list[str]  # formal instruments named ("Budapest Convention")
+    versions: list[tuple[str, ...]]  # versioned names, as documents would write them
+    identifiers: set[str] = field(default_factory=set)  # topic words with digits
+    topic: str = ""  # the question without the words naming its named documents
+
+    @property
+    def named_or_aliased(self) -> set[str]:
+        return set(self.named) | set(self.aliased)
+
+
+def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
+    """Read the question once."""
+    terms = content_terms(question)
+    named = named_documents(question, documents)
+    return QueryAnalysis(
+        text=question, terms=terms, named=named, aliased=aliased_documents(question, documents),
+        units=structural_references(question), paragraphs=named_paragraphs(question),
+        counted=counted_request(question), requested=requested_list(question),
+        instruments=instrument_names(question), versions=versions_named(question),
+        identifiers={t for t in terms if _IDENTIFIER.search(t)},
+        topic=topic_query(question, named, documents) if named else "",
+    )

@@ -1,0 +1,165 @@
+"""Records that cross modules: what a document is, a stored chunk, a retrieved passage, the
+filters a question runs under, and the Answer with its citations (the Answer JSON contract).
+
+Plain dataclasses; this module imports nothing of the package."""
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class DocumentMeta:
+    file: str
+    title: str
+    publisher: str = ""
+    year: str = ""
+    type: str = ""
+    jurisdiction: str = ""
+    licence: str = ""
+    origin: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def year_number(self) -> int | None:
+        return int(self.year) if self.year.isdigit() else None
+
+
+@dataclass
+class StoredChunk:
+    id: int
+    file: str
+    page: int | None
+    section: str
+    start: int
+    end: int
+    text: str
+    embed_hash: str
+
+
+@dataclass
+class Filters:
+    types: list[str] = field(default_factory=list)
+    jurisdictions: list[str] = field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    files: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: "dict | Filters | None") -> "Filters | None":
+        if data is None or isinstance(data, Filters):
+            return data
+        known = {"type": "types", "types": "types", "jurisdiction": "jurisdictions",
+                 "jurisdictions": "jurisdictions", "year_min": "year_min", "year_max": "year_max",
+                 "file": "files", "files": "files"}
+        values: dict = {}
+        for key, value in data.items():
+            if key not in known:
+                raise ValueError(f"unknown filter {key!r}; use one of {sorted(set(known))}")
+            if value in (None, "", []):
+                continue
+            name = known[key]
+            if name in ("types", "jurisdictions", "files"):
+                values[name] = [value] if isinstance(value, str) else list(value)
+            else:
+                values[name] = int(value)
+        return cls(**values)
+
+    def is_empty(self) -> bool:
+        return not (self.types or self.jurisdictions or self.files or self.year_min is not None
+                    or self.year_max is not None)
+
+    def accepts(self, meta: DocumentMeta) -> bool:
+        if self.types and meta.type.lower() not in {t.lower() for t in self.types}:
+            return False
+        if self.jurisdictions and meta.jurisdiction.lower() not in {j.lower() for j in self.jurisdictions}:
+            return False
+        if self.files and meta.file not in self.files:
+            return False
+        if self.year_min is not None or self.year_max is not None:
+            year = meta.year_number
+            if year is None:
+                return False
+            if self.year_min is not None and year < self.year_min:
+                return False
+            if self.year_max is not None and year > self.year_max:
+                return False
+        return True
+
+
+@dataclass
+class Retrieved:
+    chunk: StoredChunk
+    meta: DocumentMeta
+    score: float  # fused (RRF) score
+    similarity: float  # cosine similarity of question and chunk
+    lexical: float  # BM25 score (0 when not matched lexically)
+    rank: int = 0
+    text: str = ""  # the passage shown and quoted: the chunk widened to its neighbours
+    start: int = 0  # offsets of `text` in the page text
+    end: int = 0
+
+    def section_at(self, offset: int) -> str:
+        """Section of the chunk holding `offset` (relative to `text`): a quote taken from a
+        neighbouring chunk is cited under its own heading, not the hit's."""
+        return self.sections_of(self.start + offset)
+
+    sections_of: "callable" = field(default=None, repr=False)
+    # Offsets of the form feeds in an unpaged text: text converted from a paged document
+    # (pdftotext and the like) ends each page with one, so its pages can still be cited.
+    page_breaks: tuple[int, ...] = field(default=(), repr=False)
+
+    @property
+    def page(self) -> int | None:
+        """1-based page of the chunk: the PDF page, or for form-fed text the page it starts on."""
+        return self.page_at(self.chunk.start - self.start)
+
+    def page_at(self, offset: int) -> int | None:
+        """Page holding `offset` (relative to `text`)."""
+        if self.chunk.page is not None or not self.page_breaks:
+            return self.chunk.page
+        return bisect_right(self.page_breaks, self.start + offset) + 1
+
+
+@dataclass
+class Citation:
+    n: int
+    file: str
+    title: str
+    page: int | None
+    section: str
+    quote: str
+    publisher: str = ""
+    year: str = ""
+
+
+@dataclass
+class Passage:
+    rank: int
+    file: str
+    title: str
+    page: int | None
+    section: str
+    text: str
+    score: float
+    publisher: str = ""
+    year: str = ""
+    type: str = ""
+    jurisdiction: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Passage] = field(default_factory=list)
+    standalone_question: str = ""
+    backend: str = "extractive"
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

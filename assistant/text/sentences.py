@@ -1,0 +1,110 @@
+"""Sentences: where sentences begin and end, and which ones are quotable.
+
+A quotable sentence is prose: not a footnote or reference entry, a web address, a caption, a
+heading, a running header or a menu of links. Imports nothing of the package but the vocabulary."""
+from __future__ import annotations
+
+import re
+
+from .vocabulary import LIST_ITEM
+
+SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n")
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans, pos = [], start
+    for m in SENTENCE_END.finditer(text, start, end):
+        if text[pos:m.start()].strip():
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:end].strip():
+        spans.append((pos, end))
+    return [strip_span(text, s, e) for s, e in spans]
+
+
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+
+# A letter-spaced page header ("2 D O D C Y B E R …") in front of a sentence.
+SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
+TOC = re.compile(r"\.{5,}|…{3,}")
+
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+# A reference-list entry or footnote: a dated source with a quoted title or a pinpoint
+# ("“NSTAC Response to the Sixty Day Cyber Study Group,” March 12, 2009, at 18, 21."), or a
+# footnote number followed by an author ("7 Business Software Alliance, ..., March 19, 2009").
+# No word boundary before the month: text from PDFs runs words together ("InstituteSeptember 10, 2019").
+_DATED = re.compile(rf"{_MONTH}\s+\d{{1,2}},\s+\d{{4}}|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}")
+# A web address: a source, not a statement ("<https://www.tni.org/en/publication/...>").
+_WEB_ADDRESS = re.compile(r"https?://|\bwww\.\w")
+# The tail of a note's source: a few words ending in a date ("No, Thanks., Cato Institute, March 13, 2009.").
+_DATED_TAIL = re.compile(rf"(?:,\s*(?:{_MONTH}\s+\d{{1,2}},\s+|\d{{1,2}}\s+{_MONTH}\s+)\d{{4}}|\(\d{{4}}\))\W*$")
+SOURCE_TAIL_MAX_WORDS = 12
+_SOURCE_MARKS = re.compile(r"[“”\"]|,\s+at\s+[\dQ]|\bpp?\.\s*\d|https?://|\bIbid\b|\bet al\.|^\d{1,3}\s+[A-Z]")
+
+
+# "Emerging Leaders for the Digital World 25 Aug, 2011 Data Diplomacy: Mapping the Field 19 Apr, 2006"
+# is a list of dated links run together, not a sentence: a sentence holds two dates at most.
+_ANY_DATE = re.compile(r"\b\d{1,2}\s+[A-Z][a-z]{2,8}\.?,?\s+\d{4}\b|\b[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s+\d{4}\b")
+
+
+# An author-date reference: a quoted title and a year in brackets ("Alger C, “The Emerging Roles
+# of NGOs in the UN System” (2002) 8 Global Governance").
+_QUOTED_TITLE_YEAR = re.compile(r"[“\"][^”\"]{3,}[”\"],?\s*\((?:1[89]|20)\d\d\)")
+
+
+def reference_entry(text: str) -> bool:
+    return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3 \
+        or bool(_QUOTED_TITLE_YEAR.search(text)) \
+        or bool(_WEB_ADDRESS.search(text)) \
+        or (len(text.split()) <= SOURCE_TAIL_MAX_WORDS and bool(_DATED_TAIL.search(text)))
+
+
+CAPTION_MAX_WORDS = 10
+
+
+def usable_sentence(text: str, raw: str = "") -> bool:
+    words = text.split()
+    if not 6 <= len(words) <= 90 or TOC.search(text):
+        return False
+    if reference_entry(text):
+        return False
+    # A date on a line of its own ("01 Dec, 2021") dates an entry of a list of links or news.
+    if any(_ANY_DATE.fullmatch(line.strip()) for line in raw.splitlines()):
+        return False
+    # Starting in lower case without a list marker ("b) reserve the right ..."), it is the tail of
+    # a sentence broken at a line or page end: "underpin all our cyber security objectives".
+    if text[:1].islower() and not LIST_ITEM.match(text):
+        return False
+    letters = sum(c.isalpha() for c in text)
+    if letters < 0.6 * len(text.replace(" ", "")):
+        return False
+    if text.startswith("#") or text.isupper() or text.endswith("?"):
+        return False
+    ends = text.rstrip().endswith((".", ";", ":", "!", ")", "\"", "”", "’"))
+    # Lines run together with no end mark are a list, a menu or a banner, not a sentence
+    # ("Notes on the future … 10 Aug, 2019 Twiplomacy Study 2015 13 Aug, 2015 …").
+    if not ends and raw.count("\n") >= 2:
+        return False
+    # Wrapped prose goes on in lower case on the next line; a run of lines that each start a
+    # new item (capital or digit) is a list or menu, even when its last item ends in ":".
+    lines = [line.lstrip() for line in raw.splitlines() if line.strip()]
+    if len(lines) >= 4 and sum(line[:1].isupper() or line[:1].isdigit() for line in lines[1:]) \
+            >= 0.8 * (len(lines) - 1):
+        return False
+    # A caption or heading in sentence case ("Government ICT strategic implementation plan 2011"):
+    # a few words with no end mark.
+    if not ends and len(words) < CAPTION_MAX_WORDS:
+        return False
+    # A heading or running title ("The Department of Defense Cyber Strategy"): title case, no end mark.
+    capitalised = [w[0].isupper() for w in words if w[:1].isalpha() and len(w) > 3]
+    if not ends and capitalised \
+            and sum(capitalised) >= 0.8 * len(capitalised):
+        return False
+    return True

@@ -1,0 +1,127 @@
+"""The one vocabulary of document structure: numbered units, counts, ordinals and list markers.
+
+Documents number their units ("Article 35", "Pillar IV", "Strategic Objective 2.4") and announce
+their lists ("five national priorities", "First, ...", "(1) ..."); questions name the same
+things. Headings are recognised with HEADING_UNIT_WORDS; REFERABLE_UNITS are the units a
+question may name by number. Imports nothing of the package but the tokeniser."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .tokens import content_terms, content_terms_many, stopwords
+
+# Unit words a heading may open with, and the numbers that follow them ("Article 35", "PILLAR I",
+# "Function One", "Part A").
+HEADING_UNIT_WORDS = (r"Article|Section|Chapter|Pillar|Objective|Strategic Objective|Principle|Priority|Part|"
+               r"Annex|Appendix|Title|Goal|Line of Effort|Initiative|Recommendation|Step|Function|Tier")
+HEADING_NUMBER = r"(?:\d{1,3}(?:\.\d{1,2})*|[IVXLC]{1,6}|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|[A-Z])"
+
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
+ORDINALS = "zeroth first second third fourth fifth sixth seventh eighth ninth tenth".split()
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+REFERABLE_UNITS = ("article", "pillar", "section", "chapter", "principle", "objective", "tier", "norm", "recommendation")
+_REFERENCE = re.compile(r"\b(" + "|".join(REFERABLE_UNITS) + r"|art\.)"
+                        r"\s+(\d{1,3}|[ivxlc]{1,6}|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+def number_value(token: str) -> int | None:
+    t = token.lower()
+    if t.isdigit():
+        return int(t)
+    if t in NUMBER_WORDS:
+        return NUMBER_WORDS[t]
+    total, prev = 0, 0
+    for ch in reversed(t):
+        v = _ROMAN.get(ch)
+        if v is None:
+            return None
+        total, prev = (total - v, prev) if v < prev else (total + v, v)
+    return total
+
+
+def structural_references(text: str) -> set[tuple[str, int]]:
+    """Numbered units a text names: "Article 2(4)" -> ("article", 2); "Pillar IV", "PILLAR TWO"
+    -> ("pillar", 4), ("pillar", 2). Diplomats look treaty provisions up by these numbers."""
+    refs = set()
+    for kind, token in _REFERENCE.findall(text):
+        n = number_value(token)
+        if n is not None and n > 0:
+            refs.add(("article" if kind.lower() == "art." else kind.lower(), n))
+    return refs
+
+
+def section_units(section: str) -> set[tuple[str, int]]:
+    """The numbered unit a section heading opens with: "Article 35 – 24/7 Network" -> ("article", 35)."""
+    match = _REFERENCE.match(section.strip())
+    return structural_references(match.group(0)) if match else set()
+
+
+COUNT_WORDS = {w: n for w, n in NUMBER_WORDS.items() if 2 <= n <= 12}
+COUNT_PATTERN = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
+                    re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def count_stems() -> dict[int, str]:
+    """Count -> its stemmed word as the BM25 index holds it (5 -> "five", 12 -> "twelv")."""
+    return {n: content_terms(w)[0] for w, n in COUNT_WORDS.items()}
+
+
+@lru_cache(maxsize=1)
+def unit_of_stem() -> dict[str, str]:
+    """Stemmed unit names ("pillar", "principl") -> the unit ("principle")."""
+    return {content_terms(unit)[0]: unit for unit in REFERABLE_UNITS}
+
+
+def noun_phrase(words: str, joined_by_and: bool) -> str:
+    """The words after a count up to the first function word ("priorities did the ..." ->
+    "priorities"); in a text "five concurrent and continuous Functions" keeps its "and"."""
+    kept = []
+    for word in re.split(r"[\s,—–]+", words.strip()):
+        if word.lower() in stopwords():
+            if joined_by_and and word.lower() == "and":
+                continue
+            break
+        kept.append(word)
+    return " ".join(kept)
+
+
+def counted_terms(texts: list[str]) -> list[set[tuple[int, str]]]:
+    """Per text, (count, stemmed word) for the words just after a count word: "articulates five
+    national priorities" -> (5, "nation"), (5, "prioriti"). Documents announce their lists this
+    way; digits in a text are mostly numbers of articles or pages, not counts."""
+    runs = [(t, COUNT_WORDS[number.lower()], noun_phrase(words, True)) for t, text in enumerate(texts)
+            for number, words in COUNT_PATTERN.findall(text) if not number.isdigit()]
+    out: list[set[tuple[int, str]]] = [set() for _ in texts]
+    for (t, n, _), terms in zip(runs, content_terms_many([phrase for _, _, phrase in runs])):
+        out[t].update((n, term) for term in terms)
+    return out
+
+
+@lru_cache(maxsize=256)
+def item_opening(m: int, stem: str) -> re.Pattern:
+    ordinal = ORDINALS[m]
+    return re.compile(rf"(?:^|[.:;]\s+)(?:{ordinal})(?:ly)?,|\b{ordinal}\s+(?:\w+\s+)?{re.escape(stem)}",
+                      re.IGNORECASE | re.MULTILINE)
+
+
+def item_openings(n: int, stem: str, first: int = 1) -> list[re.Pattern]:
+    """Where the items `first` to n of an announced list of `stem`s open, one pattern each:
+    "Second, ..." or "Secondly," at a sentence start, or "For its second mission, ...". Ordinals
+    go up to "tenth": items of a longer list past the tenth are not looked for."""
+    return [item_opening(m, stem) for m in range(first, min(n, len(ORDINALS) - 1) + 1)]
+
+
+# A list item's marker: "•", "(1)", "2.", "b)", "(iv)".
+LIST_MARKER = r"(?:[•▪●◦\-*–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))"
+LIST_ITEM = re.compile(rf"\s*{LIST_MARKER}\s")
+BARE_MARKER = re.compile(rf"\s*{LIST_MARKER}\s*")  # a marker the sentence splitter left on its own
+
+INLINE_ITEM = re.compile(r"\(\d{1,2}\)\s")
+# "The five functions are Identify, Protect, Detect, Respond, and Recover": a count, its noun, a
+# verb of listing and the items run on with commas.
+LISTED_INLINE = re.compile(r"\b(?:" + "|".join(COUNT_WORDS) + r")\s+(?:[\w’'-]+\s+){0,3}?[\w’'-]+\s+"
+                            r"(?:are|were|include|includes|including|comprise|comprises)\s*:?\s+[^.;]*,[^.;]*,",
+                            re.IGNORECASE)
