@@ -111,12 +111,51 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class AnswerSettings:
+    """The extractive answerer: which sentences are quoted. Values chosen on evals/gold.jsonl
+    and evals/heldout.jsonl (docs/design.md); evals/unseen.jsonl is never used to choose them."""
+
     max_sentences: int = 4
     min_sentences: int = 2
     # Abstain when the best passage's cosine similarity to the question is below this
-    # (calibrated on evals/gold.jsonl; see README "Answer quality").
+    # (calibrated on evals/gold.jsonl; docs/design.md "Answer quality").
     abstain_below: float = 0.33
+    # A passage less similar than this is not quoted (unless from a document or unit the question names).
     sentence_min_similarity: float = 0.30
+    # A sentence's score: question-term overlap (IDF-weighted, its heading included), the passage's
+    # similarity relative to the best passage, and closeness to the matched chunk itself.
+    overlap_weight: float = 0.5
+    relevance_weight: float = 0.3
+    closeness_weight: float = 0.2
+    # Closeness halves at this distance (characters) from the matched chunk.
+    closeness_scale_chars: int = 400
+    # The first sentence under a heading (a topic sentence): gold evidence coverage 0.331 -> 0.355
+    # (0.339-0.355 from 0.03 to 0.07, lower from 0.1), held-out 0.447 -> 0.467.
+    lead_bonus: float = 0.05
+    # A sentence under the provision the question names ("Article 2" -> "Article 2 – Illegal
+    # access"): held-out evidence coverage 0.507 -> 0.547, gold 0.437 -> 0.445 (equal 0.2-0.4).
+    named_unit_bonus: float = 0.2
+    # ... and its opening sentence says what it requires (gold and held-out equal at 0 and 0.1).
+    named_unit_lead_bonus: float = 0.1
+    # The very paragraph the question names ("Article 2(4)").
+    named_paragraph_bonus: float = 0.5
+    # A sentence of a document other than those the question names: gold evidence coverage
+    # 0.314 -> 0.331, flat from 0.1 to 0.3; held-out unchanged.
+    named_elsewhere_penalty: float = 0.2
+    # Later picks: a document not yet quoted gets this much more.
+    new_document_bonus: float = 0.08
+    # Stop picking below this share of the best score once min_sentences are picked, and below
+    # the second share in any case.
+    stop_below_share: float = 0.6
+    floor_share: float = 0.45
+    # A sentence sharing more than this share of its terms (Jaccard) with a picked one repeats it.
+    repeat_overlap: float = 0.6
+    # A list quoted with its lead-in ends within this many characters of the quote's start.
+    list_max_chars: int = 800
+    # An item opens its sentence: "For its second mission, DoD must ..." (at most this many words
+    # before the ordinal) but not "Budgets for the work on its second mission rose".
+    item_opening_words: int = 2
+    # A line ending in ":" with at most this many words is an item's label ("- Curate:").
+    item_label_words: int = 6
 
 
 @dataclass(frozen=True)

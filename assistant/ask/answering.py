@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -107,18 +108,27 @@ class TermWeights:
         return self.idf.get(term, self.default)
 
 
-NAMED_ELSEWHERE_PENALTY = 0.2  # gold evidence coverage 0.314 -> 0.331, flat from 0.1 to 0.3; held-out unchanged
-# The first sentence under a heading states what the provision or section is about (a topic
-# sentence): gold evidence coverage 0.331 -> 0.355 (0.339-0.355 from 0.03 to 0.07, lower from
-# 0.1), held-out 0.447 -> 0.467.
-LEAD_BONUS = 0.05
-# A sentence under the provision the question names ("Article 2" -> "Article 2 – Illegal access"):
-# held-out evidence coverage 0.507 -> 0.547, gold 0.437 -> 0.445 (equal from 0.2 to 0.4).
-NAMED_UNIT_BONUS = 0.2
-# The opening sentence of the provision named says what it requires: "Article 16 of the Budapest
-# Convention" is answered with paragraph 1, not paragraph 3 that the hit chunk holds (evidence
-# coverage on gold and held-out equal at 0 and 0.1).
-NAMED_UNIT_LEAD_BONUS = 0.1
+@dataclass(eq=False)
+class Candidate:
+    """A quotable sentence of a retrieved passage and how well it answers."""
+
+    score: float
+    result: Retrieved
+    start: int  # offsets in the passage text
+    quote: str
+    terms: set[str]  # its stemmed topic words
+
+    @property
+    def file(self) -> str:
+        return self.result.chunk.file
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.quote)
+
+    @property
+    def reading_order(self) -> tuple[int, int]:
+        return self.result.rank, self.start
 
 
 class ExtractiveAnswerer:
@@ -156,12 +166,12 @@ class ExtractiveAnswerer:
         if not picked:
             return abstention(question, results, standalone, self.name)
         # The list asked for may take one sentence more than usual (2-5 sentences in all).
-        listed = announced_list(query.requested, results)[:self.settings.max_sentences + 1]
+        listed = announced_list(query.requested, results, self.settings)[:self.settings.max_sentences + 1]
         if listed:
             # The list asked for leads, read whole; the best other sentences follow while room is left.
             rest = [p for p in picked if not any(p[0] is q[0] and p[1] < q[2] and q[1] < p[2] for q in listed)]
             picked = listed + rest[:max(0, self.settings.max_sentences - len(listed))]
-        picked = [(r, a, with_list(text_of(r), a, b)) for r, a, b in picked]
+        picked = [(r, a, with_list(text_of(r), a, b, self.settings)) for r, a, b in picked]
         citations, parts = [], []
         for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
             citations.append(citation_for(n, result, quote))
@@ -169,21 +179,24 @@ class ExtractiveAnswerer:
         return Answer(question, " ".join(parts), False, citations, passages_of(results), standalone, self.name)
 
     def select_sentences(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
-        """Best 2–4 sentences, as (passage, start, end) in reading order: question-term overlap (IDF-weighted) plus the passage's own
-        relevance; later picks favour documents not yet quoted and skip near-repeats."""
-        s = self.settings
-        q_terms = set(query.terms)
-        q_weight = sum(self.weights(t) for t in q_terms) or 1.0
-        top_sim = max(r.similarity for r in results)
-        # The documents the question names, by title and year or by a short name ("the Budapest
-        # Convention"), and the numbered units it names ("Article 16").
+        """Best 2–4 sentences, as (passage, start, end) in reading order: question-term overlap
+        (IDF-weighted) plus the passage's own relevance; later picks favour documents not yet
+        quoted and skip near-repeats."""
+        chosen, passed_over = self._pick(sorted(self.candidates(query, results), key=lambda c: -c.score))
         named = query.named_or_aliased
-        units = query.units
-        spans = []  # (result, start, end) of every usable sentence, tokenised in one batch below
+        if len(named) >= 2:
+            chosen = self._each_side(chosen, passed_over, named)
+        chosen.sort(key=lambda c: c.reading_order)
+        return [(c.result, c.start, c.end) for c in chosen]
+
+    def _quotable_spans(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
+        """(passage, start, end) of every usable sentence of the passages worth quoting."""
+        named, units = query.named_or_aliased, query.units
+        spans = []
         for r in results:
             # A weak passage is not quoted, unless it is from a document or a provision the question
             # names: the text of "Article 16 of the Budapest Convention" is little like the question.
-            if r.similarity < s.sentence_min_similarity and r.chunk.file not in named \
+            if r.similarity < self.settings.sentence_min_similarity and r.chunk.file not in named \
                     and not (units and units & section_units(r.chunk.section)):
                 continue
             text = text_of(r)
@@ -192,87 +205,117 @@ class ExtractiveAnswerer:
                 a = header.end() if header else a
                 if usable_sentence(fold(text[a:b]), text[a:b]):
                     spans.append((r, a, b))
+        return spans
+
+    def candidates(self, query: QueryAnalysis, results: list[Retrieved]) -> list[Candidate]:
+        """Every quotable sentence, scored."""
+        spans = self._quotable_spans(query, results)
         quotes = [text_of(r)[a:b] for r, a, b in spans]
         sections = [r.section_at(a) if r.sections_of else r.chunk.section for r, a, _ in spans]
         unique_sections = list(dict.fromkeys(sections))
         term_lists = content_terms_many(quotes + unique_sections)
         section_terms = dict(zip(unique_sections, map(set, term_lists[len(quotes):])))
-        paragraphs = query.paragraphs
-        candidates = []  # (score, rank, position, result, quote, terms)
-        continued: dict[int, str | None] = {}  # passage -> the section it starts within, headed elsewhere
-        seen: set[tuple[int, str]] = set()
+        top_sim = max(r.similarity for r in results)
+        q_terms = set(query.terms)
+        q_weight = sum(self.weights(t) for t in q_terms) or 1.0
+        leads = _LeadSentences()
+        out = []
         for (r, a, b), quote, section, terms in zip(spans, quotes, sections, map(set, term_lists)):
-            if id(r) not in continued:
-                first = r.section_at(0) if r.sections_of else r.chunk.section
-                at_heading = r.sections_of is not None and r.start > 0 and r.section_at(-1) != first
-                continued[id(r)] = None if at_heading else first
-            # The first sentence of a section whose heading stands in the passage (before it: a
-            # passage may open on "### Article 16" though its first chunk is already filed under it).
-            first_here = (id(r), section) not in seen
-            lead = first_here and (section != continued[id(r)] or (
-                bool(section) and f" {fold_words(section.split(' – ')[0])} " in f" {fold_words(text_of(r)[:a])} "))
-            seen.add((id(r), section))
-            relevance = r.similarity / top_sim if top_sim > 0 else 0.0
+            lead = leads.is_lead(r, a, section)
             # The heading a sentence stands under counts as part of what it says
             # ("Article 35 – 24/7 Network" for "Each Party shall designate a point of contact…").
-            context = terms | section_terms[section]
-            overlap = sum(self.weights(t) for t in q_terms & context) / q_weight
-            # Sentences of the matched chunk itself beat those of the widened context.
-            hit_start, hit_end = r.chunk.start - r.start, r.chunk.end - r.start
-            distance = 0 if (b > hit_start and a < hit_end) else min(abs(a - hit_end), abs(hit_start - b))
-            closeness = 1.0 / (1.0 + distance / 400)
-            score = 0.5 * overlap + 0.3 * relevance + 0.2 * closeness + (LEAD_BONUS if lead else 0.0)
-            if paragraphs and _in_paragraph(section, quote, paragraphs):
-                score += 0.5  # the very paragraph the question names ("Article 2(4)")
-            if units and units & section_units(section):
-                score += NAMED_UNIT_BONUS  # under the provision the question names ("Article 2")
-                if lead:
-                    score += NAMED_UNIT_LEAD_BONUS  # its opening sentence says what it requires
-            if named and r.chunk.file not in named:
-                score -= NAMED_ELSEWHERE_PENALTY  # the question asks about documents it names
-            candidates.append((score, r.rank, a, r, quote, terms))
-        candidates.sort(key=lambda c: -c[0])
-        chosen: list = []
+            overlap = sum(self.weights(t) for t in q_terms & (terms | section_terms[section])) / q_weight
+            score = self._score(query, r, a, b, quote, section, overlap, lead, top_sim)
+            out.append(Candidate(score, r, a, quote, terms))
+        return out
+
+    def _score(self, query: QueryAnalysis, r: Retrieved, a: int, b: int, quote: str, section: str,
+               overlap: float, lead: bool, top_sim: float) -> float:
+        """Overlap, relevance, closeness, and the bonuses for what the question names."""
+        s = self.settings
+        relevance = r.similarity / top_sim if top_sim > 0 else 0.0
+        # Sentences of the matched chunk itself beat those of the widened context.
+        hit_start, hit_end = r.chunk.start - r.start, r.chunk.end - r.start
+        distance = 0 if (b > hit_start and a < hit_end) else min(abs(a - hit_end), abs(hit_start - b))
+        closeness = 1.0 / (1.0 + distance / s.closeness_scale_chars)
+        score = s.overlap_weight * overlap + s.relevance_weight * relevance + s.closeness_weight * closeness \
+            + (s.lead_bonus if lead else 0.0)
+        if query.paragraphs and _in_paragraph(section, quote, query.paragraphs):
+            score += s.named_paragraph_bonus  # the very paragraph the question names ("Article 2(4)")
+        if query.units and query.units & section_units(section):
+            score += s.named_unit_bonus  # under the provision the question names ("Article 2")
+            if lead:
+                score += s.named_unit_lead_bonus  # its opening sentence says what it requires
+        named = query.named_or_aliased
+        if named and r.chunk.file not in named:
+            score -= s.named_elsewhere_penalty  # the question asks about documents it names
+        return score
+
+    def _pick(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
+        """Greedy picks from the best down: a document not yet quoted gets a bonus; stop when the
+        next is far below the first; skip near-repeats. Returns the picks and the candidates
+        never looked at (best first)."""
+        s = self.settings
+        candidates = list(ranked)
+        chosen: list[Candidate] = []
         docs: set[str] = set()
         while candidates and len(chosen) < s.max_sentences:
-            def adjusted(c):
-                return c[0] + (0.08 if chosen and c[3].chunk.file not in docs else 0.0)
+            def adjusted(c: Candidate) -> float:
+                return c.score + (s.new_document_bonus if chosen and c.file not in docs else 0.0)
             best = max(candidates, key=adjusted)
             candidates.remove(best)
-            if chosen and adjusted(best) < 0.6 * chosen[0][0] and len(chosen) >= s.min_sentences:
+            if chosen and adjusted(best) < s.stop_below_share * chosen[0].score and len(chosen) >= s.min_sentences:
                 break
-            if chosen and adjusted(best) < 0.45 * chosen[0][0]:
+            if chosen and adjusted(best) < s.floor_share * chosen[0].score:
                 break
-            if any(_jaccard(best[5], c[5]) > 0.6 for c in chosen):
+            if self._repeats(best, chosen):
                 continue
             chosen.append(best)
-            docs.add(best[3].chunk.file)
-        if len(named) >= 2:
-            chosen = _each_side(chosen, candidates, named, s.max_sentences)
-        chosen.sort(key=lambda c: (c[1], c[2]))
-        return [(c[3], c[2], c[2] + len(c[4])) for c in chosen]
+            docs.add(best.file)
+        return chosen, candidates
 
+    def _repeats(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
+        return any(_jaccard(candidate.terms, c.terms) > self.settings.repeat_overlap for c in chosen)
 
-def _each_side(chosen: list, candidates: list, named: set[str], max_sentences: int) -> list:
-    """A question comparing documents it names is answered from each of them: a named document
-    with a usable sentence in the passages but none chosen gets its best one, in place of the
-    weakest pick of a document quoted more than once (or of one the question does not name)."""
-    chosen = list(chosen)
-    for file in sorted(named - {c[3].chunk.file for c in chosen}):
-        own = [c for c in candidates if c[3].chunk.file == file
-               and not any(_jaccard(c[5], d[5]) > 0.6 for d in chosen)]
-        if not own:
-            continue
-        if len(chosen) >= max_sentences:
-            counts: dict[str, int] = {}
-            for c in chosen:
-                counts[c[3].chunk.file] = counts.get(c[3].chunk.file, 0) + 1
-            spare = [c for c in chosen if counts[c[3].chunk.file] > 1 or c[3].chunk.file not in named]
-            if not spare:
+    def _each_side(self, chosen: list[Candidate], others: list[Candidate], named: set[str]) -> list[Candidate]:
+        """A question comparing documents it names is answered from each of them: a named document
+        with a usable sentence in the passages but none chosen gets its best one, in place of the
+        weakest pick of a document quoted more than once (or of one the question does not name)."""
+        chosen = list(chosen)
+        for file in sorted(named - {c.file for c in chosen}):
+            own = [c for c in others if c.file == file and not self._repeats(c, chosen)]
+            if not own:
                 continue
-            chosen.remove(min(spare, key=lambda c: c[0]))
-        chosen.append(max(own, key=lambda c: c[0]))
-    return chosen
+            if len(chosen) >= self.settings.max_sentences:
+                counts: dict[str, int] = {}
+                for c in chosen:
+                    counts[c.file] = counts.get(c.file, 0) + 1
+                spare = [c for c in chosen if counts[c.file] > 1 or c.file not in named]
+                if not spare:
+                    continue
+                chosen.remove(min(spare, key=lambda c: c.score))
+            chosen.append(max(own, key=lambda c: c.score))
+        return chosen
+
+
+class _LeadSentences:
+    """Which sentence opens a section: the first sentence of a section whose heading stands in the
+    passage (or before it: a passage may open on "### Article 16" though its first chunk is
+    already filed under it)."""
+
+    def __init__(self):
+        self.continued: dict[int, str | None] = {}  # passage -> the section it starts within, headed elsewhere
+        self.seen: set[tuple[int, str]] = set()
+
+    def is_lead(self, r: Retrieved, a: int, section: str) -> bool:
+        if id(r) not in self.continued:
+            first = r.section_at(0) if r.sections_of else r.chunk.section
+            at_heading = r.sections_of is not None and r.start > 0 and r.section_at(-1) != first
+            self.continued[id(r)] = None if at_heading else first
+        first_here = (id(r), section) not in self.seen
+        self.seen.add((id(r), section))
+        return first_here and (section != self.continued[id(r)] or (
+            bool(section) and f" {fold_words(section.split(' – ')[0])} " in f" {fold_words(text_of(r)[:a])} "))
 
 
 def _jaccard(a: set, b: set) -> float:

@@ -5,6 +5,7 @@ its items out ("First, ...", "(1) ...", bullets); a quote of the announcement al
 nothing, so the items are read with it."""
 from __future__ import annotations
 
+from ..config import AnswerSettings
 from ..records import Retrieved
 from ..text.sentences import sentence_spans, usable_sentence
 from ..text.vocabulary import BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, item_openings
@@ -19,13 +20,10 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-LIST_MAX_CHARS = 800
-# An item opens its sentence: "For its second mission, DoD must ..." but not "Budgets for the
-# work on its second mission rose".
-ITEM_OPENING_WORDS = 2
 
 
-def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
+def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved],
+                   settings: AnswerSettings = AnswerSettings()) -> list[tuple[Retrieved, int, int]]:
     """The list a question asks for ("the three primary cyber missions"), when a passage
     announces it ("The Defense Department has three primary cyber missions.") and the passages
     of that document go on with its items ("First, ...", "For its second mission, ...",
@@ -51,13 +49,13 @@ def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]
             for opening in item_openings(n, stem):
                 for x, quote in after:
                     match = opening.search(quote)
-                    if position(x) > last and match and len(quote[:match.start()].split()) <= ITEM_OPENING_WORDS \
+                    if position(x) > last and match and len(quote[:match.start()].split()) <= settings.item_opening_words \
                             and usable_sentence(fold(quote), quote):
                         items.append(x)
                         last = position(x)
                         break
             text = text_of(r)
-            if not items and (with_list(text, a, b) > b or len(INLINE_ITEM.findall(text, a, b)) >= 2
+            if not items and (with_list(text, a, b, settings) > b or len(INLINE_ITEM.findall(text, a, b)) >= 2
                               or LISTED_INLINE.search(text, a, b)):
                 # The announcement carries its items itself ("around five pillars: (1) Defend ...").
                 return [(r, a, b)]
@@ -71,14 +69,14 @@ def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]
     return []
 
 
-def with_list(text: str, start: int, end: int) -> int:
+def with_list(text: str, start: int, end: int, settings: AnswerSettings = AnswerSettings()) -> int:
     """End of a quote that introduces a list ("The Strategy rests on five pillars:"), extended
     over what it introduces: a lead-in quoted alone answers nothing. That is the sentence after
     it, and the ones after that while they start with a bullet or a number or follow an item
     ending in ";" ("...; and"); the list ends at an item ending in "." (in a bulleted list, at
     the first sentence that neither starts an item nor goes on with one on its line) or at
-    `LIST_MAX_CHARS`."""
-    following = sentence_spans(text, end, min(len(text), end + LIST_MAX_CHARS))
+    `settings.list_max_chars`."""
+    following = sentence_spans(text, end, min(len(text), end + settings.list_max_chars))
     quote = text[start:end].rstrip()
     # "The strategy required under subsection (a) shall include" + "(1) a review of ...": a
     # lead-in with no end mark at all, followed by a numbered item, introduces it as ":" does.
@@ -93,7 +91,7 @@ def with_list(text: str, start: int, end: int) -> int:
         # The sentence right after the lead-in is what it introduces; later ones come as items,
         # or as what an item's short label introduces ("- Curate:" "Listening is the first step."),
         # or, in a bulleted list, as the rest of an item on its line ("It is done by curating.").
-        label = last.rstrip().endswith(":") and len(last.split()) <= 6
+        label = last.rstrip().endswith(":") and len(last.split()) <= settings.item_label_words
         same_item = bulleted and "\n" not in text[new_end:a]
         # A marker the sentence splitter cut off on its own ("1." before "Strengthen ...;").
         marker = bool(BARE_MARKER.fullmatch(item))
@@ -103,7 +101,7 @@ def with_list(text: str, start: int, end: int) -> int:
         if new_end > end and not (LIST_ITEM.match(item) or follows
                                   or label or same_item or marker or BARE_MARKER.fullmatch(last)):
             break
-        if b - start > LIST_MAX_CHARS:
+        if b - start > settings.list_max_chars:
             break
         if new_end == end:  # items on lines of their own, each opening with a marker
             bulleted = bool(LIST_ITEM.match(item) or marker) and "\n" in text[end:a]
