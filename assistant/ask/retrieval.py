@@ -2,8 +2,7 @@
 reciprocal rank, filtered by catalog metadata, then diversified across documents."""
 from __future__ import annotations
 
-import re
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from ..storage.embedding import Embedder
 from ..storage.store import Generation, bm25_postings
 from ..text.tokens import content_terms
 from ..text.vocabulary import count_stems, counted_terms, item_openings, section_units, unit_of_stem
+from .passages import PassageWindows, _uncovered  # noqa: F401 - _uncovered: tested here
 from .query import QueryAnalysis, analyse
 
 
@@ -64,20 +64,6 @@ def follow_announcement(fused: dict[int, float], enumerations: dict[int, list[in
     return fused
 
 
-def _uncovered(start: int, end: int, shown: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """The longest part of [start, end) outside every span in `shown`."""
-    gaps, at = [], start
-    for a, b in sorted(shown):
-        if b <= at or a >= end:
-            continue
-        if a > at:
-            gaps.append((at, a))
-        at = max(at, b)
-    if at < end:
-        gaps.append((at, end))
-    return max(gaps, key=lambda g: g[1] - g[0]) if gaps else None
-
-
 class Retriever:
     def __init__(self, generation: Generation, embedder: Embedder, settings: RetrievalSettings):
         self.gen = generation
@@ -86,8 +72,7 @@ class Retriever:
         self.chunks = generation.chunks
         self.documents = generation.documents
         self._doc_of_chunk = [self.documents.get(c.file) for c in self.chunks]
-        self._page_text = lru_cache(maxsize=512)(generation.page_text)
-        self._page_breaks = lru_cache(maxsize=512)(self._find_page_breaks)
+        self.passages = PassageWindows(generation, settings)
         # Chunks on pages with almost no text: a cover page or a lone page number matches a
         # document's title words but can answer nothing.
         spans: dict[tuple[str, int | None], list[int]] = {}
@@ -245,20 +230,15 @@ class Retriever:
                            s.max_per_document, s.diversity_margin)
         if len(named) >= 2:
             picked = self._represent(picked, named, qv, terms, k, allowed, fused)
-        windows = self._windows(picked + [i for i, _ in ranked if i not in picked], k)
+        windows = self.passages.windows(picked + [i for i, _ in ranked if i not in picked], k)
         ids = [w[0] for w in windows]
         sims = np.asarray(self.gen.vectors[sorted(ids)]) @ qv if ids else np.zeros(0)
         sim_of = dict(zip(sorted(ids), sims.tolist()))
         return [Retrieved(self.chunks[i], self._doc_of_chunk[i], fused[i], float(sim_of[i]),
                           float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b,
-                          self._section_finder(i), self._page_breaks(self.chunks[i].file, self.chunks[i].page))
+                          self.passages.section_finder(i),
+                          self.passages.page_breaks(self.chunks[i].file, self.chunks[i].page))
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
-
-    def _find_page_breaks(self, file: str, page: int | None) -> tuple[int, ...]:
-        if page is not None:
-            return ()
-        text = self._page_text(file, None) or ""
-        return tuple(m.start() for m in re.finditer("\f", text.rstrip("\f")))
 
     def _fused(self, qv: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,
                referenced: list[int] = (), listing: list[int] = ()) -> tuple[dict[int, float], np.ndarray]:
@@ -310,66 +290,3 @@ class Retriever:
     def _substantive(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """The ranking without thin pages, unless nothing else is left (a short document)."""
         return [x for x in ranked if x[0] not in self._thin] or ranked
-
-    def _section_finder(self, i: int):
-        c = self.chunks[i]
-
-        def find(offset: int) -> str:
-            for j in range(max(0, i - 40), min(len(self.chunks), i + 40)):
-                n = self.chunks[j]
-                if n.file == c.file and n.page == c.page and n.start <= offset < n.end:
-                    return n.section
-            return c.section
-
-        return find
-
-    def window(self, i: int, taken: list[tuple[int, int]] = (), seed: tuple[int, int] | None = None) -> tuple[int, int]:
-        """The chunk (or the `seed` part of it) widened alternately forwards and backwards over
-        neighbouring chunks of the same page, while the span stays within `window_chars`:
-        evidence often sits in the sentences just around a hit (measured on the gold set:
-        crossing section boundaries found more evidence than stopping at them)."""
-        chunks, c = self.chunks, self.chunks[i]
-        start, end = seed or (c.start, c.end)
-        lo, hi = i, i
-        growing = {1: True, -1: True}
-        while any(growing.values()):
-            for step in (1, -1):
-                if not growing[step]:
-                    continue
-                j = hi + 1 if step == 1 else lo - 1
-                n = chunks[j] if 0 <= j < len(chunks) else None
-                if n is None or n.file != c.file or n.page != c.page \
-                        or any(a < n.end and n.start < b for a, b in taken):
-                    growing[step] = False
-                    continue
-                a, b = min(start, n.start), max(end, n.end)
-                if b - a > self.settings.window_chars:
-                    growing[step] = False
-                    continue
-                start, end = a, b
-                lo, hi = min(lo, j), max(hi, j)
-        return start, end
-
-    def _windows(self, candidates: list[int], k: int) -> list[tuple[int, int, int, str]]:
-        """First k candidates not inside a window already chosen, each widened without repeating
-        text already chosen: (id, start, end, text)."""
-        out: list[tuple[int, int, int, str]] = []
-        for i in candidates:
-            c = self.chunks[i]
-            shown = [(a, b) for j, a, b, _ in out
-                     if self.chunks[j].file == c.file and self.chunks[j].page == c.page]
-            # Chunks overlap, so an earlier window may cover only the start or the end of this
-            # one: the rest is still shown when it is more than an overlap tail (a sentence in
-            # it would otherwise be in no passage).
-            seed = _uncovered(c.start, c.end, shown)
-            if seed is None or (seed != (c.start, c.end)
-                                and seed[1] - seed[0] < self.settings.min_uncovered_chars):
-                continue
-            # A window stops short of text an earlier passage already shows.
-            a, b = self.window(i, shown, seed)
-            page = self._page_text(c.file, c.page)
-            text = page[a:b] if page else c.text
-            out.append((i, a, b, text))
-            if len(out) >= k:
-                break
-        return out
