@@ -10,7 +10,7 @@ from ..records import Answer, Filters
 from ..storage.embedding import Embedder
 from ..storage.store import open_generation
 from .answering import CorpusMentions, ExtractiveAnswerer, TermWeights
-from .conversation import condense_question
+from .conversation import condense_question, source_words
 from .query import analyse
 from .retrieval import Retriever
 
@@ -37,6 +37,11 @@ class Assistant:
 
         return make_generator(self.settings, self.settings.answer, fallback=self.extractive)
 
+    @cached_property
+    def source_words(self) -> frozenset[str]:
+        """Words naming the indexed documents, which a follow-up uses to switch documents."""
+        return source_words(self.generation.documents)
+
     @property
     def backend(self) -> str:
         return self.settings.llm or "extractive"
@@ -54,7 +59,7 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise ValueError("question is empty")
-        standalone = condense_question(question, history)
+        standalone = condense_question(question, history, self.source_words)
         query = analyse(standalone, self.generation.documents)
         return standalone, query, self.retriever.search(query, k or self.settings.retrieval.k, filters)
 

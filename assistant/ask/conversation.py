@@ -8,18 +8,31 @@ require?") borrows the previous question's subject.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from ..text.tokens import content_terms
+from ..records import DocumentMeta
+from ..text.tokens import content_terms, content_terms_many
 
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|what about|how about|and what about|same for|what of)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|there|the same)\b", re.I)
 _TOPIC = re.compile(r"\b(?:about|on|regarding|concerning|in relation to|with respect to)\s+(.+?)[?.!]*$", re.I)
-# Words naming a source rather than a topic: they never count as the follow-up's own topic.
-_SOURCE_WORDS = {"us", "uk", "united", "states", "kingdom", "american", "british", "america", "strategi",
-                 "convent", "charter", "call", "pari", "budapest", "nist", "framework", "dod", "defens",
-                 "depart", "nation", "cyber", "document", "report", "polici", "review", "law", "code",
-                 "white", "hous", "protocol", "treati", "un", "group", "work", "2003", "2009", "2011",
-                 "2015", "2016", "2018", "2021", "2022", "2023", "version", "one", "say", "said", "differ"}
+# Words naming a kind of source, or asking what it says, rather than a topic. The names of the
+# indexed documents themselves (jurisdictions, publishers, years, short names) come from the
+# catalog: `source_words`.
+_SOURCE_KINDS = ("strategy convention charter treaty protocol law code act framework resolution report "
+                 "study review policy document call group working version say said differ one")
+
+
+def source_words(documents: dict[str, DocumentMeta]) -> frozenset[str]:
+    """Stemmed words that name sources: the kinds above and, for every catalogued document, its
+    jurisdiction, year, short names in brackets, the acronyms in its title, publisher and file
+    name ("UK", "DoD", "NIST") and its file name's first word ("Paris", "Budapest")."""
+    names = [_SOURCE_KINDS]
+    for file, meta in documents.items():
+        words = re.sub(r"[_\W]+", " ", Path(file).stem).split()
+        acronyms = re.findall(r"\b[A-Z][A-Za-z]*[A-Z]\w*\b", f"{meta.title} {meta.publisher} {' '.join(words)}")
+        names += [meta.jurisdiction, meta.year, *re.findall(r"\(([^),]*)", meta.title), *acronyms, *words[:1]]
+    return frozenset(t for terms in content_terms_many(names) for t in terms)
 
 
 def normalise_history(history) -> list[tuple[str, str]]:
@@ -48,12 +61,14 @@ def normalise_history(history) -> list[tuple[str, str]]:
     return pairs
 
 
-def condense_question(question: str, history) -> str:
+def condense_question(question: str, history, sources: frozenset[str] = frozenset()) -> str:
+    """The question made standalone; `sources` are the words naming documents (`source_words`)."""
+    sources = sources or source_words({})
     pairs = normalise_history(history)
     previous = next((u for u, _ in reversed(pairs) if u.strip()), "")
     if not previous:
         return question
-    own_topic = [t for t in content_terms(question) if t not in _SOURCE_WORDS]
+    own_topic = [t for t in content_terms(question) if t not in sources]
     follow_up = bool(_FOLLOW_UP_START.match(question)) or len(question.split()) <= 4
     refers_back = bool(_PRONOUN.search(question))
     if own_topic and not refers_back and not (follow_up and len(own_topic) <= 1):
@@ -62,7 +77,7 @@ def condense_question(question: str, history) -> str:
         return question
     topic_match = _TOPIC.search(previous)
     topic = topic_match.group(1).strip() if topic_match else " ".join(
-        w for w in re.findall(r"[\w'-]+", previous) if w.lower() in _topic_words(previous))
+        w for w in re.findall(r"[\w'-]+", previous) if w.lower() in _topic_words(previous, sources))
     if not topic:
         return question
     base = _FOLLOW_UP_START.sub("", question).strip().rstrip("?.! ")
@@ -73,6 +88,6 @@ def condense_question(question: str, history) -> str:
     return f"{base} about {topic}?"
 
 
-def _topic_words(text: str) -> set[str]:
-    stems = set(t for t in content_terms(text) if t not in _SOURCE_WORDS)
+def _topic_words(text: str, sources: frozenset[str]) -> set[str]:
+    stems = set(t for t in content_terms(text) if t not in sources)
     return {w.lower() for w in re.findall(r"[\w'-]+", text) if content_terms(w) and content_terms(w)[0] in stems}
