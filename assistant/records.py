@@ -18,6 +18,8 @@ class DocumentMeta:
     jurisdiction: str = ""
     licence: str = ""
     origin: str = ""
+    symbol: str = ""  # official symbol or number: "A/RES/73/27", "ETS No. 185" (optional column)
+    date: str = ""  # ISO date of adoption or signature (optional column)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -133,6 +135,7 @@ class Citation:
     quote: str
     publisher: str = ""
     year: str = ""
+    symbol: str = ""  # the document's official symbol, when the catalog gives one
 
 
 @dataclass
@@ -148,6 +151,7 @@ class Passage:
     year: str = ""
     type: str = ""
     jurisdiction: str = ""
+    symbol: str = ""
 
 
 @dataclass

@@ -103,8 +103,93 @@ def cmd_bench(args) -> int:
     return bench_main(args)
 
 
+_RAW = argparse.RawDescriptionHelpFormatter
+
+EPILOG_MAIN = """\
+examples:
+  cda ask "What does the Budapest Convention say about preserving data?"
+  cda ask --json "What is the 24/7 network?"
+  cda serve                                   # web chat on http://127.0.0.1:7860
+  cda index build                             # after adding documents to corpus/
+  cda eval evals/gold.jsonl --out runs/gold   # score a question set
+
+exit status: 0 ok; 1 error (message on stderr); 2 index built but some files
+failed; 3 another build of the same index is running.
+Run `cda COMMAND --help` for each command; contracts: docs/contracts.md."""
+
+EPILOG_INDEX = """\
+examples:
+  cda index build             # incremental: only added or changed documents
+  cda index build --full      # re-read and re-chunk every document
+  cda index status            # what the index holds; has the corpus changed?"""
+
+EPILOG_BUILD = """\
+examples:
+  cda index build
+  cda index build --full
+  cda index build --json >>logs/index-build.jsonl
+  cda index build --corpus corpus --corpus /data/more-docs --index /srv/cda/index
+
+exit status: 0 every file indexed; 2 the index was built but some files
+failed (listed with their reasons; an incremental build keeps the version
+indexed before); 3 another build of the same index holds index/.build.lock
+(nothing done); 1 any other error."""
+
+EPILOG_STATUS = """\
+examples:
+  cda index status
+  cda index status --json
+  cda index status --index /srv/cda/index --corpus /srv/cda/corpus
+
+Reads the manifest only (it does not verify the index files)."""
+
+EPILOG_ASK = """\
+examples:
+  cda ask "What does the Budapest Convention say about preserving data?"
+  cda ask --json "What is the 24/7 network?"
+  cda ask --type treaty "What does Article 2(4) of the UN Charter prohibit?"
+  cda ask --jurisdiction "United States" --year-min 2015 "How does the US deter cyber attacks?"
+  cda ask --file UN_Charter_1945_en.md "What does Article 51 say?"
+  cda ask --k 8 --json "What do the UN resolutions say about confidence-building measures?"
+
+Filters combine (AND); repeated --type, --jurisdiction or --file values are
+alternatives (OR). Types and jurisdictions match case-insensitively."""
+
+EPILOG_EVAL = """\
+examples:
+  cda eval evals/gold.jsonl --out runs/gold
+  cda eval evals/gold.jsonl --out runs/gold --baseline
+  cda eval evals/gold.jsonl --out runs/check --thresholds evals/thresholds.json
+  cda eval evals/unseen.jsonl --out runs/unseen
+  cda eval compare runs/before runs/after
+  cda eval from-feedback feedback/feedback.jsonl --out runs/fb
+
+A scored run writes results.jsonl, metrics.json, report.md and report.html
+to --out (required). Exit status 1 when --thresholds is given and a metric
+is out of bounds."""
+
+EPILOG_SERVE = """\
+examples:
+  cda serve                                  # http://127.0.0.1:7860
+  cda serve --port 8080
+  cda serve --host 0.0.0.0 --auth alice:s3cret
+  CDA_AUTH=alice:s3cret cda serve --host 0.0.0.0
+
+Builds the index first when there is none (a few minutes). A host other
+than loopback needs --auth USER:PASSWORD (or $CDA_AUTH) unless --no-auth."""
+
+EPILOG_BENCH = """\
+examples:
+  cda bench
+  cda bench --json --scale 100000 --scale 1000000 --repeats 3
+
+Takes about 10-15 minutes with --scale 1000000; progress on stderr, and with
+--json the JSON object is the last line of stdout (docs/scaling.md)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cda", description="Cyber Diplomacy Assistant")
+    parser = argparse.ArgumentParser(prog="cda", description="Cyber Diplomacy Assistant: cited answers over "
+                                     "cyber diplomacy documents, offline.", epilog=EPILOG_MAIN, formatter_class=_RAW)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add_index_arg(p, corpus=False):
@@ -113,34 +198,44 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--corpus", action="append",
                            help="corpus folder, repeatable (default: the project's corpus/, or $CDA_CORPUS)")
 
-    index = sub.add_parser("index", help="build or inspect the index").add_subparsers(dest="index_command",
-                                                                                      required=True)
-    build = index.add_parser("build", help="build or update the index (incremental by default)")
+    index = sub.add_parser("index", help="build or inspect the index", description="Build or inspect the index.",
+                           epilog=EPILOG_INDEX, formatter_class=_RAW).add_subparsers(dest="index_command",
+                                                                                     required=True)
+    build = index.add_parser("build", help="build or update the index (incremental by default)",
+                             description="Build or update the index of the corpus folders (incremental by default).",
+                             epilog=EPILOG_BUILD, formatter_class=_RAW)
     add_index_arg(build, corpus=True)
     build.add_argument("--full", action="store_true", help="re-read and re-chunk every document")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     build.set_defaults(func=cmd_index_build)
-    status = index.add_parser("status", help="what the index holds; whether the corpus changed since")
+    status = index.add_parser("status", help="what the index holds; whether the corpus changed since",
+                              description="What the index holds, and which corpus files were added, changed "
+                              "or removed since it was built.", epilog=EPILOG_STATUS, formatter_class=_RAW)
     add_index_arg(status, corpus=True)
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
     status.set_defaults(func=cmd_index_status)
 
-    ask = sub.add_parser("ask", help="answer one question with citations")
-    ask.add_argument("question")
+    ask = sub.add_parser("ask", help="answer one question with citations",
+                         description="Answer one question from the indexed documents, with citations.",
+                         epilog=EPILOG_ASK, formatter_class=_RAW)
+    ask.add_argument("question", help="the question (quote it)")
     add_index_arg(ask)
     ask.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
     ask.add_argument("--type", action="append", help="filter: document type (repeatable)")
     ask.add_argument("--jurisdiction", action="append", help="filter: jurisdiction (repeatable)")
-    ask.add_argument("--year-min", type=int)
-    ask.add_argument("--year-max", type=int)
+    ask.add_argument("--year-min", type=int, help="filter: documents of this year or later")
+    ask.add_argument("--year-max", type=int, help="filter: documents of this year or earlier")
     ask.add_argument("--file", action="append", help="filter: document file name (repeatable)")
     ask.set_defaults(func=cmd_ask)
 
-    ev = sub.add_parser("eval", help="score retrieval and answers on a question set")
+    ev = sub.add_parser("eval", help="score retrieval and answers on a question set",
+                        description="Score retrieval and answers on a question set (JSONL), compare two "
+                        "runs, or turn thumbs-down feedback into draft cases.", epilog=EPILOG_EVAL,
+                        formatter_class=_RAW)
     ev.add_argument("args", nargs="+", help="QUESTIONS.jsonl | compare RUN_A RUN_B | from-feedback LOG.jsonl")
     add_index_arg(ev)
-    ev.add_argument("--k", type=int, default=5)
+    ev.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     ev.add_argument("--out", help="output folder for results, metrics and report")
     ev.add_argument("--thresholds", help="fail (exit 1) when a metric falls below these (JSON file)")
     ev.add_argument("--baseline", action="store_true", help="also run the LangChain tutorial baseline")
@@ -148,19 +243,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also score faithfulness with the configured LLM (CDA_LLM) as judge")
     ev.set_defaults(func=cmd_eval)
 
-    serve = sub.add_parser("serve", help="run the web chat")
+    serve = sub.add_parser("serve", help="run the web chat",
+                           description="Run the web chat (the same as `python app.py`).", epilog=EPILOG_SERVE,
+                           formatter_class=_RAW)
     add_index_arg(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     serve.add_argument("--auth", help="USER:PASSWORD required to log in (or $CDA_AUTH)")
     serve.add_argument("--no-auth", action="store_true",
                        help="allow a non-loopback host without authentication (not recommended)")
     serve.set_defaults(func=cmd_serve)
 
-    bench = sub.add_parser("bench", help="speed, memory and scale figures")
-    bench.add_argument("--json", action="store_true")
-    bench.add_argument("--scale", type=int, action="append", default=[])
-    bench.add_argument("--repeats", type=int, default=5)
+    bench = sub.add_parser("bench", help="speed, memory and scale figures",
+                           description="Speed, memory and scale figures, against the LangChain tutorial "
+                           "pipeline measured in the same run.", epilog=EPILOG_BENCH, formatter_class=_RAW)
+    bench.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    bench.add_argument("--scale", type=int, action="append", default=[],
+                       help="search scale point in chunks, repeatable (default 100000)")
+    bench.add_argument("--repeats", type=int, default=5, help="repeats per measurement (default 5)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

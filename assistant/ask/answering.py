@@ -27,7 +27,8 @@ ABSTAIN_TEXT = "The indexed documents do not answer this question."
 
 def passages_of(results: list[Retrieved]) -> list[Passage]:
     return [Passage(r.rank, r.chunk.file, r.meta.title, r.page, r.chunk.section, text_of(r),
-                    round(r.similarity, 4), r.meta.publisher, r.meta.year, r.meta.type, r.meta.jurisdiction)
+                    round(r.similarity, 4), r.meta.publisher, r.meta.year, r.meta.type, r.meta.jurisdiction,
+                    r.meta.symbol)
             for r in results]
 
 
@@ -37,15 +38,27 @@ def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
     section = result.section_at(at) if at >= 0 and result.sections_of else result.chunk.section
     page = result.page_at(at) if at >= 0 else result.page
     return Citation(n, result.chunk.file, result.meta.title, page, section, quote,
-                    result.meta.publisher, result.meta.year)
+                    result.meta.publisher, result.meta.year, result.meta.symbol)
 
 
-def abstention(question: str, results: list[Retrieved], standalone: str, backend: str) -> Answer:
+def abstention(question: str, results: list[Retrieved], standalone: str, backend: str,
+               missing: str = "") -> Answer:
+    """The documents do not answer: say so, say what is missing when known, and point to the
+    closest passages."""
     pointers = "; ".join(
         f"{r.meta.title}{f', p. {r.page}' if r.page else ''}{f' ({r.chunk.section})' if r.chunk.section else ''}"
         for r in results[:3])
-    text = ABSTAIN_TEXT + (f" The closest passages are in: {pointers}." if pointers else "")
+    text = ABSTAIN_TEXT + (f" {missing}" if missing else "") \
+        + (f" The closest passages are in: {pointers}." if pointers else "")
     return Answer(question, text, True, [], passages_of(results), standalone, backend)
+
+
+def missing_documents(query: QueryAnalysis) -> str:
+    """A sentence naming the documents a question asks about that the index does not hold."""
+    if query.missing_symbols and not query.by_symbol:
+        symbols = ", ".join(sorted(query.missing_symbols))
+        return f"No indexed document has the symbol {symbols}."
+    return ""
 
 
 def identifiers_absent(wanted: set[str], results: list[Retrieved]) -> bool:
@@ -142,7 +155,7 @@ class ExtractiveAnswerer:
         self.mentions = mentions  # what the corpus mentions anywhere, to know what it never does
 
     def should_abstain(self, query: QueryAnalysis, results: list[Retrieved]) -> bool:
-        if not results:
+        if not results or missing_documents(query):
             return True
         if max(r.similarity for r in results) < self.settings.abstain_below:
             return True
@@ -161,7 +174,7 @@ class ExtractiveAnswerer:
         standalone = standalone or question
         query = query or analyse(standalone, self.documents)
         if self.should_abstain(query, results):
-            return abstention(question, results, standalone, self.name)
+            return abstention(question, results, standalone, self.name, missing_documents(query))
         picked = self.select_sentences(query, results)
         if not picked:
             return abstention(question, results, standalone, self.name)
@@ -239,7 +252,7 @@ class ExtractiveAnswerer:
         distance = 0 if (b > hit_start and a < hit_end) else min(abs(a - hit_end), abs(hit_start - b))
         closeness = 1.0 / (1.0 + distance / s.closeness_scale_chars)
         score = s.overlap_weight * overlap + s.relevance_weight * relevance + s.closeness_weight * closeness \
-            + (s.lead_bonus if lead else 0.0)
+            + (s.lead_bonus if lead else 0.0) - s.length_penalty * len(quote.split()) / 100
         if query.paragraphs and _in_paragraph(section, quote, query.paragraphs):
             score += s.named_paragraph_bonus  # the very paragraph the question names ("Article 2(4)")
         if query.units and query.units & section_units(section):
@@ -253,8 +266,8 @@ class ExtractiveAnswerer:
 
     def _pick(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
         """Greedy picks from the best down: a document not yet quoted gets a bonus; stop when the
-        next is far below the first; skip near-repeats. Returns the picks and the candidates
-        never looked at (best first)."""
+        next is far below the first; skip near-repeats. Returns the picks and the candidates never
+        looked at (best first)."""
         s = self.settings
         candidates = list(ranked)
         chosen: list[Candidate] = []

@@ -64,6 +64,42 @@ def titled_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str
     return out
 
 
+# Official symbols as questions write them: "A/RES/73/27", "resolution 73/27", "resolutions 73/27
+# and 75/240", "A/65/201" (a report), "ETS No. 185". A bare "73/27" names a document only when
+# some document has that symbol ("24/7" is no symbol).
+_SYMBOL_KEY = re.compile(r"\b(\d{1,3}/\d{1,4})\b")
+_SYMBOL_NAMED = re.compile(r"(?:\b[A-Z]{1,3}/(?:RES/|PV\.)?|\bresolutions?\s+)((?:\d{1,3}/\d{1,4}"
+                           r"(?:\s*(?:,|and|or)\s*)?)+)", re.IGNORECASE)
+_TREATY_NUMBER = re.compile(r"\b(ETS|CETS)\s*(?:No\.?\s*)?(\d{1,3})\b", re.IGNORECASE)
+
+
+def symbol_keys(text: str) -> set[str]:
+    """The keys of the symbols a text writes: "A/RES/73/27" -> {"73/27"}; "ETS No. 185" -> {"ets 185"}."""
+    keys = set(_SYMBOL_KEY.findall(text))
+    keys.update(f"{kind.lower().lstrip('c')} {number}" for kind, number in _TREATY_NUMBER.findall(text))
+    return keys
+
+
+def symbols_asked(question: str) -> set[str]:
+    """Keys of the symbols a question names as symbols (after "resolution", "A/RES/", "A/", "ETS")."""
+    keys = {key for run in _SYMBOL_NAMED.findall(question) for key in _SYMBOL_KEY.findall(run)}
+    keys.update(k for k in symbol_keys(question) if not k[0].isdigit())
+    return keys
+
+
+def documents_by_symbol(question: str, documents: dict[str, DocumentMeta]) -> tuple[list[str], set[str]]:
+    """Files whose catalogue symbol the question writes, and the symbols it names that no
+    indexed document has ("resolution 78/16" when the corpus ends at 77/37)."""
+    written = symbol_keys(question)
+    files, held = [], set()
+    for file, meta in documents.items():
+        keys = symbol_keys(meta.symbol) if meta.symbol else set()
+        if keys & written:
+            files.append(file)
+            held |= keys
+    return files, symbols_asked(question) - held
+
+
 def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap: float = 0.5) -> list[str]:
     """Files the question names: by title word for word (`titled_documents`), or by year and
     title, e.g. "the 2015 Cyber Strategy" or "the UK National Cyber Security Strategy
@@ -196,6 +232,8 @@ class QueryAnalysis:
     instruments: list[str]  # formal instruments named ("Budapest Convention")
     versions: list[tuple[str, ...]]  # versioned names, as documents would write them
     identifiers: set[str] = field(default_factory=set)  # topic words with digits
+    by_symbol: list[str] = field(default_factory=list)  # files named by their official symbol
+    missing_symbols: set[str] = field(default_factory=set)  # symbols named that no document has
     topic: str = ""  # the question without the words naming its named documents
 
     @property
@@ -206,12 +244,13 @@ class QueryAnalysis:
 def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     """Read the question once."""
     terms = content_terms(question)
-    named = named_documents(question, documents)
+    by_symbol, missing = documents_by_symbol(question, documents)
+    named = by_symbol + [f for f in named_documents(question, documents) if f not in by_symbol]
     return QueryAnalysis(
         text=question, terms=terms, named=named, aliased=aliased_documents(question, documents),
         units=structural_references(question), paragraphs=named_paragraphs(question),
         counted=counted_request(question), requested=requested_list(question),
         instruments=instrument_names(question), versions=versions_named(question),
-        identifiers={t for t in terms if _IDENTIFIER.search(t)},
+        identifiers={t for t in terms if _IDENTIFIER.search(t)}, by_symbol=by_symbol, missing_symbols=missing,
         topic=topic_query(question, named, documents) if named else "",
     )

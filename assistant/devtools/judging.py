@@ -1,6 +1,6 @@
 """Optional LLM judge for evaluations: faithfulness in the RAGAS sense, the share of an answer's
 claims that the retrieved context supports. Never required: `cda eval --judge` uses the LLM
-configured with CDA_LLM (see README), and the metric is absent otherwise.
+configured with CDA_LLM (see docs/contracts.md), and the metric is absent otherwise.
 
 Claims are the answer's sentences (RAGAS asks an LLM to split them; the small local models this
 runs with split badly, and our answers are already one claim per sentence). Each claim is judged

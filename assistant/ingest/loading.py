@@ -13,13 +13,16 @@ import re
 from dataclasses import dataclass, field
 
 from ..records import DocumentMeta
+from .cleaning import clean_pages
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".html", ".htm")
 CATALOG_NAME = "catalog.csv"
-CATALOG_FIELDS = ("title", "publisher", "year", "type", "jurisdiction", "licence", "origin")
+# symbol and date are optional: an official symbol ("A/RES/73/27", "ETS No. 185") makes a document
+# nameable by it; both are shown on citations.
+CATALOG_FIELDS = ("title", "publisher", "year", "type", "jurisdiction", "licence", "origin", "symbol", "date")
 # Text encodings tried in order; latin-1 decodes any byte string, so decoding never fails.
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
@@ -41,6 +44,7 @@ class LoadedDocument:
     pages: list[Page]
     markdown: bool = False  # '#' headings mark sections
     notices: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # footnote bodies taken out of the text
 
 
 @dataclass
@@ -219,7 +223,11 @@ def load_document(item: CorpusFile) -> LoadedDocument:
     if not meta.title:
         meta.title = derive_title(pages, suffix, pdf_title, path.name)
     markdown = suffix in (".md", ".markdown", ".html", ".htm")
-    return LoadedDocument(path=path, meta=meta, pages=pages, markdown=markdown, notices=notices)
+    # Quotable text only: page numbers, running headers, codes, footnotes and broken words out.
+    cleaned, cleaning = clean_pages([p.text for p in pages], markdown)
+    pages = [Page(p.number, text) for p, text in zip(pages, cleaned)]
+    return LoadedDocument(path=path, meta=meta, pages=pages, markdown=markdown, notices=notices,
+                          notes=cleaning.notes)
 
 
 def derive_title(pages: list[Page], suffix: str, pdf_title: str, name: str) -> str:

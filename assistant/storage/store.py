@@ -22,7 +22,7 @@ import numpy as np
 from ..records import DocumentMeta, StoredChunk
 from ..text.tokens import bm25_tokenize
 
-FORMAT_VERSION = 2  # 2: page texts stored for passage windows
+FORMAT_VERSION = 3  # 2: page texts stored for passage windows; 3: document symbol and date
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 DOCSTORE = "chunks.sqlite"
@@ -204,11 +204,12 @@ def _write_docstore(path: Path, chunks: list[StoredChunk], documents: dict[str, 
         con.execute("CREATE TABLE pages (file TEXT NOT NULL, page INTEGER, text TEXT)")
         con.executemany("INSERT INTO pages VALUES (?,?,?)", [(f, p, t) for (f, p), t in pages.items()])
         con.execute("CREATE TABLE documents (file TEXT PRIMARY KEY, title TEXT, publisher TEXT, year TEXT, "
-                    "type TEXT, jurisdiction TEXT, licence TEXT, origin TEXT)")
+                    "type TEXT, jurisdiction TEXT, licence TEXT, origin TEXT, symbol TEXT, date TEXT)")
         con.execute("CREATE TABLE chunks (id INTEGER PRIMARY KEY, file TEXT NOT NULL, page INTEGER, "
                     "section TEXT, start INTEGER, end_ INTEGER, text TEXT, embed_hash TEXT)")
-        con.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                        [(m.file, m.title, m.publisher, m.year, m.type, m.jurisdiction, m.licence, m.origin)
+        con.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        [(m.file, m.title, m.publisher, m.year, m.type, m.jurisdiction, m.licence, m.origin,
+                          m.symbol, m.date)
                          for m in documents.values()])
         con.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
                         [(c.id, c.file, c.page, c.section, c.start, c.end, c.text, c.embed_hash) for c in chunks])
@@ -236,7 +237,7 @@ class Generation:
     def documents(self) -> dict[str, DocumentMeta]:
         con = sqlite3.connect(f"file:{self.path / DOCSTORE}?mode=ro", uri=True)
         try:
-            rows = con.execute("SELECT file, title, publisher, year, type, jurisdiction, licence, origin "
+            rows = con.execute("SELECT file, title, publisher, year, type, jurisdiction, licence, origin, symbol, date "
                                "FROM documents").fetchall()
         finally:
             con.close()
