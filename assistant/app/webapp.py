@@ -14,12 +14,20 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
 from fastapi import Request  # module level: FastAPI resolves the route's string annotations here
 
 from ..config import PROJECT_ROOT, Settings, web_auth
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from .. import Assistant
 
 EXAMPLES = [
     "What does the Budapest Convention say about preserving data?",
@@ -216,13 +224,30 @@ def _text_page(name: str, text: str, q: str) -> str:
             "<script>var m=document.getElementById('hit');if(m)m.scrollIntoView({block:'center'});</script>")
 
 
-def create_app(settings: Settings, auth: tuple[str, str] | None = None):
+def create_app(settings: Settings, auth: tuple[str, str] | None = None) -> FastAPI:
+    """The FastAPI app: the /source route plus the Gradio page (Ask and Evaluate tabs) at /."""
     import gradio as gr
-    from fastapi import FastAPI, HTTPException
-    from fastapi.responses import FileResponse, HTMLResponse
+    from fastapi import FastAPI
 
+    get_assistant = _assistant_getter(settings)
+    app = FastAPI()
+    _add_source_route(app, settings, auth, get_assistant)
+    demo = _build_page(settings, get_assistant, _Facets.of(get_assistant))
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    # Uploads are refused above the question-set limit before they reach the disk (HTTP 413).
+    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=_CSS, footer_links=[],
+                              max_file_size=MAX_UPLOAD_BYTES)
+    return app
+
+
+_CSS = (".cda-source{border-left:3px solid #4a7ab5;padding:.3em .6em;margin:.5em 0}"
+        ".cda-where{font-size:.85em;color:#555}.cda-source blockquote{margin:.3em 0;font-size:.9em}"
+        ".cda-source mark{background:#ffe066}")
+
+
+def _assistant_getter(settings: Settings) -> Callable[[], Assistant]:
+    """A function giving the Assistant of the index generation now published, made once per generation."""
     from .. import Assistant
-    from ..ingest import decode_text, html_to_markdown_text
 
     state: dict = {}
     state_lock = threading.Lock()
@@ -243,7 +268,16 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
                 state["assistant"] = a
             return a
 
-    app = FastAPI()
+    return get_assistant
+
+
+def _add_source_route(app: FastAPI, settings: Settings, auth: tuple[str, str] | None,
+                      get_assistant: Callable[[], Assistant]) -> None:
+    """GET /source/{name}: an indexed document, PDFs as they are, text as a page with the quote marked."""
+    from fastapi import HTTPException
+    from fastapi.responses import FileResponse, HTMLResponse
+
+    from ..ingest import decode_text, html_to_markdown_text
 
     @app.get("/source/{name}")
     def source(name: str, request: Request, q: str = ""):
@@ -260,140 +294,193 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None):
             text = html_to_markdown_text(text)
         return HTMLResponse(_text_page(name, text, q[:1000]))
 
-    try:
-        docs = get_assistant().documents
-        types = sorted({d.type for d in docs.values() if d.type})
-        jurisdictions = sorted({d.jurisdiction for d in docs.values() if d.jurisdiction})
-        years = [d.year_number for d in docs.values() if d.year_number]
-        startup_error = ""
-    except Exception as exc:  # shown in the page, not as a stack trace
-        types, jurisdictions, years, startup_error = [], [], [], str(exc)
-    y_min, y_max = (min(years), max(years)) if years else (1900, 2100)
 
-    css = (".cda-source{border-left:3px solid #4a7ab5;padding:.3em .6em;margin:.5em 0}"
-           ".cda-where{font-size:.85em;color:#555}.cda-source blockquote{margin:.3em 0;font-size:.9em}"
-           ".cda-source mark{background:#ffe066}")
+@dataclass
+class _Facets:
+    """The filter choices the index offers, or why the assistant could not start."""
+    types: list[str]
+    jurisdictions: list[str]
+    y_min: int
+    y_max: int
+    startup_error: str = ""
+
+    @classmethod
+    def of(cls, get_assistant: Callable[[], Assistant]) -> _Facets:
+        try:
+            docs = get_assistant().documents
+            types = sorted({d.type for d in docs.values() if d.type})
+            jurisdictions = sorted({d.jurisdiction for d in docs.values() if d.jurisdiction})
+            years = [d.year_number for d in docs.values() if d.year_number]
+            startup_error = ""
+        except Exception as exc:  # shown in the page, not as a stack trace
+            types, jurisdictions, years, startup_error = [], [], [], str(exc)
+        y_min, y_max = (min(years), max(years)) if years else (1900, 2100)
+        return cls(types, jurisdictions, y_min, y_max, startup_error)
+
+
+def _build_page(settings: Settings, get_assistant: Callable[[], Assistant], facets: _Facets):
+    """The Gradio page: heading, the Ask tab and its handlers, the Evaluate tab and its handler."""
+    import gradio as gr
+
     # No telemetry: Gradio's version check and usage analytics would call out on every start.
     with gr.Blocks(title="Cyber Diplomacy Assistant", analytics_enabled=False) as demo:
         gr.Markdown("## Cyber Diplomacy Assistant\nAnswers quoted from the indexed cyber diplomacy documents, "
                     "every sentence cited. When the documents are silent, it says so.")
-        if startup_error:
-            gr.Markdown(f"**The assistant is not ready:** {html.escape(startup_error)}")
+        if facets.startup_error:
+            gr.Markdown(f"**The assistant is not ready:** {html.escape(facets.startup_error)}")
         turns = gr.State([])
         with gr.Tab("Ask", id="ask-tab"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat", feedback_options=None)
-                    with gr.Row():
-                        box = gr.Textbox(placeholder="Ask about treaties, strategies, norms…", show_label=False,
-                                         scale=5, elem_id="question")
-                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                    gr.Examples(EXAMPLES, inputs=[box], label="Examples")
-                    with gr.Accordion("Filters", open=False, elem_id="filters"):
-                        f_types = gr.CheckboxGroup(types, label="Document type", elem_id="f-type")
-                        f_juris = gr.CheckboxGroup(jurisdictions, label="Jurisdiction", elem_id="f-jurisdiction")
-                        with gr.Row():
-                            f_ymin = gr.Number(value=y_min, label="Year from", precision=0, elem_id="f-ymin")
-                            f_ymax = gr.Number(value=y_max, label="Year to", precision=0, elem_id="f-ymax")
-                    with gr.Row():
-                        up = gr.Button("Helpful", elem_id="thumbs-up", size="sm")
-                        down = gr.Button("Not helpful", elem_id="thumbs-down", size="sm")
-                        comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False,
-                                             scale=3, elem_id="comment")
-                    feedback_note = gr.Markdown("", elem_id="feedback-note")
-                    with gr.Row():
-                        new = gr.Button("New conversation", elem_id="new-conversation", size="sm")
-                        export = gr.Button("Export as Markdown", elem_id="export", size="sm")
-                    export_file = gr.File(label="Conversation export", visible=False, elem_id="export-file")
-                with gr.Column(scale=2):
-                    gr.Markdown("### Sources")
-                    sources = gr.HTML(sources_html({}), elem_id="sources")
-
-        def respond(message, chat, turn_list, types_v, juris_v, ymin_v, ymax_v):
-            message = (message or "").strip()
-            if not message:
-                yield chat, turn_list, gr.update(), ""
-                return
-            filters = {"types": types_v or None, "jurisdictions": juris_v or None,
-                       "year_min": int(ymin_v) if ymin_v and int(ymin_v) > y_min else None,
-                       "year_max": int(ymax_v) if ymax_v and int(ymax_v) < y_max else None}
-            history = [{"role": m["role"], "content": _plain(m["content"])} for m in chat]
-            chat = chat + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-            try:
-                stream = get_assistant().stream(message, k=settings.retrieval.k, filters=filters, history=history)
-                for part in stream:
-                    if isinstance(part, str):
-                        chat[-1]["content"] += part
-                        yield chat, turn_list, gr.update(), ""
-                    else:
-                        answer = part.to_dict()
-                        chat[-1]["content"] = answer["answer"]
-                        turn_list = turn_list + [answer | {"filters": filters, "time": time.time()}]
-                        yield chat, turn_list, sources_html(answer), ""
-            except Exception as exc:  # a helpful message, never a stack trace
-                chat[-1]["content"] = f"Sorry, I could not answer: {exc}"
-                yield chat, turn_list, gr.update(), ""
-
-        inputs = [box, chatbot, turns, f_types, f_juris, f_ymin, f_ymax]
-        outputs = [chatbot, turns, sources, box]
-        send.click(respond, inputs, outputs, concurrency_limit=4)
-        box.submit(respond, inputs, outputs, concurrency_limit=4)
-
-        def give_feedback(rating, text, turn_list):
-            if not turn_list:
-                return "Ask a question first.", text
-            last = turn_list[-1]
-            append_feedback(settings.feedback_log, {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rating": rating, "comment": text or "",
-                "question": last["question"], "answer": last["answer"], "abstained": last["abstained"],
-                "citations": last["citations"],
-                "settings": {"k": settings.retrieval.k, "backend": get_assistant().backend,
-                             "filters": last.get("filters"), "abstain_below": settings.answer.abstain_below}})
-            return f"Thanks — feedback ({'helpful' if rating == 'up' else 'not helpful'}) recorded.", ""
-
-        up.click(lambda t, tl: give_feedback("up", t, tl), [comment, turns], [feedback_note, comment])
-        down.click(lambda t, tl: give_feedback("down", t, tl), [comment, turns], [feedback_note, comment])
-        new.click(lambda: ([], [], sources_html({}), ""), None, [chatbot, turns, sources, feedback_note])
-
-        def do_export(turn_list):
-            if not turn_list:
-                return gr.update(visible=False)
-            path = Path(tempfile.mkdtemp(prefix="cda-export-")) / "conversation.md"
-            path.write_text(export_markdown(turn_list), encoding="utf-8")
-            return gr.update(value=str(path), visible=True)
-
-        export.click(do_export, [turns], [export_file])
-
+            ask = _ask_tab(facets)
+        _wire_questions(ask, turns, settings, get_assistant, facets)
+        _wire_conversation_buttons(ask, turns, settings, get_assistant)
         with gr.Tab("Evaluate", id="evaluate-tab"):
-            gr.Markdown("Score retrieval and answers on a question set (JSONL, one "
-                        "`{id, question, answer, sources, evidence, answerable, kind}` per line).")
+            evaluate = _evaluate_tab()
+        _wire_evaluation(evaluate, settings, get_assistant)
+    return demo
+
+
+def _ask_tab(facets: _Facets) -> SimpleNamespace:
+    """The Ask tab's components: chat and question box, filters, feedback, export; sources beside."""
+    import gradio as gr
+
+    ui = SimpleNamespace()
+    with gr.Row():
+        with gr.Column(scale=3):
+            ui.chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat", feedback_options=None)
             with gr.Row():
-                shipped = gr.Dropdown(shipped_question_sets(), label="Shipped question set", elem_id="eval-set",
-                                      value=(shipped_question_sets() or [None])[0])
-                upload = gr.File(label=f"…or upload one (.jsonl, at most {MAX_UPLOAD_BYTES // 1000} kB)",
-                                 file_types=[".jsonl"], elem_id="eval-upload")
-            run = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
-            eval_metrics = gr.Markdown(elem_id="eval-metrics")
-            eval_download = gr.File(label="Report (zip: results, metrics, Markdown/HTML report, plots)",
-                                    visible=False, elem_id="eval-download")
-            eval_report = gr.HTML(elem_id="eval-report")
+                ui.box = gr.Textbox(placeholder="Ask about treaties, strategies, norms…", show_label=False,
+                                    scale=5, elem_id="question")
+                ui.send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            gr.Examples(EXAMPLES, inputs=[ui.box], label="Examples")
+            with gr.Accordion("Filters", open=False, elem_id="filters"):
+                ui.f_types = gr.CheckboxGroup(facets.types, label="Document type", elem_id="f-type")
+                ui.f_juris = gr.CheckboxGroup(facets.jurisdictions, label="Jurisdiction", elem_id="f-jurisdiction")
+                with gr.Row():
+                    ui.f_ymin = gr.Number(value=facets.y_min, label="Year from", precision=0, elem_id="f-ymin")
+                    ui.f_ymax = gr.Number(value=facets.y_max, label="Year to", precision=0, elem_id="f-ymax")
+            with gr.Row():
+                ui.up = gr.Button("Helpful", elem_id="thumbs-up", size="sm")
+                ui.down = gr.Button("Not helpful", elem_id="thumbs-down", size="sm")
+                ui.comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False,
+                                        scale=3, elem_id="comment")
+            ui.feedback_note = gr.Markdown("", elem_id="feedback-note")
+            with gr.Row():
+                ui.new = gr.Button("New conversation", elem_id="new-conversation", size="sm")
+                ui.export = gr.Button("Export as Markdown", elem_id="export", size="sm")
+            ui.export_file = gr.File(label="Conversation export", visible=False, elem_id="export-file")
+        with gr.Column(scale=2):
+            gr.Markdown("### Sources")
+            ui.sources = gr.HTML(sources_html({}), elem_id="sources")
+    return ui
 
-        def run_evaluation(choice, uploaded, progress=gr.Progress()):
-            try:
-                path = validate_upload(uploaded) if uploaded else (EVALS_DIR / choice if choice else None)
-                if path is None:
-                    raise ValueError("choose a shipped question set or upload one")
-                return evaluate_to_zip(get_assistant(), settings, path, progress)
-            except ValueError as exc:
-                return f"**Cannot run this evaluation:** {html.escape(str(exc))}", gr.update(visible=False), ""
 
-        run.click(run_evaluation, [shipped, upload], [eval_metrics, eval_download, eval_report], concurrency_limit=1)
+def _wire_questions(ask: SimpleNamespace, turns, settings: Settings, get_assistant: Callable[[], Assistant],
+                    facets: _Facets) -> None:
+    """Ask button and Enter: stream the answer into the chat, then show its sources."""
+    import gradio as gr
 
-    demo.queue(default_concurrency_limit=4, max_size=64)
-    # Uploads are refused above the question-set limit before they reach the disk (HTTP 413).
-    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=css, footer_links=[],
-                              max_file_size=MAX_UPLOAD_BYTES)
-    return app
+    y_min, y_max = facets.y_min, facets.y_max
+
+    # The handler's name is its API endpoint (/respond).
+    def respond(message, chat, turn_list, types_v, juris_v, ymin_v, ymax_v):
+        message = (message or "").strip()
+        if not message:
+            yield chat, turn_list, gr.update(), ""
+            return
+        filters = {"types": types_v or None, "jurisdictions": juris_v or None,
+                   "year_min": int(ymin_v) if ymin_v and int(ymin_v) > y_min else None,
+                   "year_max": int(ymax_v) if ymax_v and int(ymax_v) < y_max else None}
+        history = [{"role": m["role"], "content": _plain(m["content"])} for m in chat]
+        chat = chat + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        try:
+            stream = get_assistant().stream(message, k=settings.retrieval.k, filters=filters, history=history)
+            for part in stream:
+                if isinstance(part, str):
+                    chat[-1]["content"] += part
+                    yield chat, turn_list, gr.update(), ""
+                else:
+                    answer = part.to_dict()
+                    chat[-1]["content"] = answer["answer"]
+                    turn_list = turn_list + [answer | {"filters": filters, "time": time.time()}]
+                    yield chat, turn_list, sources_html(answer), ""
+        except Exception as exc:  # a helpful message, never a stack trace
+            chat[-1]["content"] = f"Sorry, I could not answer: {exc}"
+            yield chat, turn_list, gr.update(), ""
+
+    inputs = [ask.box, ask.chatbot, turns, ask.f_types, ask.f_juris, ask.f_ymin, ask.f_ymax]
+    outputs = [ask.chatbot, turns, ask.sources, ask.box]
+    ask.send.click(respond, inputs, outputs, concurrency_limit=4)
+    ask.box.submit(respond, inputs, outputs, concurrency_limit=4)
+
+
+def _wire_conversation_buttons(ask: SimpleNamespace, turns, settings: Settings,
+                               get_assistant: Callable[[], Assistant]) -> None:
+    """Helpful / Not helpful (appended to the feedback log), New conversation, Export as Markdown."""
+    import gradio as gr
+
+    def give_feedback(rating, text, turn_list):
+        if not turn_list:
+            return "Ask a question first.", text
+        last = turn_list[-1]
+        append_feedback(settings.feedback_log, {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rating": rating, "comment": text or "",
+            "question": last["question"], "answer": last["answer"], "abstained": last["abstained"],
+            "citations": last["citations"],
+            "settings": {"k": settings.retrieval.k, "backend": get_assistant().backend,
+                         "filters": last.get("filters"), "abstain_below": settings.answer.abstain_below}})
+        return f"Thanks — feedback ({'helpful' if rating == 'up' else 'not helpful'}) recorded.", ""
+
+    ask.up.click(lambda t, tl: give_feedback("up", t, tl), [ask.comment, turns], [ask.feedback_note, ask.comment])
+    ask.down.click(lambda t, tl: give_feedback("down", t, tl), [ask.comment, turns],
+                   [ask.feedback_note, ask.comment])
+    ask.new.click(lambda: ([], [], sources_html({}), ""), None, [ask.chatbot, turns, ask.sources, ask.feedback_note])
+
+    def do_export(turn_list):
+        if not turn_list:
+            return gr.update(visible=False)
+        path = Path(tempfile.mkdtemp(prefix="cda-export-")) / "conversation.md"
+        path.write_text(export_markdown(turn_list), encoding="utf-8")
+        return gr.update(value=str(path), visible=True)
+
+    ask.export.click(do_export, [turns], [ask.export_file])
+
+
+def _evaluate_tab() -> SimpleNamespace:
+    """The Evaluate tab's components: question set choice or upload, run button, results."""
+    import gradio as gr
+
+    ui = SimpleNamespace()
+    gr.Markdown("Score retrieval and answers on a question set (JSONL, one "
+                "`{id, question, answer, sources, evidence, answerable, kind}` per line).")
+    with gr.Row():
+        ui.shipped = gr.Dropdown(shipped_question_sets(), label="Shipped question set", elem_id="eval-set",
+                                 value=(shipped_question_sets() or [None])[0])
+        ui.upload = gr.File(label=f"…or upload one (.jsonl, at most {MAX_UPLOAD_BYTES // 1000} kB)",
+                            file_types=[".jsonl"], elem_id="eval-upload")
+    ui.run = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
+    ui.metrics = gr.Markdown(elem_id="eval-metrics")
+    ui.download = gr.File(label="Report (zip: results, metrics, Markdown/HTML report, plots)",
+                          visible=False, elem_id="eval-download")
+    ui.report = gr.HTML(elem_id="eval-report")
+    return ui
+
+
+def _wire_evaluation(evaluate: SimpleNamespace, settings: Settings, get_assistant: Callable[[], Assistant]) -> None:
+    """Run evaluation: score the chosen or uploaded question set, one run at a time."""
+    import gradio as gr
+
+    # The handler's name is its API endpoint (/run_evaluation).
+    def run_evaluation(choice, uploaded, progress=gr.Progress()):
+        try:
+            path = validate_upload(uploaded) if uploaded else (EVALS_DIR / choice if choice else None)
+            if path is None:
+                raise ValueError("choose a shipped question set or upload one")
+            return evaluate_to_zip(get_assistant(), settings, path, progress)
+        except ValueError as exc:
+            return f"**Cannot run this evaluation:** {html.escape(str(exc))}", gr.update(visible=False), ""
+
+    evaluate.run.click(run_evaluation, [evaluate.shipped, evaluate.upload],
+                       [evaluate.metrics, evaluate.download, evaluate.report], concurrency_limit=1)
 
 
 def _plain(content) -> str:

@@ -22,8 +22,8 @@ from .chunking import Chunk, Chunker, embedding_text
 from ..config import Settings
 from ..storage.embedding import Embedder
 from ..records import DocumentMeta, StoredChunk
-from .loading import LoadError, load_document, scan_corpus
-from ..storage.store import (IndexProblem, IndexMissing, Manifest, choose_index_type,
+from .loading import CorpusFile, LoadedDocument, LoadError, load_document, scan_corpus
+from ..storage.store import (Generation, IndexProblem, IndexMissing, Manifest, choose_index_type,
                     open_generation, write_generation)
 
 EXIT_OK = 0
@@ -92,139 +92,212 @@ def _progress(total: int, desc: str, enabled: bool):
 
 def build_index(settings: Settings, full: bool = False, progress: bool = False,
                 embedder: Embedder | None = None) -> BuildReport:
+    """Index the corpus folders into a new published generation, reusing what the last one holds."""
     started = time.perf_counter()
     report = BuildReport()
     embedder = embedder or Embedder(settings.model_path, settings.embed_batch_size)
     index_dir = Path(settings.index_dir)
     chunking = settings.chunk.as_dict()
     with build_lock(index_dir):
-        previous = None
-        try:
-            previous = open_generation(index_dir)
-        except IndexMissing:
-            pass
-        except (IndexProblem, ValueError) as exc:  # ValueError: e.g. a non-UTF-8 byte in the manifest
-            report.notices.append(f"previous index not reused: {exc}")
-        same_model = previous is not None and previous.manifest.embedding_model == embedder.model_id
-        reuse_documents = same_model and not full and previous.manifest.chunking == chunking
+        base = _open_baseline(index_dir, embedder, chunking, full, report)
         files, report.notices[len(report.notices):] = scan_corpus(settings.corpus_dirs)
-        prev_docs = previous.manifest.documents if previous else {}
-        prev_chunks_by_file: dict[str, list[StoredChunk]] = {}
-        vector_cache: dict[str, int] = {}  # embed hash -> row in previous vectors
-        if previous is not None:
-            for c in previous.chunks:
-                prev_chunks_by_file.setdefault(c.file, []).append(c)
-                if same_model:
-                    vector_cache.setdefault(c.embed_hash, c.id)
-
         chunker = Chunker(settings.chunk, embedder.count_wordpieces)
-        pages: dict[tuple[str, int | None], str] = {}
-        kept: list[tuple[str, list[StoredChunk]]] = []  # (file, chunks with previous ids)
-        fresh: list[tuple[str, list[Chunk]]] = []
-        documents: dict[str, DocumentMeta] = {}
-        doc_entries: dict[str, dict] = {}
-        seen = set()
-        bar = _progress(len(files), "loading documents", progress)
-        for item in files:
-            name = item.meta.file
-            seen.add(name)
-            prior = prev_docs.get(name)
-            if reuse_documents and prior and prior["sha256"] == item.sha256 and name in previous.documents:
-                kept.append((name, prev_chunks_by_file.get(name, [])))
-                documents[name] = previous.documents[name]
-                doc_entries[name] = prior
-                report.unchanged += 1
-                bar.update(1)
-                continue
-            try:
-                doc = load_document(item)
-                chunks = chunker.chunk(doc)
-                if not chunks:
-                    raise LoadError(f"{name}: no indexable text")
-            except LoadError as exc:
-                report.failed.append({"file": name, "error": str(exc)})
-                if prior and previous is not None and name in previous.documents and reuse_documents:
-                    # Keep the last good version rather than losing the document.
-                    kept.append((name, prev_chunks_by_file.get(name, [])))
-                    documents[name] = previous.documents[name]
-                    doc_entries[name] = prior
-                    report.notices.append(f"{name}: previous version kept in the index")
-                bar.update(1)
-                continue
-            except Exception as exc:  # a loader bug must not cost the other documents
-                report.failed.append({"file": name, "error": f"{name}: unexpected {type(exc).__name__}: {exc}"})
-                bar.update(1)
-                continue
-            report.notices.extend(doc.notices)
-            pages.update({(name, p.number): p.text for p in doc.pages})
-            (report.changed if prior else report.added).append(name)
-            fresh.append((name, chunks))
-            documents[name] = doc.meta
-            doc_entries[name] = {"sha256": item.sha256, "chunks": len(chunks), "title": doc.meta.title,
-                                 "pages": len(doc.pages) if doc.pages[0].number else None,
-                                 "notices": doc.notices}
-            bar.update(1)
-        bar.close()
-        report.removed = sorted(set(prev_docs) - seen)
-
-        # Assemble the new generation: kept chunks first, then fresh ones, ids renumbered.
-        stored: list[StoredChunk] = []
-        texts: list[str] = []
-        vectors_from: list[int | None] = []  # previous row, or None when it must be embedded
-        for name, chunks in kept:
-            meta = documents[name]
-            for number in sorted({c.page for c in chunks}, key=lambda p: (p is None, p or 0)):
-                pages[(name, number)] = previous.page_text(name, number)
-            for c in chunks:
-                stored.append(StoredChunk(len(stored), c.file, c.page, c.section, c.start, c.end, c.text,
-                                          c.embed_hash))
-                texts.append(embedding_text(meta.title, c.section, c.text))
-                vectors_from.append(c.id)
-        for name, chunks in fresh:
-            for c in chunks:
-                text = c.embed_text
-                h = embed_hash(text, embedder.model_id)
-                stored.append(StoredChunk(len(stored), c.file, c.page, c.section, c.start, c.end, c.text, h))
-                texts.append(text)
-                vectors_from.append(vector_cache.get(h))
-
-        to_embed = [i for i, src in enumerate(vectors_from) if src is None]
-        dim = previous.manifest.dimension if same_model else embedder.dimension
-        vectors = np.zeros((len(stored), dim), dtype=np.float32)
-        reuse_rows = [i for i, src in enumerate(vectors_from) if src is not None]
-        if reuse_rows:
-            vectors[reuse_rows] = previous.vectors[[vectors_from[i] for i in reuse_rows]]
-        # Identical embedding texts (boilerplate repeated across pages, a file that repeats itself)
-        # go through the model once; the copies take the same vector.
-        first_row: dict[str, int] = {}
-        for i in to_embed:
-            first_row.setdefault(texts[i], i)
-        if first_row:
-            # Sort by length so each batch pads little, then embed in slices for the progress bar.
-            order = sorted(first_row.values(), key=lambda i: len(texts[i]))
-            bar = _progress(len(order), "embedding chunks", progress)
-            step = max(settings.embed_batch_size * 8, 256)
-            for s in range(0, len(order), step):
-                rows = order[s:s + step]
-                vectors[rows] = embedder.embed([texts[i] for i in rows])
-                bar.update(len(rows))
-            bar.close()
-            copies = [i for i in to_embed if first_row[texts[i]] != i]
-            if copies:
-                vectors[copies] = vectors[[first_row[texts[i]] for i in copies]]
-        report.embedded = len(first_row)
-
-        nothing_changed = (previous is not None and reuse_documents and not report.added and not report.changed
-                           and not report.removed and not to_embed)
+        corpus = _load_corpus(files, base, chunker, report, progress)
+        report.removed = sorted(set(base.documents) - corpus.seen)
+        rows = _assemble(corpus, base, embedder)
+        to_embed = [i for i, src in enumerate(rows.vectors_from) if src is None]
+        dim = base.previous.manifest.dimension if base.same_model else embedder.dimension
+        vectors = _reused_vectors(rows.vectors_from, base.previous, dim)
+        report.embedded = _embed_missing(vectors, rows.texts, to_embed, embedder, settings.embed_batch_size,
+                                         progress)
+        nothing_changed = (base.previous is not None and base.reuse_documents and not report.added
+                           and not report.changed and not report.removed and not to_embed)
         if not nothing_changed:
-            manifest = Manifest(
-                embedding_model=embedder.model_id, dimension=dim, chunking=chunking,
-                index_type=choose_index_type(len(stored), settings.exact_search_max_chunks),
-                documents=doc_entries, chunk_count=len(stored))
-            write_generation(index_dir, manifest, stored, documents, vectors, texts, pages)
-        report.chunks = len(stored)
+            _publish(index_dir, settings, embedder.model_id, dim, chunking, corpus, rows, vectors)
+        report.chunks = len(rows.stored)
         report.seconds = round(time.perf_counter() - started, 2)
         return report
+
+
+@dataclass
+class _Baseline:
+    """The published generation a build starts from, and how much of it the build may reuse."""
+    previous: Generation | None = None
+    same_model: bool = False  # its vectors come from this embedder's model: reusable by hash
+    reuse_documents: bool = False  # same model and chunking, not a full build: unchanged files kept
+    documents: dict[str, dict] = field(default_factory=dict)  # its manifest entry per file
+    chunks_by_file: dict[str, list[StoredChunk]] = field(default_factory=dict)
+    vector_cache: dict[str, int] = field(default_factory=dict)  # embed hash -> row in previous vectors
+
+
+def _open_baseline(index_dir: Path, embedder: Embedder, chunking: dict, full: bool,
+                   report: BuildReport) -> _Baseline:
+    """The current generation, if it opens; an unusable one is noted and the build starts afresh."""
+    previous = None
+    try:
+        previous = open_generation(index_dir)
+    except IndexMissing:
+        pass
+    except (IndexProblem, ValueError) as exc:  # ValueError: e.g. a non-UTF-8 byte in the manifest
+        report.notices.append(f"previous index not reused: {exc}")
+    if previous is None:
+        return _Baseline()
+    same_model = previous.manifest.embedding_model == embedder.model_id
+    base = _Baseline(previous, same_model, same_model and not full and previous.manifest.chunking == chunking,
+                     previous.manifest.documents)
+    for c in previous.chunks:
+        base.chunks_by_file.setdefault(c.file, []).append(c)
+        if same_model:
+            base.vector_cache.setdefault(c.embed_hash, c.id)
+    return base
+
+
+@dataclass
+class _Corpus:
+    """What the new generation holds, document by document, before its chunks are numbered."""
+    kept: list[tuple[str, list[StoredChunk]]] = field(default_factory=list)  # (file, chunks with previous ids)
+    fresh: list[tuple[str, list[Chunk]]] = field(default_factory=list)
+    documents: dict[str, DocumentMeta] = field(default_factory=dict)
+    doc_entries: dict[str, dict] = field(default_factory=dict)
+    pages: dict[tuple[str, int | None], str] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+
+    def keep(self, name: str, base: _Baseline) -> None:
+        """Carry the previous generation's version of a document over unchanged."""
+        self.kept.append((name, base.chunks_by_file.get(name, [])))
+        self.documents[name] = base.previous.documents[name]
+        self.doc_entries[name] = base.documents[name]
+
+    def add(self, item: CorpusFile, doc: LoadedDocument, chunks: list[Chunk]) -> None:
+        """Take a freshly loaded and chunked document."""
+        name = item.meta.file
+        self.pages.update({(name, p.number): p.text for p in doc.pages})
+        self.fresh.append((name, chunks))
+        self.documents[name] = doc.meta
+        self.doc_entries[name] = {"sha256": item.sha256, "chunks": len(chunks), "title": doc.meta.title,
+                                  "pages": len(doc.pages) if doc.pages[0].number else None,
+                                  "notices": doc.notices}
+
+
+def _load_corpus(files: list[CorpusFile], base: _Baseline, chunker: Chunker, report: BuildReport,
+                 progress: bool) -> _Corpus:
+    """Every corpus file kept from the previous generation or loaded and chunked anew."""
+    corpus = _Corpus()
+    bar = _progress(len(files), "loading documents", progress)
+    for item in files:
+        _add_file(item, base, chunker, corpus, report)
+        bar.update(1)
+    bar.close()
+    return corpus
+
+
+def _add_file(item: CorpusFile, base: _Baseline, chunker: Chunker, corpus: _Corpus, report: BuildReport) -> None:
+    """One file into the corpus: kept when unchanged, else loaded; a failure is reported, never raised."""
+    name = item.meta.file
+    corpus.seen.add(name)
+    prior = base.documents.get(name)
+    previous = base.previous
+    if base.reuse_documents and prior and prior["sha256"] == item.sha256 and name in previous.documents:
+        corpus.keep(name, base)
+        report.unchanged += 1
+        return
+    try:
+        doc, chunks = _load_and_chunk(item, chunker)
+    except LoadError as exc:
+        report.failed.append({"file": name, "error": str(exc)})
+        if prior and previous is not None and name in previous.documents and base.reuse_documents:
+            # Keep the last good version rather than losing the document.
+            corpus.keep(name, base)
+            report.notices.append(f"{name}: previous version kept in the index")
+        return
+    except Exception as exc:  # a loader bug must not cost the other documents
+        report.failed.append({"file": name, "error": f"{name}: unexpected {type(exc).__name__}: {exc}"})
+        return
+    report.notices.extend(doc.notices)
+    (report.changed if prior else report.added).append(name)
+    corpus.add(item, doc, chunks)
+
+
+def _load_and_chunk(item: CorpusFile, chunker: Chunker) -> tuple[LoadedDocument, list[Chunk]]:
+    """The loaded document and its chunks; LoadError when it has nothing to index."""
+    doc = load_document(item)
+    chunks = chunker.chunk(doc)
+    if not chunks:
+        raise LoadError(f"{item.meta.file}: no indexable text")
+    return doc, chunks
+
+
+@dataclass
+class _Rows:
+    """The new generation's chunks in id order, with their embedding texts and vector sources."""
+    stored: list[StoredChunk] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    vectors_from: list[int | None] = field(default_factory=list)  # previous row, or None when it must be embedded
+
+
+def _assemble(corpus: _Corpus, base: _Baseline, embedder: Embedder) -> _Rows:
+    """Assemble the new generation: kept chunks first, then fresh ones, ids renumbered."""
+    rows = _Rows()
+    for name, chunks in corpus.kept:
+        meta = corpus.documents[name]
+        for number in sorted({c.page for c in chunks}, key=lambda p: (p is None, p or 0)):
+            corpus.pages[(name, number)] = base.previous.page_text(name, number)
+        for c in chunks:
+            rows.stored.append(StoredChunk(len(rows.stored), c.file, c.page, c.section, c.start, c.end, c.text,
+                                           c.embed_hash))
+            rows.texts.append(embedding_text(meta.title, c.section, c.text))
+            rows.vectors_from.append(c.id)
+    for name, chunks in corpus.fresh:
+        for c in chunks:
+            text = c.embed_text
+            h = embed_hash(text, embedder.model_id)
+            rows.stored.append(StoredChunk(len(rows.stored), c.file, c.page, c.section, c.start, c.end, c.text, h))
+            rows.texts.append(text)
+            rows.vectors_from.append(base.vector_cache.get(h))
+    return rows
+
+
+def _reused_vectors(vectors_from: list[int | None], previous: Generation | None, dim: int) -> np.ndarray:
+    """A vector matrix for the new rows, filled where the previous generation holds the vector."""
+    vectors = np.zeros((len(vectors_from), dim), dtype=np.float32)
+    reuse_rows = [i for i, src in enumerate(vectors_from) if src is not None]
+    if reuse_rows:
+        vectors[reuse_rows] = previous.vectors[[vectors_from[i] for i in reuse_rows]]
+    return vectors
+
+
+def _embed_missing(vectors: np.ndarray, texts: list[str], to_embed: list[int], embedder: Embedder,
+                   batch_size: int, progress: bool) -> int:
+    """Fill the rows to_embed of vectors; returns how many distinct texts went through the model."""
+    # Identical embedding texts (boilerplate repeated across pages, a file that repeats itself)
+    # go through the model once; the copies take the same vector.
+    first_row: dict[str, int] = {}
+    for i in to_embed:
+        first_row.setdefault(texts[i], i)
+    if first_row:
+        # Sort by length so each batch pads little, then embed in slices for the progress bar.
+        order = sorted(first_row.values(), key=lambda i: len(texts[i]))
+        bar = _progress(len(order), "embedding chunks", progress)
+        step = max(batch_size * 8, 256)
+        for s in range(0, len(order), step):
+            rows = order[s:s + step]
+            vectors[rows] = embedder.embed([texts[i] for i in rows])
+            bar.update(len(rows))
+        bar.close()
+        copies = [i for i in to_embed if first_row[texts[i]] != i]
+        if copies:
+            vectors[copies] = vectors[[first_row[texts[i]] for i in copies]]
+    return len(first_row)
+
+
+def _publish(index_dir: Path, settings: Settings, model_id: str, dim: int, chunking: dict, corpus: _Corpus,
+             rows: _Rows, vectors: np.ndarray) -> None:
+    """Write the new generation and make it the current one."""
+    manifest = Manifest(
+        embedding_model=model_id, dimension=dim, chunking=chunking,
+        index_type=choose_index_type(len(rows.stored), settings.exact_search_max_chunks),
+        documents=corpus.doc_entries, chunk_count=len(rows.stored))
+    write_generation(index_dir, manifest, rows.stored, corpus.documents, vectors, rows.texts, corpus.pages)
 
 
 def index_status(settings: Settings) -> dict:
