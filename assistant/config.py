@@ -56,7 +56,7 @@ class ChunkSettings:
     max_model_tokens: int = 254
     # Raised whenever loading or chunking rules change (heading detection, say), so that a rebuild
     # re-chunks unchanged files instead of keeping their old chunks. Absent before the first change.
-    structure_version: int = 7  # 7: page texts cleaned at ingest (ingest/cleaning.py)
+    structure_version: int = 8  # 7, 8: page texts cleaned at ingest (ingest/cleaning.py)
 
     def as_dict(self) -> dict:
         return asdict(self)

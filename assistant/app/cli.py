@@ -159,6 +159,7 @@ EPILOG_EVAL = """\
 examples:
   cda eval evals/gold.jsonl --out runs/gold
   cda eval evals/gold.jsonl --out runs/gold --baseline
+  cda eval evals/unseen.jsonl --out runs/unseen --baseline ensemble
   cda eval evals/gold.jsonl --out runs/check --thresholds evals/thresholds.json
   cda eval evals/unseen.jsonl --out runs/unseen
   cda eval compare runs/before runs/after
@@ -238,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     ev.add_argument("--out", help="output folder for results, metrics and report")
     ev.add_argument("--thresholds", help="fail (exit 1) when a metric falls below these (JSON file)")
-    ev.add_argument("--baseline", action="store_true", help="also run the LangChain tutorial baseline")
+    ev.add_argument("--baseline", nargs="?", const="tutorial", choices=["tutorial", "ensemble"], default=None,
+                    help="also run a LangChain baseline: 'tutorial' (the default: 1000-character splits, FAISS) "
+                         "or 'ensemble' (BM25 + FAISS EnsembleRetriever, 800/120 splits, title prefixed)")
     ev.add_argument("--judge", action="store_true",
                     help="also score faithfulness with the configured LLM (CDA_LLM) as judge")
     ev.set_defaults(func=cmd_eval)
@@ -267,11 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ..ingest import LoadError
     from ..storage import IndexProblem
 
     try:
         return args.func(args)
-    except (IndexProblem, ValueError, FileNotFoundError) as exc:
+    except (IndexProblem, LoadError, ValueError, FileNotFoundError) as exc:
         print(f"cda: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -53,8 +53,12 @@ def abstention(question: str, results: list[Retrieved], standalone: str, backend
     return Answer(question, text, True, [], passages_of(results), standalone, backend)
 
 
-def missing_documents(query: QueryAnalysis) -> str:
-    """A sentence naming the documents a question asks about that the index does not hold."""
+def unanswerable_because(query: QueryAnalysis) -> str:
+    """Why the indexed documents cannot answer, when the question itself tells: it is not in
+    English (the documents are), or it names by symbol documents the index does not hold."""
+    if query.language != "en":
+        return (f"They are in English, and this question seems to be in another language ({query.language}): "
+                "please ask it in English.")
     if query.missing_symbols and not query.by_symbol:
         symbols = ", ".join(sorted(query.missing_symbols))
         return f"No indexed document has the symbol {symbols}."
@@ -155,7 +159,7 @@ class ExtractiveAnswerer:
         self.mentions = mentions  # what the corpus mentions anywhere, to know what it never does
 
     def should_abstain(self, query: QueryAnalysis, results: list[Retrieved]) -> bool:
-        if not results or missing_documents(query):
+        if not results or unanswerable_because(query):
             return True
         if max(r.similarity for r in results) < self.settings.abstain_below:
             return True
@@ -174,7 +178,7 @@ class ExtractiveAnswerer:
         standalone = standalone or question
         query = query or analyse(standalone, self.documents)
         if self.should_abstain(query, results):
-            return abstention(question, results, standalone, self.name, missing_documents(query))
+            return abstention(question, results, standalone, self.name, unanswerable_because(query))
         picked = self.select_sentences(query, results)
         if not picked:
             return abstention(question, results, standalone, self.name)

@@ -20,7 +20,7 @@ from ..config import AnswerSettings, Settings
 from ..records import Answer, Citation, Retrieved
 from ..text.sentences import sentence_spans
 from ..text.tokens import content_terms
-from .answering import ABSTAIN_TEXT, ExtractiveAnswerer, abstention, citation_for, passages_of
+from .answering import ABSTAIN_TEXT, ExtractiveAnswerer, abstention, citation_for, passages_of, unanswerable_because
 from .lists import fold, text_of
 from .query import QueryAnalysis, analyse
 
@@ -144,17 +144,22 @@ class GenerativeAnswerer:
                                "showing the extractive answer")
         return answer
 
-    def _abstains(self, standalone: str, results: list[Retrieved], query: QueryAnalysis | None) -> bool:
+    def _refusal(self, question: str, standalone: str, results: list[Retrieved],
+                 query: QueryAnalysis | None) -> Answer | None:
         """The extractive answerer's abstention rules apply to generated answers too."""
         if self.fallback is None:
-            return False
-        return self.fallback.should_abstain(query or analyse(standalone, self.fallback.documents), results)
+            return None
+        query = query or analyse(standalone, self.fallback.documents)
+        if not self.fallback.should_abstain(query, results):
+            return None
+        return abstention(question, results, standalone, self.name, unanswerable_because(query))
 
     def answer(self, question: str, results: list[Retrieved], standalone: str | None = None,
                query: QueryAnalysis | None = None) -> Answer:
         standalone = standalone or question
-        if self._abstains(standalone, results, query):
-            return abstention(question, results, standalone, self.name)
+        refusal = self._refusal(question, standalone, results, query)
+        if refusal is not None:
+            return refusal
         try:
             generated = self.chat_model.invoke(build_messages(standalone, results)).content
         except Exception as exc:  # connection refused, timeout, server error
@@ -165,8 +170,9 @@ class GenerativeAnswerer:
                query: QueryAnalysis | None = None) -> Iterator[str | Answer]:
         """Raw text deltas as the model writes, then the validated Answer (which replaces them)."""
         standalone = standalone or question
-        if self._abstains(standalone, results, query):
-            yield abstention(question, results, standalone, self.name)
+        refusal = self._refusal(question, standalone, results, query)
+        if refusal is not None:
+            yield refusal
             return
         pieces: list[str] = []
         try:

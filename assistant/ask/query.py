@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..records import DocumentMeta
+from ..text.language import question_language
 from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
 from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, noun_phrase, structural_references
 
@@ -234,6 +235,7 @@ class QueryAnalysis:
     identifiers: set[str] = field(default_factory=set)  # topic words with digits
     by_symbol: list[str] = field(default_factory=list)  # files named by their official symbol
     missing_symbols: set[str] = field(default_factory=set)  # symbols named that no document has
+    language: str = "en"  # the language the question is written in
     topic: str = ""  # the question without the words naming its named documents
 
     @property
@@ -252,5 +254,6 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         counted=counted_request(question), requested=requested_list(question),
         instruments=instrument_names(question), versions=versions_named(question),
         identifiers={t for t in terms if _IDENTIFIER.search(t)}, by_symbol=by_symbol, missing_symbols=missing,
+        language=question_language(question),
         topic=topic_query(question, named, documents) if named else "",
     )

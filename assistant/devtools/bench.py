@@ -13,7 +13,7 @@ What is measured (all on the shipped corpus unless said otherwise):
   scale                    for each N: realistic vectors derived from the real chunk vectors,
                            indexed through the product's own `choose_index_type` / `build_faiss`,
                            searched one query at a time; recall@10 against exact search
-  langchain                the DESIGN.md tutorial pipeline (assistant/devtools/baseline.py): build
+  langchain                the LangChain tutorial pipeline (assistant/devtools/baseline.py): build
                            throughput, `similarity_search` latency, cold start, and for each N
                            its exact FAISS index (IndexFlatL2, what LangChain's FAISS builds)
 """

@@ -106,6 +106,9 @@ def answer_scores(q: Question, answer: dict) -> dict:
     shown = norm(answer["answer"] + " " + " ".join(c["quote"] for c in answer["citations"]))
     out["evidence_coverage"] = (sum(norm(e) in shown for e in q.evidence) / len(q.evidence)
                                 if q.evidence and not answer["abstained"] else (0.0 if q.evidence else None))
+    # The answer text itself holds every evidence string (what a reader sees first).
+    out["answer_all_evidence"] = (float(all(norm(e) in norm(answer["answer"]) for e in q.evidence))
+                                  if q.evidence and not answer["abstained"] else (0.0 if q.evidence else None))
     out["correct_abstention"] = answer["abstained"] == (not q.answerable)
     return out
 
@@ -127,6 +130,9 @@ def aggregate(rows: list[dict]) -> dict:
         m["mrr" if key == "rr" else key] = _mean(r["scores"][key] for r in answerable)
     m["citation_precision"] = _mean(r["scores"]["citation_precision"] for r in answerable)
     m["evidence_coverage"] = _mean(r["scores"]["evidence_coverage"] for r in answerable)
+    m["answer_all_evidence"] = _mean(r["scores"].get("answer_all_evidence") for r in answerable)
+    words = [len(r["answer"].split()) for r in rows if not r["abstained"]]
+    m["answer_words_median"] = float(np.median(words)) if words else None
     m["abstention_accuracy"] = _mean(float(r["abstained"]) for r in unanswerable)
     m["false_abstention_rate"] = _mean(float(r["abstained"]) for r in answerable)
     m["answer_similarity"] = _mean(r["scores"].get("answer_similarity") for r in answerable)
@@ -202,7 +208,8 @@ def question_ok(row: dict) -> bool:
 # ---------------------------------------------------------------- reports
 
 METRIC_ORDER = ["hit@1", "hit@5", "hit@10", "evidence_recall@5", "all_evidence@5", "mrr", "ndcg@10",
-                "citation_precision", "evidence_coverage", "abstention_accuracy", "false_abstention_rate",
+                "citation_precision", "evidence_coverage", "answer_all_evidence", "answer_words_median",
+                "abstention_accuracy", "false_abstention_rate",
                 "answer_similarity", "faithfulness", "latency_p50_ms", "latency_p95_ms"]
 
 
@@ -428,9 +435,9 @@ def main(args) -> int:
     questions = load_questions(Path(words[0]))
     baseline = None
     if args.baseline:
-        from .baseline import LangChainBaseline
+        from .baseline import make_baseline
 
-        baseline = LangChainBaseline(settings)
+        baseline = make_baseline(args.baseline, settings)
     rows, metrics = run_eval(assistant, questions, k=args.k, baseline=baseline, progress=sys.stderr.isatty(),
                              judge=judge)
     write_run(Path(args.out), rows, metrics, {"k": args.k, "backend": assistant.backend,

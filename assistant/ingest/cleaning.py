@@ -63,12 +63,12 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
     for text in texts:
         sheets = []
         for sheet in text.split("\f"):  # form feeds end the pages of converted text
-            sheet = _drop_lines(sheet, running, markdown, report)
             sheet, n = _SOFT_HYPHEN.subn("", sheet)
             report.counts["soft hyphen joined"] += n
+            sheet = _join_line_end_breaks(sheet, vocabulary, hyphenated, report)
+            sheet = _drop_lines(sheet, running, markdown, report)
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
-            sheet = _join_line_end_breaks(sheet, vocabulary, hyphenated, report)
             sheet = _join_split_words(sheet, vocabulary, report)
             sheets.append(sheet)
         out.append("\f".join(sheets))
@@ -76,7 +76,9 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
 
 
 def _key(line: str) -> str:
-    """Running headers differ only by the page number, which may stand on the line or not."""
+    """Running headers differ only by the page number (arabic or roman), which may stand on the
+    line or not."""
+    line = re.sub(r"\s[ivxlc]{1,6}\s*$", " ", line.rstrip() + " ", flags=re.IGNORECASE)
     return " ".join(re.sub(r"\d+", " ", line).split()).casefold()
 
 
@@ -139,12 +141,14 @@ def _join_line_end_breaks(text: str, vocabulary: Counter, hyphenated: Counter, r
     def mend(m: re.Match) -> str:
         first, second = m.group(1), m.group(4)
         joined, compound = (first + second).lower(), f"{first}-{second}".lower()
+        # The rest of the broken word's line moves up with it; a line left empty goes.
+        rest = "" if m.string[m.end():m.end() + 1] in ("\n", "") else f"\n{m.group(3)}"
         if hyphenated[compound] or (not vocabulary[joined] and (
                 first.lower() in HYPHEN_PREFIXES or (vocabulary[first.lower()] > 1 and vocabulary[second] > 1))):
             report.counts["hyphen kept at a line end"] += 1
-            return f"{first}-{second}{m.group(5)}\n{m.group(3)}"
+            return f"{first}-{second}{m.group(5)}{rest}"
         report.counts["broken word joined"] += 1
-        return f"{first}{second}{m.group(5)}\n{m.group(3)}"
+        return f"{first}{second}{m.group(5)}{rest}"
 
     return _LINE_END_BREAK.sub(mend, text)
 
