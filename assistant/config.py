@@ -160,6 +160,12 @@ class AnswerSettings:
     item_opening_words: int = 2
     # A line ending in ":" with at most this many words is an item's label ("- Curate:").
     item_label_words: int = 6
+    # With an LLM: a generated sentence is kept when its cited source holds this share of its topic
+    # words; an uncited one when one source holds this share plus the margin; shorter than
+    # min_generated_words, it is a fragment (validated on the real-server test, tests/test_generation.py).
+    support_min_share: float = 0.5
+    uncited_support_margin: float = 0.1
+    min_generated_words: int = 3
 
 
 @dataclass(frozen=True)

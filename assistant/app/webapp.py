@@ -289,9 +289,12 @@ def _add_source_route(app: FastAPI, settings: Settings, auth: tuple[str, str] | 
         if path.suffix.lower() == ".pdf":
             return FileResponse(path, media_type="application/pdf",
                                 headers={"Content-Disposition": f"inline; filename=\"{path.name}\""})
-        text = decode_text(path.read_bytes(), path.name)
-        if path.suffix.lower() in (".html", ".htm"):
-            text = html_to_markdown_text(text)
+        # The text as indexed (cleaned at ingest), so that a quote is found in it word for word.
+        text = get_assistant().generation.page_text(path.name, None)
+        if not text:
+            text = decode_text(path.read_bytes(), path.name)
+            if path.suffix.lower() in (".html", ".htm"):
+                text = html_to_markdown_text(text)
         return HTMLResponse(_text_page(name, text, q[:1000]))
 
 

@@ -235,13 +235,18 @@ class ExtractiveAnswerer:
         top_sim = max(r.similarity for r in results)
         q_terms = set(query.terms)
         q_weight = sum(self.weights(t) for t in q_terms) or 1.0
+        # Within a document the question names, the words naming it say nothing about a sentence
+        # (its title, cover and imprint hold them all): only the rest of the question counts there.
+        topic_terms = set(content_terms(query.topic)) if query.topic else q_terms
+        topic_weight = sum(self.weights(t) for t in topic_terms) or 1.0
         leads = _LeadSentences()
         out = []
         for (r, a, b), quote, section, terms in zip(spans, quotes, sections, map(set, term_lists)):
             lead = leads.is_lead(r, a, section)
             # The heading a sentence stands under counts as part of what it says
             # ("Article 35 – 24/7 Network" for "Each Party shall designate a point of contact…").
-            overlap = sum(self.weights(t) for t in q_terms & (terms | section_terms[section])) / q_weight
+            asked, weight = (topic_terms, topic_weight) if r.chunk.file in query.named else (q_terms, q_weight)
+            overlap = sum(self.weights(t) for t in asked & (terms | section_terms[section])) / weight
             score = self._score(query, r, a, b, quote, section, overlap, lead, top_sim)
             out.append(Candidate(score, r, a, quote, terms))
         return out

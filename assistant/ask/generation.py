@@ -20,7 +20,8 @@ from ..config import AnswerSettings, Settings
 from ..records import Answer, Citation, Retrieved
 from ..text.sentences import sentence_spans
 from ..text.tokens import content_terms
-from .answering import ABSTAIN_TEXT, ExtractiveAnswerer, abstention, citation_for, passages_of, unanswerable_because
+from .answering import (ABSTAIN_TEXT, ExtractiveAnswerer, abstention, citation_for, passages_of,
+                        unanswerable_because)
 from .lists import fold, text_of
 from .query import QueryAnalysis, analyse
 
@@ -33,7 +34,6 @@ Write 2 to 5 short sentences. End every sentence with the marker of the source i
 If the sources do not contain the answer, reply exactly: "The indexed documents do not answer this question."
 """
 
-SUPPORT_MIN = 0.5  # share of a sentence's topic words its cited source must contain
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)\.?")
 
@@ -76,7 +76,8 @@ def _best_quote(sentence_terms: set[str], passage: str) -> tuple[float, str]:
     return best
 
 
-def validate_citations(generated: str, results: list[Retrieved]) -> Checked:
+def validate_citations(generated: str, results: list[Retrieved],
+                       settings: AnswerSettings = AnswerSettings()) -> Checked:
     """Keep sentences supported by the sources they cite, renumber their markers to one
     citation each (quote = the supporting source sentence), drop the rest with a warning."""
     warnings: list[str] = []
@@ -89,7 +90,7 @@ def validate_citations(generated: str, results: list[Retrieved]) -> Checked:
         sentence = generated[a:b].strip()
         numbers = [int(x) for m in _MARKER.finditer(sentence) for x in re.findall(r"\d+", m.group(1))]
         bare = fold(_MARKER.sub("", sentence)).replace(" .", ".")
-        if not bare or len(bare.split()) < 3:
+        if not bare or len(bare.split()) < settings.min_generated_words:
             continue
         bad = [n for n in numbers if not 1 <= n <= len(results)]
         if bad:
@@ -99,7 +100,7 @@ def validate_citations(generated: str, results: list[Retrieved]) -> Checked:
         if not numbers:
             # An uncited sentence keeps its place only if one source clearly supports it.
             shares = [len(terms & s) / len(terms) if terms else 0.0 for s in whole_support]
-            if shares and max(shares) >= SUPPORT_MIN + 0.1:
+            if shares and max(shares) >= settings.support_min_share + settings.uncited_support_margin:
                 numbers = [shares.index(max(shares)) + 1]
             else:
                 warnings.append(f"dropped uncited sentence: {bare[:120]}")
@@ -107,7 +108,7 @@ def validate_citations(generated: str, results: list[Retrieved]) -> Checked:
         kept_markers = []
         for n in numbers:
             share, quote = _best_quote(terms, results[n - 1].text or results[n - 1].chunk.text)
-            if share >= SUPPORT_MIN and quote:
+            if share >= settings.support_min_share and quote:
                 citations.append(citation_for(len(citations) + 1, results[n - 1], quote))
                 kept_markers.append(f"[{len(citations)}]")
         if not kept_markers:
@@ -127,7 +128,7 @@ class GenerativeAnswerer:
     def _finish(self, question: str, results: list[Retrieved], standalone: str, generated: str) -> Answer:
         if ABSTAIN_TEXT.rstrip(".").lower() in generated.lower() and not _MARKER.search(generated):
             return abstention(question, results, standalone, self.name)
-        checked = validate_citations(generated, results)
+        checked = validate_citations(generated, results, self.settings)
         if not checked.citations:
             answer = abstention(question, results, standalone, self.name)
             answer.warnings = checked.warnings + ["no generated sentence was supported by its sources"]

@@ -428,7 +428,7 @@ def main(args) -> int:
     if getattr(args, "judge", False):
         if not settings.llm:
             raise ValueError("--judge needs an LLM: set CDA_LLM=openai (with CDA_LLM_BASE_URL) or CDA_LLM=gguf")
-        from ..ask.generation import make_chat_model
+        from ..ask import make_chat_model
 
         judge = make_chat_model(settings)
     assistant = Assistant(settings)
