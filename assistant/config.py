@@ -56,7 +56,7 @@ class ChunkSettings:
     max_model_tokens: int = 254
     # Raised whenever loading or chunking rules change (heading detection, say), so that a rebuild
     # re-chunks unchanged files instead of keeping their old chunks. Absent before the first change.
-    structure_version: int = 8  # 7, 8: page texts cleaned at ingest (ingest/cleaning.py)
+    structure_version: int = 11  # 7-11: page texts cleaned at ingest (ingest/cleaning.py)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -119,6 +119,10 @@ class AnswerSettings:
     # Abstain when the best passage's cosine similarity to the question is below this
     # (calibrated on evals/gold.jsonl; docs/design.md "Answer quality").
     abstain_below: float = 0.33
+    # A sentence longer than this is not quoted (a run of lines, a table), unless it is in a numbered
+    # paragraph the question names: resolutions set a paragraph out as one long sentence.
+    max_words: int = 90
+    asked_unit_max_words: int = 200
     # A passage less similar than this is not quoted (unless from a document or unit the question names).
     sentence_min_similarity: float = 0.30
     # A sentence's score: question-term overlap (IDF-weighted, its heading included), the passage's

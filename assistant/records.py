@@ -112,6 +112,8 @@ class Retrieved:
     # Offsets of the form feeds in an unpaged text: text converted from a paged document
     # (pdftotext and the like) ends each page with one, so its pages can still be cited.
     page_breaks: tuple[int, ...] = field(default=(), repr=False)
+    # Spans (relative to `text`) of the numbered paragraphs the question names ("paragraph 4").
+    asked_units: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
     def page(self) -> int | None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from assistant.ingest.cleaning import clean_pages
 from assistant.ingest.loading import load_document, scan_corpus
 from assistant.config import load_settings
@@ -36,6 +38,20 @@ def test_a_word_split_by_a_stray_space_is_joined_only_when_the_document_has_it_w
         == "They went in to vote. They came into the room; in the end, to vote."
 
 
+def test_a_year_split_by_a_space_and_a_hyphen_set_off_by_one_are_mended_from_the_document():
+    text = "in 202 1 the Open -ended group; the open-ended group met in 2021. Paragraph 2 1 and 21 stay."
+    assert clean(text) == "in 2021 the Open-ended group; the open-ended group met in 2021. Paragraph 2 1 and 21 stay."
+
+
+def test_a_sentence_broken_by_a_footnote_area_at_a_page_end_reads_on():
+    pages = "\n".join(["A/RES/1/1\nDevelopments in the field\nThe Assembly decides that the group on\n"
+                       "__________________\n2\n\nA/68/98.\n3/4\n\nA/RES/1/1\nDevelopments in the field\n"
+                       "security shall meet in Geneva.\n"] + ["A/RES/1/1\nDevelopments in the field\nMore text.\n"] * 2)
+    cleaned, report = clean_pages([pages])
+    assert "The Assembly decides that the group on\nsecurity shall meet in Geneva." in cleaned[0]
+    assert "A/68/98." in report.notes
+
+
 def test_page_numbers_codes_web_address_lines_and_footnotes_are_taken_out():
     text = ("Prose that stays here.\n14\n18-21207 (E)\n*1821207*\nhttps://www.example.org/a\n"
             "5Sheetal Kumar, “Unpacking the Framework” https://www.gp-digital.org/wp-\ncontent/x.pdf\n"
@@ -59,6 +75,21 @@ def test_running_headers_repeated_on_many_pages_are_taken_out_with_their_page_nu
 
 def test_soft_hyphens_and_note_references_are_mended():
     assert clean("long his\u00ad tory and mechanisms.8,9 The end.") == "long history and mechanisms. The end."
+
+
+def test_pages_of_references_are_taken_out_and_prose_citing_years_is_kept():
+    references = "\n".join(f"{n}. Author {n}, “A Title About Cyber Norms {n}” (2019) <https://example.org/{n}>"
+                           for n in range(1, 12))
+    prose = "\n".join(f"The GGE 2015 Report and the OAS Call to action (2018) shaped principle {n}." for n in range(12))
+    cleaned, report = clean_pages([prose, references, "Text after the list goes on here.\n" * 9])
+    assert cleaned[0] == prose and cleaned[1] == "" and "goes on" in cleaned[2]
+    assert report.counts["reference page"] == 1
+
+
+def test_a_references_heading_ends_the_quotable_text_of_its_page():
+    page = ("Our conclusion is plain.\nReferences\n1. Alger C, “The Emerging Roles of NGOs” (2002) 8 Global "
+            "Governance\n2. Breene K, “Who Are the Cyberwar Superpowers?” (2016) <https://www.weforum.org/x>\n")
+    assert clean(page) == "Our conclusion is plain."
 
 
 def test_markdown_tables_and_numbers_are_left_alone():
@@ -95,6 +126,7 @@ def corpus_debris() -> tuple[dict[str, list[str]], int]:
     return found, lines
 
 
+@pytest.mark.slow  # loads every document of the shipped corpus (~7 s)
 def test_the_corpus_holds_almost_no_debris_after_cleaning():
     found, lines = corpus_debris()
     # Bounds: a handful each across ~40,000 lines (table cells, a broken word whose halves are

@@ -16,7 +16,7 @@ import numpy as np
 from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
-from ..text.sentences import SPACED_HEADER, sentence_spans, usable_sentence
+from ..text.sentences import LEADING_HEADINGS, SPACED_HEADER, sentence_spans, usable_sentence
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.vocabulary import section_units
 from .lists import announced_list, fold, merge_adjacent, text_of, with_list
@@ -161,7 +161,7 @@ class ExtractiveAnswerer:
     def should_abstain(self, query: QueryAnalysis, results: list[Retrieved]) -> bool:
         if not results or unanswerable_because(query):
             return True
-        if max(r.similarity for r in results) < self.settings.abstain_below:
+        if max(r.similarity for r in results) < self.settings.abstain_below and not self._asked_of_named(query, results):
             return True
         if identifiers_absent(query.identifiers, results):
             return True
@@ -172,6 +172,17 @@ class ExtractiveAnswerer:
         # something else, however close its words.
         return any(name not in self.mentions for name in query.instruments) or any(
             not any(form in self.mentions for form in forms) for forms in query.versions)
+
+    @staticmethod
+    def _asked_of_named(query: QueryAnalysis, results: list[Retrieved]) -> bool:
+        """The question names a document and a passage of it holds the paragraph asked for, or a
+        topic word of the question: its text may be little like the question ("What does norm 1.3
+        of A/RES/73/27 say about proxies?") and still answer it."""
+        named = query.named_or_aliased
+        for r in results:
+            if r.chunk.file in named and (r.asked_units or query.topic_terms & set(content_terms(text_of(r)))):
+                return True
+        return False
 
     def answer(self, question: str, results: list[Retrieved], standalone: str | None = None,
                query: QueryAnalysis | None = None) -> Answer:
@@ -208,7 +219,7 @@ class ExtractiveAnswerer:
 
     def _quotable_spans(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
         """(passage, start, end) of every usable sentence of the passages worth quoting."""
-        named, units = query.named_or_aliased, query.units
+        named, units, s = query.named_or_aliased, query.units, self.settings
         spans = []
         for r in results:
             # A weak passage is not quoted, unless it is from a document or a provision the question
@@ -220,7 +231,11 @@ class ExtractiveAnswerer:
             for a, b in sentence_spans(text, 0, len(text)):
                 header = SPACED_HEADER.match(text, a, b)  # "2 D O D C Y B E R …" page header
                 a = header.end() if header else a
-                if usable_sentence(fold(text[a:b]), text[a:b]):
+                heading = LEADING_HEADINGS.match(text, a, b)  # "SECURE GLOBAL SUPPLY CHAINS" over it
+                a = heading.end() if heading and heading.end() < b else a
+                # A numbered paragraph asked for is quoted whole, however long its one sentence.
+                longest = s.asked_unit_max_words if any(u[0] <= a < u[1] for u in r.asked_units) else s.max_words
+                if usable_sentence(fold(text[a:b]), text[a:b], longest):
                     spans.append((r, a, b))
         return spans
 
@@ -268,6 +283,11 @@ class ExtractiveAnswerer:
             score += s.named_unit_bonus  # under the provision the question names ("Article 2")
             if lead:
                 score += s.named_unit_lead_bonus  # its opening sentence says what it requires
+        inside = [u for u in r.asked_units if u[0] <= a < u[1]]
+        if inside:
+            score += s.named_unit_bonus  # in the numbered paragraph the question names ("paragraph 4")
+            if any(len(text_of(r)[u[0]:a].split()) <= 1 for u in inside):
+                score += s.named_unit_lead_bonus  # its opening words, after the number
         named = query.named_or_aliased
         if named and r.chunk.file not in named:
             score -= s.named_elsewhere_penalty  # the question asks about documents it names

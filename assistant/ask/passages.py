@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from ..config import RetrievalSettings
 from ..storage.store import Generation
+from ..text.units import Unit, numbered_units
 
 
 def _uncovered(start: int, end: int, shown: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -33,6 +34,32 @@ class PassageWindows:
         self.settings = settings
         self.page_text = lru_cache(maxsize=512)(generation.page_text)
         self.page_breaks = lru_cache(maxsize=512)(self._find_page_breaks)
+        self.units = lru_cache(maxsize=512)(self._find_units)
+
+    def _find_units(self, file: str, page: int | None) -> tuple[Unit, ...]:
+        return tuple(numbered_units(self.page_text(file, page) or ""))
+
+    def _ids_of(self, file: str) -> list[int]:
+        return [c.id for c in self.chunks if c.file == file]
+
+    def chunks_in_units(self, file: str, paths: set[tuple[str, ...]]) -> list[int]:
+        """Chunks of `file` over the numbered paragraphs `paths` ("4", "2.a")."""
+        if not paths:
+            return []
+        out = []
+        for i in self._ids_of(file):
+            c = self.chunks[i]
+            if any(u.path in paths and u.start < c.end and c.start < u.end for u in self.units(c.file, c.page)):
+                out.append(i)
+        return out
+
+    def asked_units(self, i: int, start: int, end: int, paths: set[tuple[str, ...]]) -> list[tuple[int, int]]:
+        """Spans, relative to the passage [start, end) of chunk i's page, of the paragraphs asked for."""
+        if not paths:
+            return []
+        c = self.chunks[i]
+        return [(max(u.start, start) - start, min(u.end, end) - start) for u in self.units(c.file, c.page)
+                if u.path in paths and u.start < end and start < u.end]
 
     def _find_page_breaks(self, file: str, page: int | None) -> tuple[int, ...]:
         if page is not None:

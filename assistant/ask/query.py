@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..records import DocumentMeta
 from ..text.language import question_language
+from ..text.units import units_asked
 from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
 from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, noun_phrase, structural_references
 
@@ -236,6 +237,9 @@ class QueryAnalysis:
     by_symbol: list[str] = field(default_factory=list)  # files named by their official symbol
     missing_symbols: set[str] = field(default_factory=set)  # symbols named that no document has
     language: str = "en"  # the language the question is written in
+    numbered: set[tuple[str, ...]] = field(default_factory=set)  # paragraphs named: ("4",), ("2", "a")
+    topic_terms: set[str] = field(default_factory=set)  # terms of the question without the names of
+    # the documents it names (by title, year, symbol or short name): what it asks of them
     topic: str = ""  # the question without the words naming its named documents
 
     @property
@@ -243,17 +247,25 @@ class QueryAnalysis:
         return set(self.named) | set(self.aliased)
 
 
+def _topic_terms(question: str, files: list[str], documents: dict[str, DocumentMeta]) -> set[str]:
+    files = list(dict.fromkeys(files))
+    topic = topic_query(question, files, documents) if files else question
+    return set(content_terms(_SYMBOL_KEY.sub(" ", topic)))
+
+
 def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     """Read the question once."""
     terms = content_terms(question)
+    aliased = aliased_documents(question, documents)
     by_symbol, missing = documents_by_symbol(question, documents)
     named = by_symbol + [f for f in named_documents(question, documents) if f not in by_symbol]
     return QueryAnalysis(
-        text=question, terms=terms, named=named, aliased=aliased_documents(question, documents),
+        text=question, terms=terms, named=named, aliased=aliased,
         units=structural_references(question), paragraphs=named_paragraphs(question),
         counted=counted_request(question), requested=requested_list(question),
         instruments=instrument_names(question), versions=versions_named(question),
         identifiers={t for t in terms if _IDENTIFIER.search(t)}, by_symbol=by_symbol, missing_symbols=missing,
-        language=question_language(question),
+        language=question_language(question), numbered=units_asked(question),
+        topic_terms=_topic_terms(question, by_symbol + named + aliased, documents),
         topic=topic_query(question, named, documents) if named else "",
     )

@@ -143,6 +143,8 @@ class Retriever:
         aliased = query.aliased if ids else []
         if aliased:
             ids = [i for i in ids if self.chunks[i].file in aliased]
+        # "operative paragraph 4 of resolution 68/243": the chunks over that paragraph of the named document.
+        ids += [i for file in query.named for i in self.passages.chunks_in_units(file, query.numbered)]
         return self._most_similar(ids, query_vector, allowed)
 
     def _most_similar(self, ids, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:
@@ -237,7 +239,8 @@ class Retriever:
         return [Retrieved(self.chunks[i], self._doc_of_chunk[i], fused[i], float(sim_of[i]),
                           float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b,
                           self.passages.section_finder(i),
-                          self.passages.page_breaks(self.chunks[i].file, self.chunks[i].page))
+                          self.passages.page_breaks(self.chunks[i].file, self.chunks[i].page),
+                          self.passages.asked_units(i, a, b, query.numbered) if self.chunks[i].file in query.named else [])
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
 
     def _fused(self, qv: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,

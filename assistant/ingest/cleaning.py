@@ -15,11 +15,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-_WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?")
+_WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?|\d+")
 # A word broken at a line end: "conse-\nquences", "discus -\nsion".
 _LINE_END_BREAK = re.compile(r"\b([A-Za-z]+)( ?)-[ \t]*\n([ \t]*)([a-z]+)([^\s]*)[ \t]?")
 # The words of a line, for words split by a space: "critica l", "go od", "elaborati on".
-_SPLIT_WORD_TOKEN = re.compile(r"[A-Za-z]+")
+_SPLIT_WORD_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+_YEAR_PARTS = re.compile(r"(?:19|20)\d\d")
+# A hyphen set off by a stray space: "Open -ended", "non -intervention".
+_SPACED_HYPHEN = re.compile(r"\b([A-Za-z]+) -([a-z]+)\b")
 # Prefixes that keep their hyphen ("non-binding", "multi-stakeholder", "self-assessment").
 HYPHEN_PREFIXES = frozenset("non multi self cross co anti semi counter well e pre post inter sub".split())
 # A line holding only a page number or a document code: "14", "- 3 -", "Page 3 of 40", "ii",
@@ -39,6 +42,17 @@ _SOURCE_MARK = re.compile(r"https?://|www\.\w|\(\d{4}\)|\bIbid\b|\bop\. cit|,\s+
                           r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|"
                           r"December)\s+\d{1,2},\s+\d{4}", re.IGNORECASE)
 NOTE_MAX_LINES = 4
+# Reference lists: a heading that opens one (letter-spaced "b i b li o g r a P h y" read closed up),
+# and the marks of a page of references.
+_REFERENCES_HEADING = re.compile(r"^\s*(?:appendix\s+\w+\s*:?\s*)?(?:references|bibliography|endnotes|notes|"
+                                 r"sources|works\s*cited)\s*$", re.IGNORECASE)
+_WEB_SOURCE = re.compile(r"https?://|<?www\.\w|\baccessed\b|\bretrieved\b|\bIbid\b", re.IGNORECASE)
+_QUOTED = re.compile(r"[“\"][^”\"]{8,}[”\"]")
+REFERENCE_MIN_LINES = 8
+REFERENCE_SHARE = 0.25
+# A footnote rule: the notes of the page follow it, up to this many lines.
+_NOTE_RULE = re.compile(r"^\s*_{5,}\s*$")
+NOTE_AREA_MAX_LINES = 12
 # A running header or footer: a short line repeated on many pages (or, in text with no page
 # breaks, at least this often).
 RUNNING_MIN_REPEATS = 3
@@ -58,8 +72,9 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
     report = CleaningReport()
     vocabulary = Counter(w.lower() for text in texts for w in _WORD.findall(text))
     hyphenated = Counter(m.lower() for text in texts for m in re.findall(r"\b[A-Za-z]+-[A-Za-z]+\b", text))
-    running = set() if markdown else _running_lines(texts)
+    running = set() if markdown else _running_blocks(texts, _running_lines(texts))
     out = []
+    in_references = False  # the sheet before ended inside a reference list
     for text in texts:
         sheets = []
         for sheet in text.split("\f"):  # form feeds end the pages of converted text
@@ -67,12 +82,43 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             report.counts["soft hyphen joined"] += n
             sheet = _join_line_end_breaks(sheet, vocabulary, hyphenated, report)
             sheet = _drop_lines(sheet, running, markdown, report)
+            # After footnotes are out, so that a page of prose with many notes is not taken for references.
+            sheet, in_references = _without_references(sheet, in_references, report)
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
-            sheet = _join_split_words(sheet, vocabulary, report)
+            sheet = _join_split_words(sheet, vocabulary, hyphenated, report)
             sheets.append(sheet)
         out.append("\f".join(sheets))
     return out, report
+
+
+def _without_references(sheet: str, continuing: bool, report: CleaningReport) -> tuple[str, bool]:
+    """A page of a reference list, or the part of a page after a "References" heading, taken out.
+    A page is one when a quarter of its lines cite web sources ("accessed", URLs), or when the
+    list began on an earlier page and a quarter of its lines still cite sources of any kind.
+    Returns the page and whether a reference list runs on past it."""
+    lines = sheet.split("\n")
+    filled = [ln for ln in lines if ln.strip()]
+    if not filled:
+        return sheet, continuing
+    web = sum(bool(_WEB_SOURCE.search(ln)) for ln in filled) / len(filled)
+    cited = sum(bool(_SOURCE_MARK.search(ln) or _QUOTED.search(ln)) for ln in filled) / len(filled)
+    enough = len(filled) >= REFERENCE_MIN_LINES
+    if enough and (web >= REFERENCE_SHARE or (continuing and cited >= REFERENCE_SHARE)):
+        report.counts["reference page"] += 1
+        return "", True
+    for i, line in enumerate(lines):
+        if _REFERENCES_HEADING.match(" ".join(re.sub(r"(?<=\S) (?=\S)", "", line).split())):
+            # A heading, not a wrapped line ending in "References": what follows cites sources.
+            following = " ".join([" ".join(ln.split()) for ln in lines[i + 1:] if ln.strip()][:6])
+            marks = _SOURCE_MARK.findall(following) + _QUOTED.findall(following) + _WEB_SOURCE.findall(following)
+            if len(marks) >= 2:
+                report.counts["reference list"] += 1
+                return "\n".join(lines[:i]), True
+            if enough and cited >= REFERENCE_SHARE:  # the heading set in a margin, after the page's entries
+                report.counts["reference page"] += 1
+                return "", True
+    return sheet, False
 
 
 def _key(line: str) -> str:
@@ -95,12 +141,20 @@ def _running_lines(texts: list[str]) -> set[str]:
 
 
 def _drop_lines(text: str, running: set[str], markdown: bool, report: CleaningReport) -> str:
-    """Without page numbers, document codes, URL-only lines, running headers and footnotes."""
+    """Without page numbers, document codes, URL-only lines, running headers and footnotes; a
+    sentence broken by what was taken out (a page end) reads on as one paragraph."""
     lines = text.split("\n")
-    kept: list[str] = []
+    kept: list[str | None] = []  # None: a line taken out
     i = 0
     while i < len(lines):
         line = lines[i]
+        if _NOTE_RULE.match(line):
+            n = _note_area_length(lines, i, running)
+            report.counts["footnote area"] += 1
+            report.notes.extend(" ".join(ln.split()) for ln in lines[i + 1:i + n] if ln.strip())
+            kept.extend([None] * n)
+            i += n
+            continue
         if line.strip() and not markdown and _NUMBER_LINE.match(line):
             report.counts["page number or code"] += 1
         elif _URL_LINE.match(line):
@@ -110,12 +164,68 @@ def _drop_lines(text: str, running: set[str], markdown: bool, report: CleaningRe
         elif (n := _note_length(lines, i)):
             report.counts["footnote"] += 1
             report.notes.append(" ".join(" ".join(lines[i:i + n]).split()))
+            kept.extend([None] * n)
             i += n
             continue
         else:
             kept.append(line)
+            i += 1
+            continue
+        kept.append(None)
         i += 1
-    return "\n".join(kept)
+    return "\n".join(_mend_breaks(kept))
+
+
+def _running_blocks(texts: list[str], running: set[str]) -> set[str]:
+    """The running lines with the lines that follow them in at least two places: a header set over
+    several lines ("Programme of action to advance ... in the" / "use of information and
+    communications technologies in the context of" / "international security")."""
+    lines = [_key(ln) for t in texts for ln in t.splitlines() if ln.strip()]
+    seen = Counter(lines)
+    keys = set(running)
+    for _ in range(3):  # a header of up to four lines
+        after = Counter((key, nxt) for key, nxt in zip(lines, lines[1:]) if key in keys and nxt not in keys)
+        # Following the header nearly every time it stands: not a line that happens to follow it twice.
+        more = {nxt for (key, nxt), n in after.items() if n >= max(2, 0.6 * seen[key]) and re.search(r"[a-z]{3}", nxt)
+                and len(nxt.split()) <= RUNNING_MAX_WORDS and not nxt.rstrip().endswith((".", ";", ":", ","))}
+        if not more:
+            break
+        keys |= more
+    return keys
+
+
+def _note_area_length(lines: list[str], i: int, running: set[str]) -> int:
+    """Lines from a footnote rule ("__________") to the end of the page's notes: up to the next
+    running header, or up to the first blank line when no header follows soon."""
+    end = min(len(lines), i + NOTE_AREA_MAX_LINES)
+    for j in range(i + 1, end):
+        if lines[j].strip() and _key(lines[j]) in running:
+            return j - i
+    for j in range(i + 1, end):
+        if not lines[j].strip():
+            return j - i
+    return 1
+
+
+def _mend_breaks(kept: list[str | None]) -> list[str]:
+    """The kept lines; where lines were taken out between a line that ends mid-sentence and the
+    next text, the blank lines between them go too (the sentence went on over a page end)."""
+    out: list[str] = []
+    i = 0
+    while i < len(kept):
+        if kept[i] is not None:
+            out.append(kept[i])
+            i += 1
+            continue
+        j = i
+        while j < len(kept) and (kept[j] is None or not kept[j].strip()):
+            j += 1
+        while out and not out[-1].strip():
+            out.pop()
+        if not out or j >= len(kept) or out[-1].rstrip().endswith((".", "!", "?", ":", ";")):
+            out.extend(ln for ln in kept[i:j] if ln is not None)  # keep the paragraph break
+        i = j
+    return out
 
 
 def _note_length(lines: list[str], i: int) -> int:
@@ -153,18 +263,26 @@ def _join_line_end_breaks(text: str, vocabulary: Counter, hyphenated: Counter, r
     return _LINE_END_BREAK.sub(mend, text)
 
 
-def _join_split_words(text: str, vocabulary: Counter, report: CleaningReport) -> str:
+def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, report: CleaningReport) -> str:
     """ "critica l" -> "critical": two words one space apart, one of them seen nowhere else in the
     document, whose join is a word of the document."""
     words = list(_SPLIT_WORD_TOKEN.finditer(text))
-    pairs = Counter((a.group().lower(), b.group()) for a, b in zip(words, words[1:])
-                    if b.start() == a.end() + 1 and text[a.end()] == " " and b.group()[:1].islower())
+
+    def split_pair(a: re.Match, b: re.Match) -> bool:
+        """One space apart, and the second goes on the first: a lower-case word, or the end of a
+        year ("202 1"; other numbers side by side are too often two numbers)."""
+        return b.start() == a.end() + 1 and text[a.end()] == " " and (
+            b.group()[:1].islower() and a.group()[:1].isalpha()
+            or a.group().isdigit() and b.group().isdigit() and bool(_YEAR_PARTS.fullmatch(a.group() + b.group()))
+            and len(a.group()) >= 2)
+
+    pairs = Counter((a.group().lower(), b.group()) for a, b in zip(words, words[1:]) if split_pair(a, b))
     out, at, skip = [], 0, False
     for a, b in zip(words, words[1:]):
         if skip:
             skip = False
             continue
-        if b.start() != a.end() + 1 or text[a.end()] != " " or not b.group()[:1].islower():
+        if not split_pair(a, b):
             continue
         first, second = a.group(), b.group()
         joined = (first + second).lower()
@@ -176,4 +294,12 @@ def _join_split_words(text: str, vocabulary: Counter, report: CleaningReport) ->
             at = b.start()
             skip = True  # the second word is used: it cannot start the next pair
     out.append(text[at:])
-    return "".join(out)
+    return _SPACED_HYPHEN.sub(lambda m: _mend_spaced_hyphen(m, hyphenated, report), "".join(out))
+
+
+def _mend_spaced_hyphen(m: re.Match, hyphenated: Counter, report: CleaningReport) -> str:
+    compound = f"{m.group(1)}-{m.group(2)}"
+    if hyphenated[compound.lower()]:
+        report.counts["spaced hyphen closed"] += 1
+        return compound
+    return m.group(0)

@@ -32,6 +32,9 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 # A letter-spaced page header ("2 D O D C Y B E R …") in front of a sentence.
 SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
+# Heading lines in capitals run into the sentence below them ("SECURE GLOBAL SUPPLY CHAINS\nComplex
+# and globally interconnected supply chains ..."): not part of what is quoted.
+LEADING_HEADINGS = re.compile(r"\s*(?:[A-Z0-9][A-Z0-9 ,&'’\-–—:|/()]*[A-Z][A-Z0-9 ,&'’\-–—:|/()]* *\n)+(?=\s*[A-Z][a-z])")
 TOC = re.compile(r"\.{5,}|…{3,}")
 
 
@@ -69,9 +72,9 @@ def reference_entry(text: str) -> bool:
 CAPTION_MAX_WORDS = 10
 
 
-def usable_sentence(text: str, raw: str = "") -> bool:
+def usable_sentence(text: str, raw: str = "", max_words: int = 90) -> bool:
     words = text.split()
-    if not 6 <= len(words) <= 90 or TOC.search(text):
+    if not 6 <= len(words) <= max_words or TOC.search(text):
         return False
     if reference_entry(text):
         return False
