@@ -166,6 +166,8 @@ class Answer:
     standalone_question: str = ""
     backend: str = "extractive"
     warnings: list[str] = field(default_factory=list)
+    # Further quotes that also answer, left out to keep the answer short (numbered on after citations).
+    further: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

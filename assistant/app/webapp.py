@@ -187,8 +187,24 @@ def sources_html(answer: dict) -> str:
             f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>open {html.escape(p['file'])}"
             f"{' at page ' + str(p['page']) if p.get('page') else ''}</a></div>"
             f"<blockquote>{_highlight(p.get('text', ''), quotes)}</blockquote></div>")
+    parts.append(_further_html(answer.get("further") or []))
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def _further_html(further: list[dict]) -> str:
+    """Quotes that also answer, left out of the short answer: one click away, folded."""
+    if not further:
+        return ""
+    items = []
+    for c in further:
+        where = ", ".join(x for x in (c.get("title") or c["file"], f"page {c['page']}" if c.get("page") else "",
+                                      c.get("section", "")) if x)
+        link = source_link(c["file"], c.get("page"), c["quote"], c["quote"])
+        items.append(f"<li>“{html.escape(' '.join(c['quote'].split()))}” [{c['n']}] — "
+                     f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>{html.escape(where)}</a></li>")
+    return (f"<details class='cda-further'><summary>More from the sources ({len(further)})</summary>"
+            f"<ul>{''.join(items)}</ul></details>")
 
 
 def export_markdown(turns: list[dict]) -> str:
@@ -199,6 +215,9 @@ def export_markdown(turns: list[dict]) -> str:
             where = ", ".join(x for x in (f"p. {c['page']}" if c["page"] else "", c["section"]) if x)
             lines.append(f"- [{c['n']}] {c['title']} (`{c['file']}`{', ' + where if where else ''}): "
                          f"“{' '.join(c['quote'].split())}”")
+        if t.get("further"):
+            lines += ["", "  More from the sources:"]
+            lines += [f"  - [{c['n']}] {c['title']}: “{' '.join(c['quote'].split())}”" for c in t["further"]]
         lines.append("")
     return "\n".join(lines)
 

@@ -190,7 +190,7 @@ class ExtractiveAnswerer:
         query = query or analyse(standalone, self.documents)
         if self.should_abstain(query, results):
             return abstention(question, results, standalone, self.name, unanswerable_because(query))
-        picked = self.select_sentences(query, results)
+        picked, further = self.select(query, results)
         if not picked:
             return abstention(question, results, standalone, self.name)
         # The list asked for may take one sentence more than usual (2-5 sentences in all).
@@ -204,18 +204,29 @@ class ExtractiveAnswerer:
         for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
             citations.append(citation_for(n, result, quote))
             parts.append(f"{fold(quote)} [{n}]")
-        return Answer(question, " ".join(parts), False, citations, passages_of(results), standalone, self.name)
+        quoted = {c.quote for c in citations}
+        more = [citation_for(len(citations) + i, r, text_of(r)[a:b])
+                for i, (r, a, b) in enumerate((p for p in further if text_of(p[0])[p[1]:p[2]] not in quoted), start=1)]
+        return Answer(question, " ".join(parts), False, citations, passages_of(results), standalone, self.name,
+                      further=more)
 
     def select_sentences(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
         """Best 2–4 sentences, as (passage, start, end) in reading order: question-term overlap
         (IDF-weighted) plus the passage's own relevance; later picks favour documents not yet
         quoted and skip near-repeats."""
-        chosen, passed_over = self._pick(sorted(self.candidates(query, results), key=lambda c: -c.score))
+        return self.select(query, results)[0]
+
+    def select(self, query: QueryAnalysis,
+               results: list[Retrieved]) -> tuple[list[tuple[Retrieved, int, int]], list[tuple[Retrieved, int, int]]]:
+        """The sentences quoted (reading order) and the good ones left out to keep the answer
+        short (best first), each as (passage, start, end)."""
+        chosen, passed_over, left_out = self._pick(sorted(self.candidates(query, results), key=lambda c: -c.score))
         named = query.named_or_aliased
         if len(named) >= 2:
             chosen = self._each_side(chosen, passed_over, named)
         chosen.sort(key=lambda c: c.reading_order)
-        return [(c.result, c.start, c.end) for c in chosen]
+        further = [c for c in left_out if c not in chosen][:self.settings.max_further_quotes]
+        return [(c.result, c.start, c.end) for c in chosen], [(c.result, c.start, c.end) for c in further]
 
     def _quotable_spans(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
         """(passage, start, end) of every usable sentence of the passages worth quoting."""
@@ -293,14 +304,17 @@ class ExtractiveAnswerer:
             score -= s.named_elsewhere_penalty  # the question asks about documents it names
         return score
 
-    def _pick(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
+    def _pick(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate], list[Candidate]]:
         """Greedy picks from the best down: a document not yet quoted gets a bonus; stop when the
-        next is far below the first; skip near-repeats. Returns the picks and the candidates never
-        looked at (best first)."""
+        next is far below the first; skip near-repeats; leave out what would make the answer too
+        long. Returns the picks, the candidates never looked at (best first) and those left out
+        for length."""
         s = self.settings
         candidates = list(ranked)
         chosen: list[Candidate] = []
         docs: set[str] = set()
+        total_words = 0
+        left_out: list[Candidate] = []
         while candidates and len(chosen) < s.max_sentences:
             def adjusted(c: Candidate) -> float:
                 return c.score + (s.new_document_bonus if chosen and c.file not in docs else 0.0)
@@ -312,9 +326,15 @@ class ExtractiveAnswerer:
                 break
             if self._repeats(best, chosen):
                 continue
+            words = len(best.quote.split())
+            if chosen and total_words + words > s.max_answer_words \
+                    and adjusted(best) < s.strong_pick_share * chosen[0].score:
+                left_out.append(best)
+                continue  # a shorter one may still fit
             chosen.append(best)
             docs.add(best.file)
-        return chosen, candidates
+            total_words += words
+        return chosen, candidates, left_out
 
     def _repeats(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
         return any(_jaccard(candidate.terms, c.terms) > self.settings.repeat_overlap for c in chosen)
