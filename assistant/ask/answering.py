@@ -290,8 +290,10 @@ class ExtractiveAnswerer:
             + (s.lead_bonus if lead else 0.0) - s.length_penalty * len(quote.split()) / 100
         if query.paragraphs and _in_paragraph(section, quote, query.paragraphs):
             score += s.named_paragraph_bonus  # the very paragraph the question names ("Article 2(4)")
-        if query.units and query.units & section_units(section):
-            score += s.named_unit_bonus  # under the provision the question names ("Article 2")
+        named = query.named_or_aliased
+        # Under the provision the question names ("Article 2"), of the document it names, if it names one.
+        if query.units and query.units & section_units(section) and (not named or r.chunk.file in named):
+            score += s.named_unit_bonus
             if lead:
                 score += s.named_unit_lead_bonus  # its opening sentence says what it requires
         inside = [u for u in r.asked_units if u[0] <= a < u[1]]
@@ -299,7 +301,6 @@ class ExtractiveAnswerer:
             score += s.named_unit_bonus  # in the numbered paragraph the question names ("paragraph 4")
             if any(len(text_of(r)[u[0]:a].split()) <= 1 for u in inside):
                 score += s.named_unit_lead_bonus  # its opening words, after the number
-        named = query.named_or_aliased
         if named and r.chunk.file not in named:
             score -= s.named_elsewhere_penalty  # the question asks about documents it names
         return score

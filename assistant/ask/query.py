@@ -133,8 +133,10 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
         elif scored and scored[0][0][0] >= min_overlap:
             named.append(scored[0][1])
         else:
-            # "the 2015 resolution": the one document of that year whose catalogue type the question uses.
-            typed = [f for _, f in scored if documents[f].type and set(content_terms(documents[f].type)) <= asked]
+            # "the 2015 resolution": the one document of that year whose catalogue type follows the year.
+            folded = fold_words(query)
+            typed = [f for _, f in scored if documents[f].type
+                     and re.search(rf"\b{year}\s+{re.escape(fold_words(documents[f].type))}", folded)]
             if len(typed) == 1:
                 named += typed
     return named + [file for file in titled if file not in named]
