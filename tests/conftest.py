@@ -1,30 +1,38 @@
-"""Shared fixtures: real corpus files, the real model, real FAISS indexes built in temp folders."""
+"""Shared fixtures: real corpus files, the real model, real FAISS indexes built in temp folders,
+the real llama.cpp server; and the marking of the slow tier.
+
+Plain helpers (CORPUS, copy_corpus, check_citations, ...) live in tests/helpers.py."""
 from __future__ import annotations
 
-import csv
-import shutil
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from assistant.config import PROJECT_ROOT, load_settings
+from assistant.config import load_settings
 from assistant.storage.embedding import Embedder
 
-CORPUS = PROJECT_ROOT / "corpus"
-SMALL_FILES = ["UN_Charter_1945_en.md", "Paris_Call_for_Trust_and_Security_in_Cyberspace_2018.md",
-               "001_29d5e90f39836b32.txt", "US_DoD_Cyber_Strategy_Summary_2018.pdf"]
+from .helpers import SMALL_FILES, copy_corpus
+
+# A test that uses one of these fixtures, directly or through other fixtures, is marked `slow`
+# at collection, so a new test on a full build or a real server joins the slow tier by itself.
+# A test module can add fixtures of its own to the list with a module-level SLOW_FIXTURES set.
+SLOW_FIXTURES = {
+    "shipped_index",  # builds a full index of the shipped corpus (minutes on two cores)
+    "llm_server",  # starts the real llama.cpp server
+}
 
 
-def copy_corpus(dest: Path, files: list[str]) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    rows = list(csv.DictReader(open(CORPUS / "catalog.csv", newline="", encoding="utf-8")))
-    for name in files:
-        shutil.copy(CORPUS / name, dest / name)
-    with open(dest / "catalog.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(r for r in rows if r["file"] in files)
-    return dest
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        slow = SLOW_FIXTURES | set(getattr(getattr(item, "module", None), "SLOW_FIXTURES", ()))
+        if slow & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +67,39 @@ def shipped_assistant(shipped_index):
     import assistant
 
     return assistant.open(shipped_index)
+
+
+def _has_llama() -> bool:
+    from assistant.ask.generation import bundled_gguf_path
+
+    return importlib.util.find_spec("llama_cpp") is not None and bool(bundled_gguf_path())
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server running the bundled SmolLM2-135M; its /v1 URL."""
+    from assistant.ask.generation import bundled_gguf_path
+
+    if not _has_llama():
+        pytest.skip("optional extra not installed: pip install -e '.[gguf]'")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = tmp_path_factory.mktemp("llm") / "server.log"
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", bundled_gguf_path(),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+                             "--model_alias", "smollm2"], stdout=subprocess.DEVNULL,
+                            stderr=open(log_path, "w"))  # a file, not a pipe: the server logs a lot
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/models", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(log_path.read_text()[-3000:])
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from assistant import bench
+from assistant.devtools import bench
 from assistant.storage.store import FP16_BUDGET_BYTES, build_faiss, choose_index_type, ivf_lists, ivf_nprobe
 
-from .conftest import CORPUS
+from .helpers import CORPUS
 
 
 @pytest.fixture(scope="module")

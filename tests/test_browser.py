@@ -16,7 +16,7 @@ from assistant.config import PROJECT_ROOT
 from assistant.devtools.loadtest import wait_until_served as served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.browser,
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (see README)")]
 SHOTS = PROJECT_ROOT / "screenshots"
 
@@ -87,7 +87,7 @@ def test_ask_see_citations_open_source_filter_feedback_export(server, browser):
     page.screenshot(path=str(SHOTS / "02-answer.png"))
 
     # A PDF citation link carries #page=N; a text one opens the document with the passage marked.
-    ask(page, "What are the pillars of the US National Cybersecurity Strategy 2023?")
+    ask(page, "How does the US National Cybersecurity Strategy 2023 propose to disrupt and dismantle threat actors?")
     page.wait_for_function("document.querySelector('#sources').innerText.includes('National Cybersecurity Strategy')",
                            timeout=60000)
     hrefs = page.eval_on_selector_all("#sources a", "els => els.map(e => e.getAttribute('href'))")

@@ -10,6 +10,10 @@ from assistant.config import ChunkSettings, load_settings
 from assistant.ingest.loading import load_document, scan_corpus
 
 
+# Tests over every document of the shipped corpus, loaded and chunked (~7 s): slow (see conftest.py).
+SLOW_FIXTURES = {"corpus_chunks"}
+
+
 @pytest.fixture(scope="module")
 def corpus_chunks(embedder):
     chunker = Chunker(ChunkSettings(), embedder.count_wordpieces)

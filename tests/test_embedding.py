@@ -43,6 +43,7 @@ def exported_file(cache: Path, name: str = "model.onnx") -> Path:
     return files[0]
 
 
+@pytest.mark.slow  # exports the model to ONNX
 def test_onnx_backend_reproduces_the_torch_vectors(onnx_cache, torch_vectors):
     embedder = Embedder(load_settings().model_path, backend="onnx")
     vectors = embedder.embed(TEXTS)
@@ -58,6 +59,7 @@ def test_onnx_backend_reproduces_the_torch_vectors(onnx_cache, torch_vectors):
     assert not list(onnx_cache.rglob("*.pkl")) and not list(onnx_cache.rglob("*.pickle"))
 
 
+@pytest.mark.slow  # exports the model again, six times
 @pytest.mark.parametrize("backend,name,probes", [("onnx", "model.onnx", "probes.json"),
                                                  ("onnx-int8", "model-int8.onnx", "probes-int8.json")])
 @pytest.mark.parametrize("damage", ["truncated", "probes altered", "probes missing"])

@@ -22,7 +22,9 @@ from assistant.config import ChunkSettings
 from assistant.ingest.loading import (CorpusFile, DocumentMeta, LoadedDocument, LoadError, Page, decode_text,
                                load_document)
 
-from .conftest import CORPUS
+from .helpers import CORPUS
+
+pytestmark = pytest.mark.slow  # hundreds of hypothesis examples per test
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                 database=None)

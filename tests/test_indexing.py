@@ -14,7 +14,7 @@ from assistant.config import ChunkSettings, PROJECT_ROOT
 from assistant.ingest.indexing import BuildLocked, build_index, build_lock
 from assistant.storage.store import IndexCorrupt, IndexMismatch, IndexMissing, open_generation
 
-from .conftest import CORPUS
+from .helpers import CORPUS
 
 
 def test_build_then_noop_then_add_then_remove(small_settings, embedder):
@@ -102,6 +102,7 @@ def _cda(*args, env=None, **kw):
     return subprocess.Popen([sys.executable, "-m", "assistant.app.cli", *args], env=env, cwd=PROJECT_ROOT, **kw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [1.0, 6.0])
 def test_kill_9_mid_build_leaves_previous_index_usable(small_settings, embedder, delay):
     build_index(small_settings, embedder=embedder)
@@ -126,6 +127,7 @@ def test_kill_9_mid_build_leaves_previous_index_usable(small_settings, embedder,
     assert not [p for p in Path(small_settings.index_dir).iterdir() if p.name.startswith(".tmp-")]
 
 
+@pytest.mark.slow  # a real `cda index build` process: loads the model and builds
 def test_cli_build_json_report_and_exit_status(small_settings):
     (small_settings.corpus_dirs[0] / "junk.txt").write_bytes(bytes(range(256)) * 10)
     env = dict(os.environ, CDA_CORPUS=str(small_settings.corpus_dirs[0]), CDA_INDEX=str(small_settings.index_dir))

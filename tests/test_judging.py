@@ -11,8 +11,6 @@ from assistant.config import load_settings
 from assistant.devtools.evaluation import Question, run_eval
 from assistant.devtools.judging import claims_with_sources, parse_verdict
 
-from .test_generation import llm_server  # noqa: F401  (the real llama.cpp server fixture)
-
 
 def test_claims_are_answer_sentences_without_markers_with_their_sources():
     claims = claims_with_sources("Parties shall preserve stored data quickly [1]. "
@@ -40,7 +38,7 @@ def test_judge_without_an_llm_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.llm
-def test_real_llm_judges_every_claim_and_faithfulness_is_a_share(shipped_index, llm_server):  # noqa: F811
+def test_real_llm_judges_every_claim_and_faithfulness_is_a_share(shipped_index, llm_server):
     from langchain_openai import ChatOpenAI
 
     judge = ChatOpenAI(base_url=llm_server, model="smollm2", api_key="none", temperature=0, max_tokens=5)

@@ -13,6 +13,7 @@ from assistant.devtools.loadtest import (UserResult, _user_loop, format_summary,
 USERS = int(os.environ.get("CDA_LOAD_USERS", "5"))
 SECONDS = float(os.environ.get("CDA_LOAD_SECONDS", "15"))
 POOL = load_question_pool(PROJECT_ROOT / "evals" / "gold.jsonl")
+pytestmark = pytest.mark.slow  # a real server over the shipped index, minutes of traffic
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import pytest
 
 from assistant.ingest.loading import CorpusFile, DocumentMeta, LoadError, file_sha256, load_document, scan_corpus
 
-from .conftest import CORPUS
+from .helpers import CORPUS
 
 
 def load(path):

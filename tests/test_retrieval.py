@@ -59,7 +59,7 @@ def test_unknown_filter_is_a_clear_error():
 
 
 def test_treaty_article_lookup_finds_the_article(shipped_assistant):
-    results = shipped_assistant.retriever.search("What is the 24/7 network under the Budapest Convention?", k=5)
+    results = shipped_assistant.retriever.search("How does the Budapest Convention's 24/7 network work?", k=5)
     assert any("Article 35" in x.chunk.section for x in results)
 
 
@@ -70,34 +70,9 @@ def test_comparison_question_brings_both_documents(shipped_assistant):
     assert {"UK_Cyber_Security_Strategy_2011.txt", "UK_National_Cyber_Security_Strategy_2016-2021.txt"} <= files
 
 
-def test_named_documents_are_recognised_by_year_and_title(shipped_assistant):
-    from assistant.ask.query import named_documents
-
-    docs = shipped_assistant.retriever.documents
-    assert named_documents("How did the 2009 Cyberspace Policy Review and the 2023 National Cybersecurity "
-                           "Strategy differ?", docs) == ["US_Cyberspace_Policy_Review_2009.txt",
-                                                          "US_National_Cybersecurity_Strategy_2023.pdf"]
-    # A year alone, with no title words of a document of that year, names nothing.
-    assert named_documents("What happened to cyber norms in 2018?", docs) == []
-    assert named_documents("What is cyber diplomacy?", docs) == []
-    # Two 2021 Paris Call reports cover "Paris Call" equally; the file name tells WG4 from WG3.
-    assert named_documents("Which sectors does the Paris Call WG4 report of 2021 list?", docs) == [
-        "Paris_Call_WG4_Advancing_International_Cyber_Norms_2021.pdf"]
-    assert named_documents("What does the 2018 DoD Cyber Strategy mean by defending forward?", docs) == [
-        "US_DoD_Cyber_Strategy_Summary_2018.pdf"]
-    # Named without a year by quoting a title no other title contains.
-    assert named_documents("What does DiploFoundation's study on improving the practice of cyber diplomacy "
-                           "focus on?", docs) == ["000_9f1970107d613d06.txt"]
-    assert named_documents("What is cyber diplomacy?", docs) == []  # begins two seed titles
-    # Both reports of a year named in full.
-    assert named_documents("What do the 2021 reports of Paris Call Working Groups 3 and 4 conclude?", docs) == [
-        "Paris_Call_WG3_Multistakeholder_participation_at_the_UN_2021.pdf",
-        "Paris_Call_WG4_Advancing_International_Cyber_Norms_2021.pdf"]
-
-
 def test_a_question_naming_one_document_is_answered_from_it(shipped_assistant):
     # Without the preference, other strategies' pillar pages took two of the five places.
-    question = "What are the four pillars of the 2018 US National Cyber Strategy?"
+    question = "How does the 2018 US National Cyber Strategy group its priority actions into four pillars?"
     results = shipped_assistant.retriever.search(question, k=5)
     assert {x.chunk.file for x in results} == {"US_National_Cyber_Strategy_2018.pdf"}
     import dataclasses
@@ -107,16 +82,6 @@ def test_a_question_naming_one_document_is_answered_from_it(shipped_assistant):
     plain = Retriever(shipped_assistant.generation, shipped_assistant.embedder,
                       dataclasses.replace(shipped_assistant.retriever.settings, named_boost=0.0))
     assert {x.chunk.file for x in plain.search(question, k=5)} != {"US_National_Cyber_Strategy_2018.pdf"}
-
-
-def test_structural_references_are_parsed():
-    from assistant.text.vocabulary import structural_references
-
-    assert structural_references("What does Article 2(4) prohibit?") == {("article", 2)}
-    assert structural_references("PILLAR TWO | DISRUPT") == {("pillar", 2)}
-    assert structural_references("Pillar IV: Advance American Influence") == {("pillar", 4)}
-    assert structural_references("Art. 35 and Section 6.2") == {("article", 35), ("section", 6)}
-    assert structural_references("an article in the press") == set()
 
 
 def test_a_numbered_provision_the_question_names_is_retrieved_first(shipped_assistant):
@@ -132,8 +97,8 @@ def test_a_numbered_provision_the_question_names_is_retrieved_first(shipped_assi
 def test_title_pages_never_take_a_place_in_the_results(shipped_assistant):
     # The title words of these documents match their cover pages best, yet a cover page
     # ("NATIONAL CYBERSECURITY STRATEGY MARCH 2023") answers nothing.
-    for question in ("What are the five pillars of the 2023 US National Cybersecurity Strategy?",
-                     "Does the 2023 US National Cybersecurity Strategy replace the 2018 National Cyber Strategy?"):
+    for question in ("How is the 2023 US National Cybersecurity Strategy organised into pillars?",
+                     "Is the 2018 National Cyber Strategy superseded by the 2023 US National Cybersecurity Strategy?"):
         results = shipped_assistant.retriever.search(question, k=5)
         assert len(results) == 5
         assert all(len(x.text.strip()) >= 200 for x in results), [x.text[:80] for x in results]
@@ -155,19 +120,6 @@ def test_a_short_document_is_still_found(tmp_path, embedder):
     assert [x.chunk.file for x in retriever.search("undersea cables", k=5)] == ["long.txt"]
     only = retriever.search("undersea cables", k=5, filters={"files": ["note.txt"]})
     assert [x.chunk.file for x in only] == ["note.txt"]
-
-
-def test_counted_lists_are_read_off_questions_and_texts():
-    from assistant.ask.query import counted_request
-    from assistant.text.vocabulary import counted_terms
-
-    assert counted_request("Which five national priorities did the strategy set out?") == {(5, "prioriti")}
-    assert counted_request("What are the three primary cyber missions of the department?") == {(3, "mission")}
-    assert counted_request("What does Article 5 say?") == set()
-    assert counted_request("What happened in 2018?") == set()
-    found = counted_terms(["It sets out four concurrent and continuous Goals—Prevent, Detect, Respond, Recover.",
-                           "Article 5 of the treaty", "no list here"])
-    assert (4, "goal") in found[0] and found[1] == set() and found[2] == set()
 
 
 def test_a_passage_announcing_the_asked_for_list_is_retrieved(tmp_path, embedder):
@@ -200,9 +152,9 @@ def test_a_passage_announcing_the_asked_for_list_is_retrieved(tmp_path, embedder
 
 def test_no_two_passages_show_the_same_text(shipped_assistant):
     # Two hits on one page used to widen into overlapping windows: the reader saw a paragraph twice.
-    for question in ("What are the five Functions of the NIST Cybersecurity Framework Core?",
+    for question in ("Which Functions make up the Core of the NIST Cybersecurity Framework?",
                      "What does the Budapest Convention say about expedited preservation of stored data?",
-                     "Which UN organ has primary responsibility for international peace and security?"):
+                     "Which UN body is chiefly responsible for keeping international peace?"):
         results = shipped_assistant.retriever.search(question, k=5)
         for i, r in enumerate(results):
             for other in results[:i]:
@@ -224,17 +176,6 @@ def test_a_provision_of_a_document_named_by_its_short_name_comes_from_that_docum
                 and r.chunk.file != "Budapest_Convention_on_Cybercrime_ETS185_en.md"]
 
 
-def test_the_topic_of_a_question_is_what_is_left_without_the_documents_names(shipped_assistant):
-    from assistant.ask.query import named_documents, topic_query
-
-    docs = shipped_assistant.retriever.documents
-    question = "How did the 2015 DoD Cyber Strategy and the 2018 DoD Cyber Strategy treat deterrence?"
-    named = named_documents(question, docs)
-    assert topic_query(question, named, docs) == "How did the and the treat deterrence?"
-    assert topic_query("What are the five pillars of the 2023 US National Cybersecurity Strategy?",
-                       ["US_National_Cybersecurity_Strategy_2023.pdf"], docs) == "What are the five pillars of the US"
-
-
 def test_passages_of_named_documents_are_ranked_by_the_question_without_their_names(shipped_assistant):
     # Every chunk of the two strategies carries their title, so "DoD Cyber Strategy" in the question
     # ranked their title pages and introductions above the section on deterrence.
@@ -253,7 +194,7 @@ def test_passages_of_named_documents_are_ranked_by_the_question_without_their_na
 def test_a_hit_partly_shown_by_an_earlier_passage_still_shows_the_rest(shipped_assistant):
     # The Paris Call's chunks overlap: a window opening inside one chunk used to make that whole
     # chunk "already shown", and its first sentences appeared in no passage.
-    from assistant.ask.retrieval import _uncovered
+    from assistant.ask.passages import _uncovered
 
     assert _uncovered(100, 500, [(400, 900)]) == (100, 400)
     assert _uncovered(100, 500, [(0, 200), (300, 350)]) == (350, 500)  # the longer gap

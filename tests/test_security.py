@@ -23,9 +23,7 @@ from assistant.ingest.indexing import build_index
 from assistant.devtools.loadtest import client, start_server, stop_server, wait_until_served
 from assistant.storage.store import _sha256, open_generation
 
-from .conftest import copy_corpus
-from .test_answering import check_citations
-from .test_generation import llm_server  # noqa: F401 - the real llama.cpp server fixture
+from .helpers import check_citations, copy_corpus
 
 GOOD = ["UN_Charter_1945_en.md", "Paris_Call_for_Trust_and_Security_in_Cyberspace_2018.md"]
 INJECTION_FILE = "Briefing_Notes_on_Cyber_Confidence_Building_Measures.md"
@@ -56,6 +54,8 @@ conflict stemming from the use of information and communication technologies.
 INJECTED = ("PWNED", "IGNORE ALL PREVIOUS", "developer mode", "New rule from the administrator")
 SECRET = "TOP-SECRET-MARKER-7f3a: this file lives outside the corpus"
 CBM_QUESTION = "What confidence-building measures in cyberspace do the briefing notes describe?"
+# Tests over the real web app served in a child process are slow (see conftest.py).
+SLOW_FIXTURES = {"app"}
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -212,7 +212,7 @@ class RecordingModel:
 
 
 @pytest.fixture(scope="module")
-def llm_assistant(sec, llm_server):  # noqa: F811
+def llm_assistant(sec, llm_server):
     from assistant.ask.api import Assistant
 
     a = Assistant(load_settings(corpus_dirs=(sec["corpus"],), index_dir=sec["root"] / "index", llm="openai",
@@ -409,12 +409,13 @@ def test_validate_upload_bounds_size_type_and_content(tmp_path):
 
 def test_no_share_link_and_no_outbound_connection(app, sec_assistant):
     c = client(app["url"])
-    c.predict("What does the Paris Call say about the public core of the internet?", [], api_name="/respond")
+    c.predict("Which harm to the internet's public core does the Paris Call want prevented?", [],
+              api_name="/respond")
     time.sleep(1)
     assert app["recorder"].requests == [], f"the web app tried to reach out: {app['recorder'].requests}"
     log = app["log"].read_text()
     assert "gradio.live" not in log and "public URL" not in log.lower()
-    source = (PROJECT_ROOT / "assistant" / "webapp.py").read_text()
+    source = (PROJECT_ROOT / "assistant" / "app" / "webapp.py").read_text()
     assert ".launch(" not in source and not re.search(r"share\s*=\s*True", source)
 
 
@@ -428,27 +429,28 @@ def _calls(tree):
 
 def test_no_pickle_in_the_package_source():
     problems = []
-    for path in sorted((PROJECT_ROOT / "assistant").glob("*.py")) + [PROJECT_ROOT / "app.py"]:
+    for path in sorted((PROJECT_ROOT / "assistant").rglob("*.py")) + [PROJECT_ROOT / "app.py"]:  # every subpackage
         tree = ast.parse(path.read_text(), str(path))
+        where = path.relative_to(PROJECT_ROOT)
         for node in ast.walk(tree):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 if name.split(".")[0] in ("pickle", "cPickle", "_pickle", "dill", "joblib", "shelve", "marshal",
                                           "cloudpickle"):
-                    problems.append(f"{path.name}:{node.lineno}: imports {name}")
+                    problems.append(f"{where}:{node.lineno}: imports {name}")
         for node, func in _calls(tree):
             kwargs = {k.arg: k.value for k in node.keywords}
             if func.endswith(("read_pickle", "pickle.load", "pickle.loads", "joblib.load")):
-                problems.append(f"{path.name}:{node.lineno}: {func}")
+                problems.append(f"{where}:{node.lineno}: {func}")
             if func in ("np.load", "numpy.load"):
                 value = kwargs.get("allow_pickle")
                 if not (isinstance(value, ast.Constant) and value.value is False):
-                    problems.append(f"{path.name}:{node.lineno}: np.load without allow_pickle=False")
+                    problems.append(f"{where}:{node.lineno}: np.load without allow_pickle=False")
             if func.endswith("torch.load"):
                 value = kwargs.get("weights_only")
                 if not (isinstance(value, ast.Constant) and value.value is True):
-                    problems.append(f"{path.name}:{node.lineno}: torch.load without weights_only=True")
+                    problems.append(f"{where}:{node.lineno}: torch.load without weights_only=True")
     assert not problems, problems
     import inspect
 
@@ -485,6 +487,7 @@ print(json.dumps({"calls": calls, "cited": [c.file for c in answer.citations]}))
 """
 
 
+@pytest.mark.slow  # a child Python opening the index and the model
 def test_opening_the_index_and_model_never_unpickles(sec):
     import subprocess
     import sys

@@ -2,6 +2,8 @@
 citation on the card of the passage that holds its quote (the browser tests drive the real app)."""
 from dataclasses import replace
 
+import pytest
+
 from assistant.storage.store import current_generation_path, read_manifest
 from assistant.app.webapp import _highlight, ensure_index, sources_html
 
@@ -37,6 +39,7 @@ def test_a_citation_goes_on_the_card_of_the_passage_holding_its_quote_even_acros
     assert f"<mark>{quote}</mark>" in html and "page 4" in html
 
 
+@pytest.mark.slow  # two full builds of the small corpus
 def test_the_app_builds_a_missing_index_and_rebuilds_one_an_earlier_version_chunked(small_settings, embedder):
     ensure_index(small_settings)
     gen = current_generation_path(small_settings.index_dir)

@@ -1,0 +1,101 @@
+"""Lists in answers (ask.lists): a quoted lead-in carries its items, an asked-for list is quoted item
+by item, consecutive sentences of one passage become one quote."""
+from assistant.ingest.loading import DocumentMeta
+
+
+def test_consecutive_sentences_of_one_passage_become_one_quote(shipped_assistant):
+    from assistant.ask.lists import merge_adjacent
+
+    r = shipped_assistant.retriever.search("Budapest Convention expedited preservation of stored computer data")[0]
+    text = r.text
+    first_end = text.index(". ") + 1
+    second_start = first_end + 1
+    second_end = text.index(". ", second_start) + 1
+    far = text.rindex(". ") + 2
+    merged = merge_adjacent([(r, 0, first_end), (r, second_start, second_end), (r, far, len(text))])
+    assert [q for _, q in merged] == [text[0:second_end], text[far:]]
+
+
+def test_a_quoted_lead_in_carries_its_list():
+    from assistant.ask.lists import with_list
+
+    text = ("Intro sentence here. This strategy explains how my Administration will:\n"
+            "• Defend the homeland by protecting networks; \n• Promote American prosperity; and\n"
+            "• Expand American influence abroad.\nTHE WHITE HOUSE\nWASHINGTON\n")
+    a = text.index("This strategy")
+    b = text.index("\n", a)
+    end = with_list(text, a, b)
+    assert text[a:end].endswith("Expand American influence abroad.")
+    inline = "It rests on five pillars: (1) Defend, (2) Disrupt, and (3) Shape markets. Each effort needs partners."
+    assert inline[:with_list(inline, 0, inline.index(":") + 1)].endswith("(3) Shape markets.")
+    # An item's short label introduces its explanation; a long sentence ending in ":" does not chain.
+    labelled = "Diplomats need five skills: - Curate: Listening is the first step. Next topic starts here."
+    assert labelled[:with_list(labelled, 0, labelled.index(":") + 1)].endswith("Listening is the first step.")
+    menu = ("See also: Emerging Leaders for a Digital World in the Pacific (2011): Virtual Diplomacy in the "
+            "Digital Age since then: Data Diplomacy.")
+    assert menu[:with_list(menu, 0, menu.index(":") + 1)].endswith("(2011):")
+    # What a colon introduces in prose is its next sentence; a sentence introducing nothing stays.
+    prose = "The review found three gaps: Federal roles were unclear. Budgets were short."
+    assert prose[:with_list(prose, 0, prose.index(":") + 1)].endswith("roles were unclear.")
+    assert with_list("Plain sentence. Next one.", 0, 15) == 15
+    # A statute's lead-in has no colon: "shall include" and then its numbered items.
+    statute = ("The strategy required under subsection (a) shall include\n\n(1) a review of actions "
+               "undertaken;\n\n(2) a plan of action.\n\nNot later than 90 days after, the Secretary shall brief.")
+    lead = statute.index("include") + len("include")
+    assert statute[:with_list(statute, 0, lead)].endswith("(2) a plan of action.")
+    assert with_list("The strategy shall include a plan. Next one.", 0, 19) == 19  # no item follows
+    # Bulleted items of more than one sentence: the list goes on to its last item, not to the
+    # first full stop (the seed text's "5 Core e-Competences").
+    bullets = ("Diplomats need five skills:\n- * Curate: Listening is the first step. It is done by curating.\n"
+               "- * Collaborate: You start collaborating. You share resources.\n\nThe theory of time follows.")
+    assert bullets[:with_list(bullets, 0, bullets.index(":") + 1)].endswith("You share resources.")
+    # Numbers the sentence splitter cuts off as sentences of their own ("1." then "Strengthen ...;").
+    numbered = ("It identifies six major actions to strengthen security:\n1. Strengthen counterintelligence "
+                "efforts;\n2. Improve capabilities for attribution\nand response;\n\nThe next part begins here.")
+    assert numbered[:with_list(numbered, 0, numbered.index(":") + 1)].endswith("attribution\nand response;")
+
+
+def announced(text: str, question: str):
+    from assistant.ask.lists import announced_list, with_list
+    from assistant.records import Retrieved
+    from assistant.storage.store import StoredChunk
+
+    chunk = StoredChunk(0, "s.txt", None, "", 0, len(text), text, "h")
+    result = Retrieved(chunk, DocumentMeta("s.txt", "S"), 1.0, 0.8, 0.0, 1, text, 0, len(text))
+    from assistant.ask.query import requested_list
+
+    return [text[a:with_list(text, a, b)]
+            for _, a, b in announced_list(requested_list(question), [result])]  # as answered
+
+
+def test_a_list_the_question_asks_for_is_quoted_item_by_item():
+    text = ("Three Primary Missions in Cyberspace\nThe President has set principles. The Department has three "
+            "primary cyber missions. First, it must defend its own networks and data. It trains for this. "
+            "For its second mission, it must be prepared to defend the country against attacks. "
+            "Third, if directed, it must support military operations. The rest of the chapter follows.")
+    quotes = announced(text, "Which three primary cyber missions does the Department have?")
+    assert [q.split(",")[0].split(" ")[0] for q in quotes] == ["The", "First", "For", "Third"]
+    assert quotes[0] == "The Department has three primary cyber missions."  # not the heading above it
+    # No list asked for, or no items that follow the announcement: nothing is added.
+    assert announced(text, "What must the Department defend?") == []
+    assert announced("The Department has three primary cyber missions. Its missions matter a great deal.",
+                     "Which three cyber missions does it have?") == []
+    # An announcement carrying its items leads alone, ahead of better-scored prose.
+    inline = ("We will engage partners widely. This strategy rests on five pillars: (1) Defend, (2) Disrupt, "
+              "(3) Shape markets, (4) Invest, and (5) Forge partnerships. Each pillar has objectives.")
+    assert announced(inline, "What are the five pillars of the strategy?") == [
+        "This strategy rests on five pillars: (1) Defend, (2) Disrupt, (3) Shape markets, (4) Invest, and "
+        "(5) Forge partnerships."]
+    # A list asked for without a count, announced with its items run on by commas.
+    glossary = ("Function: One of the main components of the Framework. The five functions are Identify, "
+                "Protect, Detect, Respond, and Recover. Framework Core: A set of activities.")
+    assert announced(glossary, "Which are the Functions that make up the NIST Cybersecurity Framework?") == [
+        "The five functions are Identify, Protect, Detect, Respond, and Recover."]
+    assert announced(glossary, "What is a Function?") == []
+    # A list longer than the ordinals known ("eleven goals") is read as far as they go, not a crash.
+    first, second = "First, it protects the networks of every agency.", "Second, it deters attackers from acting."
+    assert announced(f"The plan has eleven goals. {first} {second}", "What are the eleven goals?") == [
+        "The plan has eleven goals.", first, second]
+    # "its second mission" inside a sentence does not open an item.
+    assert announced("The Department has two missions. First, it defends its networks and data. Budgets for "
+                     "the work on its second mission rose sharply last year.", "What are the two missions?") == []

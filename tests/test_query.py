@@ -1,0 +1,91 @@
+"""Query analysis (ask.query, over text.vocabulary): what a question names (instruments, documents by
+year and title, numbered provisions and paragraphs), what list it asks for, and its topic."""
+
+
+def test_instrument_names_are_read_off_questions():
+    from assistant.ask.query import instrument_names
+
+    assert instrument_names("What must Parties do under the Budapest Convention?") == ["Budapest Convention"]
+    assert instrument_names("What does the EU Artificial Intelligence Act require?") == ["Artificial Intelligence Act"]
+    assert instrument_names("Which Convention applies?") == []  # a question word is not a name
+    assert instrument_names("What does the 2023 strategy say about software liability?") == []
+
+
+def test_named_paragraphs_are_parsed():
+    from assistant.ask.query import named_paragraphs
+
+    assert named_paragraphs("Which use of force is banned by Article 2(4) of the UN Charter?") == {(2, 4)}
+    assert named_paragraphs("and paragraph 7 of Article 2?") == {(2, 7)}
+    assert named_paragraphs("What does Article 2 say?") == set()
+
+
+def test_the_list_a_question_asks_for_is_read_off_it():
+    from assistant.ask.query import requested_list
+
+    assert requested_list("Which are the five pillars on which the 2023 strategy rests?") == {(5, "pillar")}
+    assert requested_list("Which are the Functions that make up the NIST Cybersecurity Framework?") \
+        == {(None, "function")}
+    assert requested_list("Which are the Tiers in the NIST Framework, and do they grade maturity?") == {(None, "tier")}
+    assert requested_list("What is cyber diplomacy?") == set()
+    assert requested_list("Which near-term action came first in the review?") == set()
+
+
+def test_structural_references_are_parsed():
+    from assistant.text.vocabulary import structural_references
+
+    assert structural_references("What does Article 2(4) prohibit?") == {("article", 2)}
+    assert structural_references("PILLAR TWO | DISRUPT") == {("pillar", 2)}
+    assert structural_references("Pillar IV: Advance American Influence") == {("pillar", 4)}
+    assert structural_references("Art. 35 and Section 6.2") == {("article", 35), ("section", 6)}
+    assert structural_references("an article in the press") == set()
+
+
+def test_counted_lists_are_read_off_questions_and_texts():
+    from assistant.ask.query import counted_request
+    from assistant.text.vocabulary import counted_terms
+
+    assert counted_request("What are the strategy's five national priorities?") == {(5, "prioriti")}
+    assert counted_request("Which three primary cyber missions does the department have?") == {(3, "mission")}
+    assert counted_request("What does Article 5 say?") == set()
+    assert counted_request("What happened in 2018?") == set()
+    found = counted_terms(["It sets out four concurrent and continuous Goals—Prevent, Detect, Respond, Recover.",
+                           "Article 5 of the treaty", "no list here"])
+    assert (4, "goal") in found[0] and found[1] == set() and found[2] == set()
+
+
+def test_named_documents_are_recognised_by_year_and_title(shipped_assistant):
+    from assistant.ask.query import named_documents
+
+    docs = shipped_assistant.retriever.documents
+    assert named_documents("In what ways does the 2023 National Cybersecurity Strategy depart from the 2009 "
+                           "Cyberspace Policy Review?", docs) == ["US_Cyberspace_Policy_Review_2009.txt",
+                                                                  "US_National_Cybersecurity_Strategy_2023.pdf"]
+    # A year alone, with no title words of a document of that year, names nothing.
+    assert named_documents("What happened to cyber norms in 2018?", docs) == []
+    assert named_documents("What is cyber diplomacy?", docs) == []
+    # Two 2021 Paris Call reports cover "Paris Call" equally; the file name tells WG4 from WG3.
+    assert named_documents("What does the 2021 Paris Call WG4 report say about critical infrastructure?", docs) == [
+        "Paris_Call_WG4_Advancing_International_Cyber_Norms_2021.pdf"]
+    assert named_documents("What did the 2018 DoD Cyber Strategy change about deterrence?", docs) == [
+        "US_DoD_Cyber_Strategy_Summary_2018.pdf"]
+    # Named without a year by quoting a title no other title contains.
+    assert named_documents("Which training gaps does the study 'Improving the practice of cyber diplomacy' "
+                           "find?", docs) == ["000_9f1970107d613d06.txt"]
+    assert named_documents("What is cyber diplomacy?", docs) == []  # begins two seed titles
+    # Both reports of a year named in full.
+    assert named_documents("Which conclusions did Paris Call Working Group 3 and Working Group 4 reach in 2021?",
+                           docs) == [
+        "Paris_Call_WG3_Multistakeholder_participation_at_the_UN_2021.pdf",
+        "Paris_Call_WG4_Advancing_International_Cyber_Norms_2021.pdf"]
+
+
+def test_the_topic_of_a_question_is_what_is_left_without_the_documents_names(shipped_assistant):
+    from assistant.ask.query import named_documents, topic_query
+
+    docs = shipped_assistant.retriever.documents
+    question = "How did the 2015 DoD Cyber Strategy and the 2018 DoD Cyber Strategy treat deterrence?"
+    named = named_documents(question, docs)
+    assert topic_query(question, named, docs) == "How did the and the treat deterrence?"
+    assert topic_query("How does the 2023 US National Cybersecurity Strategy treat software liability?",
+                       ["US_National_Cybersecurity_Strategy_2023.pdf"], docs) == \
+        "How does the US treat software liability?"
