@@ -1,7 +1,8 @@
 """Loading: real files in, pages of text out; bad files raise LoadError naming the file."""
 import pytest
 
-from assistant.ingest.loading import CorpusFile, DocumentMeta, LoadError, file_sha256, load_document, scan_corpus
+from assistant.digest import file_sha256
+from assistant.ingest.loading import CorpusFile, DocumentMeta, LoadError, load_document, scan_corpus
 
 from .helpers import CORPUS
 

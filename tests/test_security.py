@@ -21,7 +21,8 @@ from assistant.config import PROJECT_ROOT, load_settings
 from assistant.ask.generation import SYSTEM_PROMPT, bundled_gguf_path
 from assistant.ingest.indexing import build_index
 from assistant.devtools.loadtest import client, start_server, stop_server, wait_until_served
-from assistant.storage.store import _sha256, open_generation
+from assistant.digest import file_sha256
+from assistant.storage.store import open_generation
 
 from .helpers import check_citations, copy_corpus
 
@@ -524,7 +525,7 @@ def test_pickled_payload_planted_in_the_index_is_refused_not_run(sec, tmp_path, 
     marker = tmp_path / "payload-ran"
     np.save(gen.path / target, np.array([_Payload(marker), 1], dtype=object), allow_pickle=True)
     manifest = json.loads((gen.path / "manifest.json").read_text())
-    manifest["files"][target] = _sha256(gen.path / target)
+    manifest["files"][target] = file_sha256(gen.path / target)
     (gen.path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises((ValueError, IndexProblem), match="(?i)pickle|python objects|rebuild"):
         a = Assistant(load_settings(index_dir=index, corpus_dirs=(sec["corpus"],)))

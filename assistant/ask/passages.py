@@ -39,15 +39,13 @@ class PassageWindows:
     def _find_units(self, file: str, page: int | None) -> tuple[Unit, ...]:
         return tuple(numbered_units(self.page_text(file, page) or ""))
 
-    def _ids_of(self, file: str) -> list[int]:
-        return [c.id for c in self.chunks if c.file == file]
-
-    def chunks_in_units(self, file: str, paths: set[tuple[str, ...]]) -> list[int]:
-        """Chunks of `file` over the numbered paragraphs `paths` ("4", "2.a")."""
+    def chunks_in_units(self, ids, paths: set[tuple[str, ...]]) -> list[int]:
+        """Those of the chunks `ids` (of one document) over the numbered paragraphs `paths` ("4", "2.a")."""
         if not paths:
             return []
         out = []
-        for i in self._ids_of(file):
+        for i in ids:
+            i = int(i)
             c = self.chunks[i]
             if any(u.path in paths and u.start < c.end and c.start < u.end for u in self.units(c.file, c.page)):
                 out.append(i)

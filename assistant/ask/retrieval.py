@@ -12,7 +12,7 @@ from ..storage.embedding import Embedder
 from ..storage.store import Generation, bm25_postings
 from ..text.tokens import content_terms
 from ..text.vocabulary import count_stems, counted_terms, item_openings, section_units, unit_of_stem
-from .passages import PassageWindows, _uncovered  # noqa: F401 - _uncovered: tested here
+from .passages import PassageWindows
 from .query import QueryAnalysis, analyse
 
 
@@ -144,7 +144,8 @@ class Retriever:
         if aliased:
             ids = [i for i in ids if self.chunks[i].file in aliased]
         # "operative paragraph 4 of resolution 68/243": the chunks over that paragraph of the named document.
-        ids += [i for file in query.named for i in self.passages.chunks_in_units(file, query.numbered)]
+        for file in query.named:
+            ids += self.passages.chunks_in_units(self._chunk_ids([file]), query.numbered)
         return self._most_similar(ids, query_vector, allowed)
 
     def _most_similar(self, ids, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:

@@ -7,14 +7,14 @@ reason a human can act on; the indexer records it and carries on.
 from __future__ import annotations
 
 import csv
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ..digest import file_sha256
 from ..records import DocumentMeta
 from .cleaning import clean_pages
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,6 @@ class CorpusFile:
     path: Path
     meta: DocumentMeta
     sha256: str
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_catalog(corpus_dir: Path) -> dict[str, dict]:
@@ -235,7 +227,7 @@ def derive_title(pages: list[Page], suffix: str, pdf_title: str, name: str) -> s
     if pdf_title and len(pdf_title) > 3 and not pdf_title.lower().endswith((".doc", ".docx", ".indd", ".pdf")):
         return pdf_title
     if suffix in (".md", ".markdown", ".html", ".htm"):
-        match = re.search(r"^#{1,3}\s*(\S.{2,150})$", pages[0].text, re.M)
+        match = re.search(r"^#{1,3}\s*(\S.{2,150})$", pages[0].text, re.MULTILINE)
         if match:
             return " ".join(match.group(1).split())
     return title_from_file_name(name)

@@ -7,7 +7,6 @@ mid-write leaves the previous generation in place and loadable.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..digest import file_sha256
 from ..records import DocumentMeta, StoredChunk
 from ..text.tokens import bm25_tokenize
 
@@ -66,18 +66,10 @@ class Manifest:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "Manifest":
+    def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -173,7 +165,7 @@ def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChu
         retriever = bm25s.BM25()
         retriever.index(bm25_tokenize(bm25_texts), show_progress=False)
         retriever.save(str(tmp / BM25_DIR), show_progress=False)
-    manifest.files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+    manifest.files = {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
     (tmp / MANIFEST).write_text(manifest.to_json())
     for p in tmp.rglob("*"):
         if p.is_file():
@@ -225,32 +217,27 @@ class Generation:
 
     @cached_property
     def chunks(self) -> list[StoredChunk]:
-        con = sqlite3.connect(f"file:{self.path / DOCSTORE}?mode=ro", uri=True)
-        try:
-            rows = con.execute("SELECT id, file, page, section, start, end_, text, embed_hash FROM chunks "
-                               "ORDER BY id").fetchall()
-        finally:
-            con.close()
+        rows = self._read("SELECT id, file, page, section, start, end_, text, embed_hash FROM chunks ORDER BY id")
         return [StoredChunk(*row) for row in rows]
 
     @cached_property
     def documents(self) -> dict[str, DocumentMeta]:
-        con = sqlite3.connect(f"file:{self.path / DOCSTORE}?mode=ro", uri=True)
-        try:
-            rows = con.execute("SELECT file, title, publisher, year, type, jurisdiction, licence, origin, symbol, date "
-                               "FROM documents").fetchall()
-        finally:
-            con.close()
+        rows = self._read("SELECT file, title, publisher, year, type, jurisdiction, licence, origin, symbol, date "
+                          "FROM documents")
         return {row[0]: DocumentMeta(*row) for row in rows}
 
     def page_text(self, file: str, page: int | None) -> str:
         """Full text of one page (or of a non-paged document), read on demand."""
+        rows = self._read("SELECT text FROM pages WHERE file = ? AND page IS ?", (file, page))
+        return rows[0][0] if rows else ""
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of one query on this generation's docstore, opened read-only."""
         con = sqlite3.connect(f"file:{self.path / DOCSTORE}?mode=ro", uri=True)
         try:
-            row = con.execute("SELECT text FROM pages WHERE file = ? AND page IS ?", (file, page)).fetchone()
+            return con.execute(sql, params).fetchall()
         finally:
             con.close()
-        return row[0] if row else ""
 
     @cached_property
     def vectors(self) -> np.ndarray:
@@ -322,7 +309,7 @@ def open_generation(index_dir: Path, embedding_model: str | None = None, chunkin
             path = gen / name
             if not path.exists():
                 raise IndexCorrupt(f"index file {path} is missing; {REBUILD_HINT}")
-            if _sha256(path) != digest:
+            if file_sha256(path) != digest:
                 raise IndexCorrupt(f"index file {path} does not match its recorded checksum "
                                    f"(tampered or damaged); {REBUILD_HINT}")
     return Generation(gen, manifest)
