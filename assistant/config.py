@@ -56,7 +56,7 @@ class ChunkSettings:
     max_model_tokens: int = 254
     # Raised whenever loading or chunking rules change (heading detection, say), so that a rebuild
     # re-chunks unchanged files instead of keeping their old chunks. Absent before the first change.
-    structure_version: int = 11  # 7-11: page texts cleaned at ingest (ingest/cleaning.py)
+    structure_version: int = 12  # 7-11: page texts cleaned at ingest (ingest/cleaning.py); 12: clause paragraphs
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -123,6 +123,10 @@ class AnswerSettings:
     # paragraph the question names: resolutions set a paragraph out as one long sentence.
     max_words: int = 90
     asked_unit_max_words: int = 200
+    # A longer sentence is quoted by its clauses: windows of whole clauses up to this many words
+    # (at least clause_min_words), starting at each comma, semicolon or colon.
+    clause_window_words: int = 40
+    clause_min_words: int = 6
     # Later picks are left out once the quotes would pass this many words (the first is always
     # quoted), unless they score at least strong_pick_share of the first; what is left out is offered
     # as further quotes. All evidence in the answer / median words, gold, held-out, dev: no budget

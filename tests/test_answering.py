@@ -210,3 +210,28 @@ def test_a_named_article_is_answered_from_its_opening_paragraph(shipped_assistan
                                            "Article 16 – Expedited preservation of stored computer data")
     assert "expeditious preservation of specified computer data" in first.quote
     assert all(c.file != "UN_Charter_1945_en.md" for c in answer.citations)
+
+
+def test_a_paragraph_too_long_to_quote_is_answered_by_its_clause_that_holds_the_answer():
+    """A resolution sets an operative paragraph out as one sentence of 100+ words: the clause
+    answering the question is quoted, verbatim, with "…" where it stops or starts mid-sentence."""
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+    from assistant.records import Retrieved
+    from assistant.storage.store import StoredChunk
+
+    filler = ", ".join(f"taking into account the views of region {n} on shared networks" for n in range(12))
+    text = (f"3. Decides to convene a working group on water security, {filler}, to report on the "
+            "protection of pumping stations to the Assembly at its next session, and to meet in the spring;\n")
+    assert len(text.split()) > AnswerSettings().max_words
+    chunk = StoredChunk(0, "r.txt", None, "", 0, len(text), text, "h")
+    result = Retrieved(chunk, DocumentMeta("r.txt", "R"), 1.0, 0.8, 0.0, 1, text, 0, len(text), None)
+    answer = ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).answer(
+        "When must the working group report on the protection of pumping stations?", [result],
+        query=analyse("When must the working group report on the protection of pumping stations?", {}))
+    assert not answer.abstained
+    assert "pumping stations" in answer.answer and len(answer.answer.split()) <= 60
+    assert all(c.quote in text for c in answer.citations)
+    assert "to report on the protection of pumping stations" in answer.citations[0].quote
+    assert answer.answer.startswith("…")  # the clause starts mid-sentence

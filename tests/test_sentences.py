@@ -55,3 +55,45 @@ def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences()
                                 "People’s Millennium Assembly” (2002) 8 Global Governance:")
     # A caption in sentence case, a few words with no end mark.
     assert not _usable_sentence("Government ICT strategic implementation plan 2011")
+
+
+PREAMBLE = ("The Assembly of the Parties,\n"
+            "Recalling its earlier decisions on the security of shared networks and on\n"
+            "the protection of the water supply of member towns,\n"
+            "Noting with concern that attacks on pumping stations have grown in number, 3\n"
+            "Deeply concerned that such attacks could interrupt the supply of water to\n"
+            "hospitals and schools,\n"
+            "1. Decides to meet again in the spring.")
+
+
+def test_each_clause_paragraph_of_a_preamble_is_a_sentence_of_its_own():
+    from assistant.text.sentences import sentence_spans, usable_sentence
+
+    spans = [PREAMBLE[a:b] for a, b in sentence_spans(PREAMBLE, 0, len(PREAMBLE))]
+    assert spans[1].startswith("Recalling its earlier") and spans[1].endswith("member towns,")
+    assert spans[2].startswith("Noting with concern") and spans[2].endswith("in number,")  # the note mark left out
+    assert spans[3].startswith("Deeply concerned") and spans[3].endswith("schools,")  # the operative part begins after it
+    # A clause paragraph ends in a comma and is quotable; wrapped lines of a list ending in one are not.
+    assert usable_sentence(" ".join(spans[1].split()), spans[1])
+    assert not usable_sentence("Networks and systems Pumping stations Schools and hospitals,",
+                               "Networks and systems\nPumping stations\nSchools and hospitals,")
+
+
+def test_a_comma_before_a_capitalised_word_that_is_no_participle_does_not_end_a_sentence():
+    from assistant.text.sentences import sentence_spans
+
+    text = "The strategy was agreed with partners in Canberra, Wellington,\nLondon and Ottawa in 2016."
+    assert len(sentence_spans(text, 0, len(text))) == 1
+
+
+def test_a_sentence_too_long_to_quote_is_offered_by_windows_of_whole_clauses():
+    from assistant.text.sentences import clause_windows
+
+    text = ("Decides to convene, starting next year, a working group on water security, to study "
+            "threats to pumping stations and possible cooperative measures; and to submit a report.")
+    windows = [text[a:b] for a, b in clause_windows(text, 0, len(text), 12)]
+    assert windows[0] == "Decides to convene, starting next year, a working group on water security,"
+    assert all(len(w.split()) <= 12 for w in windows)
+    assert "to study threats to pumping stations and possible cooperative measures;" in windows
+    assert windows[-1] == "and to submit a report."
+    assert all(w in text for w in windows)  # verbatim

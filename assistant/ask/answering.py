@@ -16,13 +16,22 @@ import numpy as np
 from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
-from ..text.sentences import LEADING_HEADINGS, SPACED_HEADER, sentence_spans, usable_sentence
+from ..text.sentences import LEADING_HEADINGS, SPACED_HEADER, clause_windows, sentence_spans, usable_sentence
 from ..text.tokens import content_terms, content_terms_many, fold_words
-from ..text.vocabulary import section_units
+from ..text.vocabulary import LIST_ITEM, section_units
 from .lists import announced_list, fold, merge_adjacent, text_of, with_list
 from .query import QueryAnalysis, analyse
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
+
+
+def shown(quote: str) -> str:
+    """A quote as the answer shows it: on one line, with "…" where it starts or stops inside a
+    sentence (a clause of a long one, the tail of one broken at a page end)."""
+    text = fold(quote)
+    if text[:1].islower() and not LIST_ITEM.match(text):
+        text = "…" + text
+    return text + "…" if text.endswith(",") else text
 
 
 def passages_of(results: list[Retrieved]) -> list[Passage]:
@@ -203,7 +212,7 @@ class ExtractiveAnswerer:
         citations, parts = [], []
         for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
             citations.append(citation_for(n, result, quote))
-            parts.append(f"{fold(quote)} [{n}]")
+            parts.append(f"{shown(quote)} [{n}]")
         quoted = {c.quote for c in citations}
         more = [citation_for(len(citations) + i, r, text_of(r)[a:b])
                 for i, (r, a, b) in enumerate((p for p in further if text_of(p[0])[p[1]:p[2]] not in quoted), start=1)]
@@ -248,6 +257,10 @@ class ExtractiveAnswerer:
                 longest = s.asked_unit_max_words if any(u[0] <= a < u[1] for u in r.asked_units) else s.max_words
                 if usable_sentence(fold(text[a:b]), text[a:b], longest):
                     spans.append((r, a, b))
+                elif len(text[a:b].split()) > longest and usable_sentence(fold(text[a:b]), text[a:b], 10 ** 6):
+                    # Too long to quote whole: its clauses are quoted instead.
+                    spans += [(r, x, y) for x, y in clause_windows(text, a, b, s.clause_window_words)
+                              if len(text[x:y].split()) >= s.clause_min_words]
         return spans
 
     def candidates(self, query: QueryAnalysis, results: list[Retrieved]) -> list[Candidate]:

@@ -8,7 +8,15 @@ import re
 
 from .vocabulary import LIST_ITEM
 
-SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n")
+# A sentence ends at an end mark before a capital, at a blank line, or where a clause paragraph
+# begins: a line ending in a comma or semicolon (a note number may follow) and the next opening
+# with a capitalised participle ("Recalling ...,\nNoting ...,\nDeeply concerned ...") or a
+# paragraph number ("1. Decides") — the preambles of resolutions, declarations and treaties set
+# out one clause per paragraph, all one grammatical sentence.
+CLAUSE_OPENING = r"[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b|\d{1,2}\.\s+[A-Z]"
+SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n"
+                          rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})")
+_CLAUSE_PARAGRAPH = re.compile(r"(?:[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b).*,$", re.DOTALL)
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans, pos = [], start
@@ -19,6 +27,26 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if text[pos:end].strip():
         spans.append((pos, end))
     return [strip_span(text, s, e) for s, e in spans]
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+")
+
+
+def clause_windows(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    """Spans of a sentence too long to quote whole (a resolution's operative paragraph runs to 200
+    words): from each clause start (after a comma, semicolon or colon), as many whole clauses as
+    fit in `max_words`, at least one."""
+    starts = [start] + [m.end() for m in _CLAUSE_BREAK.finditer(text, start, end)]
+    ends = [m.start() + 1 for m in _CLAUSE_BREAK.finditer(text, start, end)] + [end]
+    words = [len(text[a:b].split()) for a, b in zip(starts, ends)]
+    spans = []
+    for i, a in enumerate(starts):
+        j, total = i, words[i]
+        while j + 1 < len(ends) and total + words[j + 1] <= max_words:
+            j += 1
+            total += words[j]
+        spans.append(strip_span(text, a, ends[j]))
+    return list(dict.fromkeys(spans))
 
 
 def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -90,7 +118,8 @@ def usable_sentence(text: str, raw: str = "", max_words: int = 90) -> bool:
         return False
     if text.startswith("#") or text.isupper() or text.endswith("?"):
         return False
-    ends = text.rstrip().endswith((".", ";", ":", "!", ")", "\"", "”", "’"))
+    ends = text.rstrip().endswith((".", ";", ":", "!", ")", "\"", "”", "’")) \
+        or bool(_CLAUSE_PARAGRAPH.match(text.rstrip()))  # "Noting ... security," of a preamble
     # Lines run together with no end mark are a list, a menu or a banner, not a sentence
     # ("Notes on the future … 10 Aug, 2019 Twiplomacy Study 2015 13 Aug, 2015 …").
     if not ends and raw.count("\n") >= 2:
