@@ -87,6 +87,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
             sheet = _join_split_words(sheet, vocabulary, hyphenated, report)
+            sheet = _restore_lost_hyphens(sheet, vocabulary, hyphenated, report)
             sheets.append(sheet)
         out.append("\f".join(sheets))
     return out, report
@@ -295,6 +296,24 @@ def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, repor
             skip = True  # the second word is used: it cannot start the next pair
     out.append(text[at:])
     return _SPACED_HYPHEN.sub(lambda m: _mend_spaced_hyphen(m, hyphenated, report), "".join(out))
+
+
+def _restore_lost_hyphens(text: str, vocabulary: Counter, hyphenated: Counter, report: CleaningReport) -> str:
+    """ "SecretaryGeneral" -> "Secretary-General", "confidencebuilding" -> "confidence-building":
+    a compound that lost its hyphen in conversion, where the document writes it hyphenated at
+    least as often as joined."""
+    unhyphenated = {c.replace("-", ""): c for c in hyphenated}
+
+    def mend(m: re.Match) -> str:
+        word = m.group()
+        compound = unhyphenated.get(word.lower())
+        if not compound or hyphenated[compound] < vocabulary[word.lower()]:
+            return word
+        report.counts["lost hyphen restored"] += 1
+        cut = compound.index("-")
+        return f"{word[:cut]}-{word[cut:]}"
+
+    return re.sub(r"\b[A-Za-z]{6,}\b", mend, text) if unhyphenated else text
 
 
 def _mend_spaced_hyphen(m: re.Match, hyphenated: Counter, report: CleaningReport) -> str:
