@@ -56,7 +56,7 @@ class ChunkSettings:
     max_model_tokens: int = 254
     # Raised whenever loading or chunking rules change (heading detection, say), so that a rebuild
     # re-chunks unchanged files instead of keeping their old chunks. Absent before the first change.
-    structure_version: int = 13  # 7-11: page texts cleaned at ingest (ingest/cleaning.py); 12: clause paragraphs; 13: lost hyphens
+    structure_version: int = 14  # 7-11: page texts cleaned at ingest (ingest/cleaning.py); 12: clause paragraphs; 13-14: lost hyphens
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -105,6 +105,16 @@ def test_a_compound_that_lost_its_hyphen_gets_it_back_when_the_document_writes_i
                            "confidence-building measures. Wellbeing matters; well-being, wellbeing.")
 
 
+
+def test_a_compound_spaced_where_the_document_hyphenates_it_far_more_often_gets_its_hyphen():
+    pages = ["The open-ended group met; the open-ended group and the Open-ended group agreed.",
+             "The Open ended Working Group reported. In the long term, a long-term plan and a long-term aim.",
+             "In the long term we act."]
+    cleaned = clean_pages(pages)[0]
+    assert "The Open-ended Working Group reported." in cleaned[1]
+    assert "In the long term," in cleaned[1] and cleaned[2] == pages[2]  # spaced too often to be a lost hyphen
+
+
 # ---------------------------------------------------------------- the whole corpus
 
 _DEBRIS = {
