@@ -59,6 +59,22 @@ def test_changed_document_is_reembedded_and_broken_one_keeps_last_good_version(s
     assert any(c.file == "US_DoD_Cyber_Strategy_Summary_2018.pdf" for c in gen.chunks)
 
 
+def test_a_changed_catalog_row_reaches_the_index_though_the_file_is_the_same(small_settings, embedder):
+    """A title or symbol corrected in catalog.csv is what the next incremental build publishes."""
+    from assistant.ingest.indexing import index_status
+
+    build_index(small_settings, embedder=embedder)
+    catalog = small_settings.corpus_dirs[0] / "catalog.csv"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(
+        "UN_Charter_1945_en.md,Charter of the United Nations,", "UN_Charter_1945_en.md,Charter of the UN (1945),"),
+        encoding="utf-8")
+    assert index_status(small_settings)["changed_since"] == ["UN_Charter_1945_en.md"]
+    changed = build_index(small_settings, embedder=embedder)
+    assert changed.changed == ["UN_Charter_1945_en.md"] and changed.embedded > 0  # the title is embedded
+    assert open_generation(small_settings.index_dir).documents["UN_Charter_1945_en.md"].title == "Charter of the UN (1945)"
+    assert build_index(small_settings, embedder=embedder).unchanged == 4
+
+
 def test_no_pickle_is_written(small_settings, embedder):
     build_index(small_settings, embedder=embedder)
     for path in Path(small_settings.index_dir).rglob("*"):

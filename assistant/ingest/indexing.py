@@ -174,9 +174,20 @@ class _Corpus:
         self.pages.update({(name, p.number): p.text for p in doc.pages})
         self.fresh.append((name, chunks))
         self.documents[name] = doc.meta
-        self.doc_entries[name] = {"sha256": item.sha256, "chunks": len(chunks), "title": doc.meta.title,
+        self.doc_entries[name] = {"sha256": item.sha256, "catalog": catalog_digest(item.meta),
+                                  "chunks": len(chunks), "title": doc.meta.title,
                                   "pages": len(doc.pages) if doc.pages[0].number else None,
                                   "notices": doc.notices}
+
+
+def catalog_digest(meta: DocumentMeta) -> str:
+    """What the catalog says of a file: a changed row (a title, a symbol) rebuilds the document
+    even when its bytes are the same."""
+    return hashlib.sha256(repr(sorted(meta.as_dict().items())).encode()).hexdigest()[:16]
+
+
+def _unchanged(prior: dict, item: CorpusFile) -> bool:
+    return prior["sha256"] == item.sha256 and prior.get("catalog") == catalog_digest(item.meta)
 
 
 def _load_corpus(files: list[CorpusFile], base: _Baseline, chunker: Chunker, report: BuildReport,
@@ -197,7 +208,7 @@ def _add_file(item: CorpusFile, base: _Baseline, chunker: Chunker, corpus: _Corp
     corpus.seen.add(name)
     prior = base.documents.get(name)
     previous = base.previous
-    if base.reuse_documents and prior and prior["sha256"] == item.sha256 and name in previous.documents:
+    if base.reuse_documents and prior and _unchanged(prior, item) and name in previous.documents:
         corpus.keep(name, base)
         report.unchanged += 1
         return
@@ -305,7 +316,7 @@ def index_status(settings: Settings) -> dict:
     gen = open_generation(Path(settings.index_dir), verify=False)
     files, _ = scan_corpus(settings.corpus_dirs)
     docs = gen.manifest.documents
-    current = {f.meta.file: f.sha256 for f in files}
+    current = {f.meta.file: f for f in files}
     return {
         "index": str(gen.path),
         "built": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(gen.manifest.created)),
@@ -314,6 +325,6 @@ def index_status(settings: Settings) -> dict:
         "documents": len(docs),
         "chunks": gen.manifest.chunk_count,
         "added_since": sorted(set(current) - set(docs)),
-        "changed_since": sorted(f for f in current if f in docs and docs[f]["sha256"] != current[f]),
+        "changed_since": sorted(f for f in current if f in docs and not _unchanged(docs[f], current[f])),
         "removed_since": sorted(set(docs) - set(current)),
     }
