@@ -4,6 +4,9 @@ filters a question runs under, and the Answer with its citations (the Answer JSO
 Plain dataclasses; this module imports nothing of the package."""
 from __future__ import annotations
 
+import datetime
+import re
+
 from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 
@@ -23,6 +26,31 @@ class DocumentMeta:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def citation_name(self) -> str:
+        """How the document is named in a reference: a UN symbol ("A/RES/73/27"), else the short
+        name a treaty's title gives in brackets ("Budapest Convention"), else its title."""
+        if "/" in self.symbol:
+            return self.symbol
+        bracket = re.search(r"\(([^)]*)\)\s*$", self.title)
+        alias = bracket.group(1).split(",")[0].strip() if bracket and self.type == "treaty" else ""
+        return alias if alias and alias != self.symbol else self.title
+
+    @property
+    def date_text(self) -> str:
+        """ "5 December 2018" from the catalog's ISO date, else the year."""
+        try:
+            d = datetime.date.fromisoformat(self.date)
+        except ValueError:
+            return self.year
+        return f"{d.day} {d.strftime('%B')} {d.year}"
+
+    def reference(self, unit: str, page: int | None) -> str:
+        """A reference line to paste: "A/RES/73/27, op. para 1.6 (5 December 2018)",
+        "Budapest Convention, Art. 16(1) (23 November 2001)", "National Cyber Strategy ..., p. 9 (2018)"."""
+        where = ", ".join(x for x in (self.citation_name, unit, f"p. {page}" if page else "") if x)
+        return f"{where} ({self.date_text})" if self.date_text else where
 
     @property
     def year_number(self) -> int | None:
@@ -114,6 +142,12 @@ class Retrieved:
     page_breaks: tuple[int, ...] = field(default=(), repr=False)
     # Spans (relative to `text`) of the numbered paragraphs the question names ("paragraph 4").
     asked_units: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    # Page offset -> the numbered unit holding it, as cited ("Art. 16(1)"); see unit_at.
+    units_of: "callable" = field(default=None, repr=False)
+
+    def unit_at(self, offset: int) -> str:
+        """The smallest numbered unit holding `offset` (relative to `text`), "" when none is known."""
+        return self.units_of(self.start + offset) if self.units_of else ""
 
     @property
     def page(self) -> int | None:
@@ -138,6 +172,8 @@ class Citation:
     publisher: str = ""
     year: str = ""
     symbol: str = ""  # the document's official symbol, when the catalog gives one
+    unit: str = ""  # the smallest numbered unit holding the quote: "Art. 16(1)", "op. para 1.6", "pp. 3"
+    reference: str = ""  # ready to paste: "A/RES/73/27, op. para 1.6 (5 December 2018)"
 
 
 @dataclass

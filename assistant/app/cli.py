@@ -79,8 +79,8 @@ def cmd_ask(args) -> int:
     if answer.citations:
         print()
         for c in answer.citations:
-            where = ", ".join(x for x in (f"p. {c.page}" if c.page else "", c.section) if x)
-            print(f"[{c.n}] {c.title} ({c.file}{', ' + where if where else ''})")
+            where = ", ".join(x for x in (c.unit, f"p. {c.page}" if c.page else "", c.section) if x)
+            print(f"[{c.n}] {c.title} ({c.file}{', ' + where if where else ''})\n    cite as: {c.reference}")
     return 0
 
 

@@ -156,6 +156,7 @@ def sources_html(answer: dict) -> str:
             parts.append(f"<p class='cda-warning'><b>Note:</b> {html.escape(warning)}</p>")
     # One card per passage, listing every citation quoted from it: [n], passage, quotes, section.
     cards: list[tuple[list[int], dict, list[str], str]] = []
+    references = {c["n"]: c for c in answer.get("citations") or []}
     if answer["abstained"]:
         parts.append("<p><b>The documents are silent on this question.</b> Nearest passages:</p>")
         cards = [([p["rank"]], p, [], p.get("section", "")) for p in answer["retrieved"][:3]]
@@ -180,12 +181,15 @@ def sources_html(answer: dict) -> str:
         where = ", ".join(x for x in (f"page {p['page']}" if p.get("page") else "", section) if x)
         link = source_link(p["file"], p.get("page"), p.get("text", ""), (quotes or [p.get("text", "")[:200]])[0])
         markers = " ".join(f"[{n}]" for n in ns)
+        cite = "".join(f"<div class='cda-reference'>[{n}] {html.escape(references[n]['unit'] + ' · ') if references[n].get('unit') else ''}"
+                       f"cite as: <code>{html.escape(references[n].get('reference', ''))}</code></div>"
+                       for n in ns if n in references and references[n].get("reference") and not answer["abstained"])
         parts.append(
             f"<div class='cda-source' data-n='{ns[0]}'><div><b>{markers} {html.escape(p.get('title') or p['file'])}</b>"
             f"{' — ' + html.escape(meta) if meta else ''}</div>"
             f"<div class='cda-where'>{html.escape(where)} · relevance {p.get('score', 0):.2f} · "
             f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>open {html.escape(p['file'])}"
-            f"{' at page ' + str(p['page']) if p.get('page') else ''}</a></div>"
+            f"{' at page ' + str(p['page']) if p.get('page') else ''}</a></div>{cite}"
             f"<blockquote>{_highlight(p.get('text', ''), quotes)}</blockquote></div>")
     parts.append(_further_html(answer.get("further") or []))
     parts.append("</div>")
@@ -212,9 +216,9 @@ def export_markdown(turns: list[dict]) -> str:
     for t in turns:
         lines += [f"**Q:** {t['question']}", "", f"**A:** {t['answer']}", ""]
         for c in t["citations"]:
-            where = ", ".join(x for x in (f"p. {c['page']}" if c["page"] else "", c["section"]) if x)
+            where = ", ".join(x for x in (c.get("unit", ""), f"p. {c['page']}" if c["page"] else "", c["section"]) if x)
             lines.append(f"- [{c['n']}] {c['title']} (`{c['file']}`{', ' + where if where else ''}): "
-                         f"“{' '.join(c['quote'].split())}”")
+                         f"“{' '.join(c['quote'].split())}”" + (f" — cite as: {c['reference']}" if c.get("reference") else ""))
         if t.get("further"):
             lines += ["", "  More from the sources:"]
             lines += [f"  - [{c['n']}] {c['title']}: “{' '.join(c['quote'].split())}”" for c in t["further"]]
@@ -260,7 +264,8 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None) -> FastA
 
 
 _CSS = (".cda-source{border-left:3px solid #4a7ab5;padding:.3em .6em;margin:.5em 0}"
-        ".cda-where{font-size:.85em;color:#555}.cda-source blockquote{margin:.3em 0;font-size:.9em}"
+        ".cda-where{font-size:.85em;color:#555}.cda-reference{font-size:.85em;margin:.15em 0}"
+        ".cda-source blockquote{margin:.3em 0;font-size:.9em}"
         ".cda-source mark{background:#ffe066}")
 
 

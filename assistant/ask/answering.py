@@ -46,8 +46,10 @@ def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
     at = text.find(quote)
     section = result.section_at(at) if at >= 0 and result.sections_of else result.chunk.section
     page = result.page_at(at) if at >= 0 else result.page
+    unit = result.unit_at(at) if at >= 0 else ""
     return Citation(n, result.chunk.file, result.meta.title, page, section, quote,
-                    result.meta.publisher, result.meta.year, result.meta.symbol)
+                    result.meta.publisher, result.meta.year, result.meta.symbol, unit,
+                    result.meta.reference(unit, page))
 
 
 def abstention(question: str, results: list[Retrieved], standalone: str, backend: str,

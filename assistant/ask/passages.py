@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ..config import RetrievalSettings
 from ..storage.store import Generation
-from ..text.units import Unit, numbered_units
+from ..text.units import Unit, heading_trails, numbered_units, preamble_number, unit_label
 
 
 def _uncovered(start: int, end: int, shown: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -35,6 +35,8 @@ class PassageWindows:
         self.page_text = lru_cache(maxsize=512)(generation.page_text)
         self.page_breaks = lru_cache(maxsize=512)(self._find_page_breaks)
         self.units = lru_cache(maxsize=512)(self._find_units)
+        self.documents = generation.documents
+        self.trails = lru_cache(maxsize=64)(self._find_trails)
 
     def _find_units(self, file: str, page: int | None) -> tuple[Unit, ...]:
         return tuple(numbered_units(self.page_text(file, page) or ""))
@@ -65,15 +67,39 @@ class PassageWindows:
         text = self.page_text(file, None) or ""
         return tuple(m.start() for m in re.finditer("\f", text.rstrip("\f")))
 
-    def section_finder(self, i: int):
+    def _chunk_at(self, i: int, offset: int) -> int:
+        """The chunk near chunk i (same page) holding `offset` of the page text; i if none does."""
         c = self.chunks[i]
+        for j in range(max(0, i - 40), min(len(self.chunks), i + 40)):
+            n = self.chunks[j]
+            if n.file == c.file and n.page == c.page and n.start <= offset < n.end:
+                return j
+        return i
+
+    def section_finder(self, i: int):
+        return lambda offset: self.chunks[self._chunk_at(i, offset)].section
+
+    def _find_trails(self, file: str) -> dict[int, tuple[str, ...]]:
+        ids = [c.id for c in self.chunks if c.file == file]
+        return dict(zip(ids, heading_trails([self.chunks[j].section for j in ids])))
+
+    def unit_finder(self, i: int):
+        """offset in chunk i's page text -> the smallest numbered unit holding it, as cited
+        ("Art. 16(1)", "op. para 1.6", "pp. 3", "Pillar Two › Strategic Objective 2.4")."""
+        c = self.chunks[i]
+        meta = self.documents.get(c.file)
+        resolution = bool(meta and meta.type == "resolution")
 
         def find(offset: int) -> str:
-            for j in range(max(0, i - 40), min(len(self.chunks), i + 40)):
-                n = self.chunks[j]
-                if n.file == c.file and n.page == c.page and n.start <= offset < n.end:
-                    return n.section
-            return c.section
+            j = self._chunk_at(i, offset)
+            trail = self.trails(c.file).get(j, ())
+            section = self.chunks[j].section
+            # The numbered paragraph holding it, under the same heading (Article 16's "1.", not Article 15's).
+            inside = [u for u in self.units(c.file, c.page) if u.start <= offset < u.end
+                      and self.chunks[self._chunk_at(i, u.start)].section == section]
+            paragraph = max(inside, key=lambda u: (len(u.path), u.start)).path if inside else ()
+            preamble = preamble_number(self.page_text(c.file, c.page) or "", offset) if resolution else None
+            return unit_label(trail, paragraph, preamble, resolution)
 
         return find
 

@@ -241,7 +241,8 @@ class Retriever:
                           float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b,
                           self.passages.section_finder(i),
                           self.passages.page_breaks(self.chunks[i].file, self.chunks[i].page),
-                          self.passages.asked_units(i, a, b, query.numbered) if self.chunks[i].file in query.named else [])
+                          self.passages.asked_units(i, a, b, query.numbered) if self.chunks[i].file in query.named else [],
+                          self.passages.unit_finder(i))
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
 
     def _fused(self, qv: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,

@@ -9,9 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# "4." or "1.3." or "1.3" (followed by a capital) at the start of a line.
-_NUMBERED = re.compile(r"(?m)^[ \t]*(\d{1,2}(?:\.\d{1,2})*)(?:\.(?=\s)|(?<=\d\.\d)(?=\s+[A-Z])|(?<=\d\.\d\d)(?=\s+[A-Z]))")
-_LETTERED = re.compile(r"(?m)^[ \t]*\(([a-z]{1,2}|[ivx]{1,5})\)(?=\s)")
+from .vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS
+
+# "4." or "1.3." or "1.3" (followed by a capital) at the start of a line; "1.The" as a converted
+# treaty text writes it.
+_NUMBERED = re.compile(r"(?m)^[ \t]*(\d{1,2}(?:\.\d{1,2})*)(?:\.(?=\s|[A-Z][a-z])|(?<=\d\.\d)(?=\s+[A-Z])"
+                       r"|(?<=\d\.\d\d)(?=\s+[A-Z]))")
+# "(a)" or "a)" at the start of a line.
+_LETTERED = re.compile(r"(?m)^[ \t]*\(?([a-z]{1,2}|[ivx]{1,5})\)(?=\s)")
 # In a question: "operative paragraph 4", "paragraph 2(a)", "para. 1.6", "norm 1.3", "paragraphs 4 and 5".
 _ASKED = re.compile(r"\b(?:(?:operative\s+)?(?:sub-?)?paragraphs?|paras?\.?|norms?)\s+"
                     r"(\d{1,2}(?:\.\d{1,2})*)(?:\s*\(([a-z]{1,2}|[ivx]{1,5})\))?", re.IGNORECASE)
@@ -56,3 +61,85 @@ def units_asked(question: str) -> set[tuple[str, ...]]:
     for number, letter in _ASKED.findall(question):
         out.add(tuple(number.split(".")) + ((letter.lower(),) if letter else ()))
     return out
+
+
+# ---------------------------------------------------------------- citing a unit
+
+# A heading that opens with a unit and its number: "PILLAR ONE | DEFEND ...", "Article 35 – 24/7
+# Network", "STRATEGIC OBJECTIVE 1.1: ...", or a numbered heading "2.1 Framework Core".
+_HEADING_UNIT = re.compile(rf"^\s*({HEADING_UNIT_WORDS})\s+({HEADING_NUMBER})\b", re.IGNORECASE)
+_NUMBERED_HEADING = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,2})+|\d{1,2}\.0)\s+[A-Z]")
+# A statute's section and subsection: "§ 10302. International ... strategy – (b) Elements".
+_STATUTE_SECTION = re.compile(r"^\s*§\s*(\d+[a-z]?)\.?(?:[^–—]*[–—]\s*\(([a-z0-9]{1,3})\))?")
+_ROMAN_NUMBER = re.compile(r"[IVXLC]+", re.IGNORECASE)
+
+
+def heading_unit(section: str) -> tuple[str, str] | None:
+    """(kind, label) of the unit a section heading opens: ("pillar", "Pillar One"),
+    ("article", "Art. 35"), ("section", "§ 2.1"); None for a heading with no number."""
+    m = _HEADING_UNIT.match(section)
+    if m:
+        kind, number = " ".join(m.group(1).split()).lower(), m.group(2)
+        number = number.upper() if _ROMAN_NUMBER.fullmatch(number) and not number.isdigit() and len(number) > 1 \
+            or number in ("i", "I") else number.capitalize() if number.isalpha() else number
+        return kind, ("Art." if kind == "article" else kind.title()) + " " + number
+    m = _STATUTE_SECTION.match(section)
+    if m:
+        return "section", f"§ {m.group(1)}" + (f"({m.group(2)})" if m.group(2) else "")
+    m = _NUMBERED_HEADING.match(section)
+    return ("section", f"§ {m.group(1)}") if m else None
+
+
+def heading_trails(sections: list[str]) -> list[tuple[str, ...]]:
+    """For each of a document's chunks in reading order, the numbered headings it stands under,
+    outermost first: a heading of a kind already in the trail replaces it and what stands under
+    it ("Pillar Two" after "Pillar One › Strategic Objective 1.5" -> "Pillar Two")."""
+    trail: list[tuple[str, str]] = []
+    out = []
+    for section in sections:
+        unit = heading_unit(section)
+        if unit:
+            kinds = [k for k, _ in trail]
+            trail = trail[:kinds.index(unit[0])] if unit[0] in kinds else trail
+            trail.append(unit)
+        out.append(tuple(label for _, label in trail))
+    return out
+
+
+_ASSEMBLY = re.compile(r"^The General Assembly,\s*$", re.MULTILINE)
+_CLAUSE_START = re.compile(r"(?m)^(?:[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b)")
+
+
+def preamble_number(text: str, offset: int) -> int | None:
+    """Which preambular paragraph of a resolution `offset` is in (they are not numbered, so they
+    are counted: each opens a line with a participle, "Recalling", "Noting", "Deeply concerned"),
+    or None outside the preamble."""
+    start = _ASSEMBLY.search(text, 0, offset)
+    if not start:
+        return None
+    first_operative = _NUMBERED.search(text, start.end())
+    if first_operative and first_operative.start() <= offset:
+        return None
+    end = first_operative.start() if first_operative else len(text)
+    count = sum(1 for m in _CLAUSE_START.finditer(text, start.end(), end) if m.start() <= offset)
+    return count or None
+
+
+def unit_label(trail: tuple[str, ...], paragraph: tuple[str, ...], preamble: int | None,
+               resolution: bool) -> str:
+    """The smallest numbered unit holding a quote, as it is cited: "Art. 16(1)", "Art. 17(1)(a)",
+    "op. para 1.6", "pp. 3", "Pillar Two › Strategic Objective 2.4", "§ 2.1"; "" when the
+    document numbers nothing there."""
+    if resolution and preamble:
+        return f"pp. {preamble}"
+    numbers = [x for x in paragraph if x.isdigit()]
+    letters = [x for x in paragraph if not x.isdigit()]
+    if trail and trail[-1].startswith("Art."):
+        # Articles are numbered through a treaty: its titles and chapters add nothing to the citation.
+        return trail[-1] + "".join(f"({x})" for x in paragraph)
+    if resolution and paragraph:
+        return "op. para " + ".".join(numbers) + "".join(f"({x})" for x in letters)
+    label = " › ".join(trail)
+    if paragraph:
+        label += (", " if label else "") + "para " + ".".join(numbers) + "".join(f"({x})" for x in letters)
+    return label
