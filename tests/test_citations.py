@@ -148,3 +148,26 @@ def test_every_citation_of_a_treaty_or_resolution_names_the_unit_that_holds_its_
 def test_every_citation_carries_a_reference_line(cited):
     assert all(c.reference and c.reference.startswith(("A/RES/", c.title[:12], "Budapest", "Charter"))
                for _, c in cited), [c.reference for _, c in cited][:5]
+
+
+def test_a_question_names_numbered_headings_however_their_numbers_are_written():
+    from assistant.text.units import heading_units_named, unit_keys
+
+    assert heading_units_named("What is Strategic Objective 2.4 of the strategy?") == {("objective", "2.4")}
+    assert heading_units_named("What do Pillar II and Tier 3 say?") == {("pillar", "2"), ("tier", "3")}
+    assert unit_keys("Pillar Two › Strategic Objective 2.4, para 3") == {("pillar", "2"), ("objective", "2.4")}
+    assert unit_keys("§ 2.2 › Tier 3") == {("section", "2.2"), ("tier", "3")}
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("What does operative paragraph 5 of resolution 73/27 decide?", "op. para 5"),
+    ("What does operative paragraph 2(a) of A/RES/70/237 ask of Member States?", "op. para 2(a)"),
+    ("What does Article 16(2) of the Budapest Convention require?", "Art. 16(2)"),
+    ("What is Strategic Objective 2.4 of the 2023 National Cybersecurity Strategy?", "Strategic Objective 2.4"),
+    ("What is Tier 3 of the NIST Cybersecurity Framework?", "Tier 3"),
+])
+def test_a_question_naming_a_unit_is_answered_from_that_unit(shipped_assistant, question, unit):
+    answer = shipped_assistant.ask(question)
+    assert not answer.abstained
+    assert any(c.unit == unit or c.unit.endswith(unit) or c.unit.startswith(unit + "(") or f"› {unit}" in c.unit
+               for c in answer.citations), [(c.unit, c.quote[:50]) for c in answer.citations]

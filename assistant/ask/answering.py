@@ -18,6 +18,7 @@ from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
 from ..text.sentences import LEADING_HEADINGS, SPACED_HEADER, clause_windows, sentence_spans, usable_sentence
 from ..text.tokens import content_terms, content_terms_many, fold_words
+from ..text.units import unit_keys
 from ..text.vocabulary import LIST_ITEM, section_units
 from .lists import announced_list, fold, merge_adjacent, text_of, with_list
 from .query import QueryAnalysis, analyse
@@ -113,10 +114,9 @@ class CorpusMentions:
         return any(target in fold_words(f"{self.chunks[d].section} {self.chunks[d].text}") for d in rarest)
 
 
-def _in_paragraph(section: str, sentence: str, paragraphs: set[tuple[int, int]]) -> bool:
-    head = re.match(r"\s*article\s+(\d{1,3})\b", section, re.IGNORECASE)
-    number = re.match(r"\s*\(?(\d{1,2})[.)]", sentence)
-    return bool(head and number and (int(head.group(1)), int(number.group(1))) in paragraphs)
+def _in_paragraph(unit: str, paragraphs: set[tuple[int, int]]) -> bool:
+    """Whether a sentence's unit ("Art. 16(2)", "Art. 17(1)(a)") is a paragraph the question names."""
+    return any(unit == f"Art. {a}({p})" or unit.startswith(f"Art. {a}({p})(") for a, p in paragraphs)
 
 
 class TermWeights:
@@ -303,17 +303,19 @@ class ExtractiveAnswerer:
         closeness = 1.0 / (1.0 + distance / s.closeness_scale_chars)
         score = s.overlap_weight * overlap + s.relevance_weight * relevance + s.closeness_weight * closeness \
             + (s.lead_bonus if lead else 0.0) - s.length_penalty * len(quote.split()) / 100
-        if query.paragraphs and _in_paragraph(section, quote, query.paragraphs):
+        if query.paragraphs and _in_paragraph(r.unit_at(a), query.paragraphs):
             score += s.named_paragraph_bonus  # the very paragraph the question names ("Article 2(4)")
         named = query.named_or_aliased
         # Under the provision the question names ("Article 2"), of the document it names, if it names one.
-        if query.units and query.units & section_units(section) and (not named or r.chunk.file in named):
+        under_named = bool(query.units and query.units & section_units(section)) \
+            or bool(query.headings and query.headings & unit_keys(r.unit_at(a)))
+        if under_named and (not named or r.chunk.file in named):
             score += s.named_unit_bonus
             if lead:
                 score += s.named_unit_lead_bonus  # its opening sentence says what it requires
         inside = [u for u in r.asked_units if u[0] <= a < u[1]]
         if inside:
-            score += s.named_unit_bonus  # in the numbered paragraph the question names ("paragraph 4")
+            score += s.named_paragraph_bonus  # in the numbered paragraph the question names ("paragraph 4")
             if any(len(text_of(r)[u[0]:a].split()) <= 1 for u in inside):
                 score += s.named_unit_lead_bonus  # its opening words, after the number
         if named and r.chunk.file not in named:

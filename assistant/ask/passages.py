@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ..config import RetrievalSettings
 from ..storage.store import Generation
-from ..text.units import Unit, heading_trails, numbered_units, preamble_number, unit_label
+from ..text.units import Unit, heading_trails, numbered_units, preamble_number, unit_keys, unit_label
 
 
 def _uncovered(start: int, end: int, shown: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -82,6 +82,10 @@ class PassageWindows:
     def _find_trails(self, file: str) -> dict[int, tuple[str, ...]]:
         ids = [c.id for c in self.chunks if c.file == file]
         return dict(zip(ids, heading_trails([self.chunks[j].section for j in ids])))
+
+    def chunks_under(self, file: str, headings: set[tuple[str, str]]) -> list[int]:
+        """Chunks of `file` whose numbered headings include one of `headings`."""
+        return [j for j, trail in self.trails(file).items() if any(unit_keys(label) & headings for label in trail)]
 
     def unit_finder(self, i: int):
         """offset in chunk i's page text -> the smallest numbered unit holding it, as cited

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..records import DocumentMeta
 from ..text.language import question_language
-from ..text.units import units_asked
+from ..text.units import heading_units_named, units_asked
 from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
 from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, noun_phrase, structural_references
 
@@ -248,6 +248,7 @@ class QueryAnalysis:
     topic_terms: set[str] = field(default_factory=set)  # terms of the question without the names of
     # the documents it names (by title, year, symbol or short name): what it asks of them
     topic: str = ""  # the question without the words naming its named documents
+    headings: set[tuple[str, str]] = field(default_factory=set)  # numbered headings named: ("objective", "2.4")
 
     @property
     def named_or_aliased(self) -> set[str]:
@@ -275,4 +276,5 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         language=question_language(question), numbered=units_asked(question),
         topic_terms=_topic_terms(question, by_symbol + named + aliased, documents),
         topic=topic_query(question, named, documents) if named else "",
+        headings=heading_units_named(question),
     )

@@ -146,6 +146,10 @@ class Retriever:
         # "operative paragraph 4 of resolution 68/243": the chunks over that paragraph of the named document.
         for file in query.named:
             ids += self.passages.chunks_in_units(self._chunk_ids([file]), query.numbered)
+        # "Strategic Objective 2.4 of the 2023 strategy", "Tier 3": chunks under that numbered heading.
+        if query.headings:
+            for file in query.named_or_aliased or self._ids_by_file:
+                ids += self.passages.chunks_under(file, query.headings)
         return self._most_similar(ids, query_vector, allowed)
 
     def _most_similar(self, ids, query_vector: np.ndarray, allowed: np.ndarray | None) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS
+from .vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS, number_value
 
 # "4." or "1.3." or "1.3" (followed by a capital) at the start of a line; "1.The" as a converted
 # treaty text writes it.
@@ -88,6 +88,36 @@ def heading_unit(section: str) -> tuple[str, str] | None:
         return "section", f"§ {m.group(1)}" + (f"({m.group(2)})" if m.group(2) else "")
     m = _NUMBERED_HEADING.match(section)
     return ("section", f"§ {m.group(1)}") if m else None
+
+
+def unit_key(label: str) -> tuple[str, str] | None:
+    """A unit label or a phrase naming one, comparable however its number is written:
+    "Pillar Two", "PILLAR II", "pillar 2" -> ("pillar", "2"); "Strategic Objective 2.4" ->
+    ("strategic objective", "2.4"); "Art. 16" -> ("article", "16")."""
+    label = label.strip()
+    if label.startswith("§"):
+        return "section", label[1:].strip().lower()
+    unit = heading_unit(re.sub(r"^Art\.", "Article", label))
+    if not unit:
+        return None
+    # "Strategic Objective 2.4" and "Objective 2.4" are one unit.
+    kind, number = unit[0].split()[-1], unit[1].split()[-1]
+    value = number_value(number) if not re.fullmatch(r"[\d.()a-z]+", number) else None
+    return kind, str(value) if value is not None else number.lower()
+
+
+def unit_keys(label: str) -> set[tuple[str, str]]:
+    """The keys of every unit in a cited unit: "Pillar Two › Strategic Objective 2.4, para 3" ->
+    {("pillar", "2"), ("objective", "2.4")}."""
+    return {key for part in label.split(",")[0].split(" › ") if (key := unit_key(part)) is not None}
+
+
+_UNIT_PHRASE = re.compile(rf"\b(?:{HEADING_UNIT_WORDS})\s+{HEADING_NUMBER}\b", re.IGNORECASE)
+
+
+def heading_units_named(question: str) -> set[tuple[str, str]]:
+    """The numbered headings a question names: "Strategic Objective 2.4", "Tier 3", "Pillar Two"."""
+    return {key for m in _UNIT_PHRASE.finditer(question) if (key := unit_key(m.group())) is not None}
 
 
 def heading_trails(sections: list[str]) -> list[tuple[str, ...]]:
