@@ -61,6 +61,11 @@ def test_headings_give_the_unit_trail_and_a_treaty_article_its_paragraphs():
     assert trails[0] == () and trails[3] == ("Pillar One", "Strategic Objective 1.5")
     assert unit_label(trails[5], (), None, False) == "Pillar Two › Strategic Objective 2.4"
     assert unit_label(("Title 2", "Art. 17"), ("1", "a"), None, False) == "Art. 17(1)(a)"
+    # A paragraph's first line read as a heading is no unit: it ends in a word no title ends in,
+    # or it stands at the depth of the paragraphs around it ("4.42 ..." over "4.43").
+    assert heading_unit("4.17 The Government ICT Strategy sets out how") is None
+    assert unit_label(("Objective 4", "§ 4.42"), ("4", "43"), None, False) == "Objective 4, para 4.43"
+    assert unit_label(("§ 2.1",), ("1",), None, False) == "§ 2.1, para 1"
 
 
 def test_a_reference_line_names_a_resolution_by_symbol_and_a_treaty_by_its_short_name():

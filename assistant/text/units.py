@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .tokens import stopwords
 from .vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS, number_value
 
 # "4." or "1.3." or "1.3" (followed by a capital) at the start of a line; "1.The" as a converted
@@ -87,6 +88,11 @@ def heading_unit(section: str) -> tuple[str, str] | None:
     if m:
         return "section", f"§ {m.group(1)}" + (f"({m.group(2)})" if m.group(2) else "")
     m = _NUMBERED_HEADING.match(section)
+    # A paragraph's wrapped first line read as a heading ("4.17 The Government ICT Strategy sets
+    # out how") ends in a word no title ends in.
+    last = re.findall(r"[A-Za-z]+", section)[-1:]
+    if m and last and last[0].lower() in stopwords():
+        return None
     return ("section", f"§ {m.group(1)}") if m else None
 
 
@@ -169,6 +175,11 @@ def unit_label(trail: tuple[str, ...], paragraph: tuple[str, ...], preamble: int
         return trail[-1] + "".join(f"({x})" for x in paragraph)
     if resolution and paragraph:
         return "op. para " + ".".join(numbers) + "".join(f"({x})" for x in letters)
+    # A numbered heading at the depth of the paragraph ("§ 4.42" over "para 4.43") is a sibling
+    # paragraph read as a heading, not what holds it.
+    while trail and numbers and trail[-1].startswith("§ ") \
+            and trail[-1][2:].split(".")[:-1] == numbers[:-1] and trail[-1][2:].count(".") + 1 == len(numbers):
+        trail = trail[:-1]
     label = " › ".join(trail)
     if paragraph:
         label += (", " if label else "") + "para " + ".".join(numbers) + "".join(f"({x})" for x in letters)
