@@ -127,6 +127,28 @@ def test_ask_see_citations_open_source_filter_feedback_export(server, browser):
     page.screenshot(path=str(SHOTS / "05-feedback-export.png"))
 
 
+def test_a_marker_brings_its_source_into_view_with_its_unit_and_reference(server, browser):
+    url, _ = server
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page.goto(url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    ask(page, "What does Article 16 of the Budapest Convention require?")
+    page.wait_for_selector("#chat a[href='#cda-src-2']", timeout=60000)
+    sources = page.inner_text("#sources")
+    assert "Art. 16(1)" in sources and "cite as: Budapest Convention, Art. 16(1) (23 November 2001)" in sources
+    last = max(int(n) for n in page.eval_on_selector_all(
+        "#chat a[href^='#cda-src-']", "els => els.map(e => e.getAttribute('href').split('-').pop())"))
+    page.locator("#chat").get_by_role("link", name=f"[{last}]").last.click()
+    card = page.locator(f"#sources .cda-source:has(#cda-src-{last})")
+    card.wait_for(timeout=10000)
+    assert "cda-current" in card.get_attribute("class")
+    box, height = card.bounding_box(), page.evaluate("window.innerHeight")
+    assert box and -2 <= box["y"] < height, (box, height)  # its top brought into view
+    assert page.url.startswith(url) and len(browser.contexts[0].pages) <= 3  # no tab was opened for it
+    page.screenshot(path=str(SHOTS / "06-marker-to-source.png"))
+
+
 def test_abstention_looks_like_an_answer_not_an_error(server, browser):
     url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

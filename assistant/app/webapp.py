@@ -147,6 +147,11 @@ def _highlight(passage: str, sentences: list[str]) -> str:
     return esc.replace("\x01", "<br><b>").replace("\x02", "</b><br>").removeprefix("<br>")
 
 
+def linked_markers(text: str) -> str:
+    """Each [n] of an answer as a link that brings source card n into view (see _MARKER_JS)."""
+    return re.sub(r"\[(\d+)\]", r"<a href='#cda-src-\1' class='cda-marker'>[\1]</a>", text)
+
+
 def sources_html(answer: dict) -> str:
     if not answer:
         return "<div class='cda-sources'><p>Sources of the answer appear here.</p></div>"
@@ -185,7 +190,8 @@ def sources_html(answer: dict) -> str:
                        f"cite as: <code>{html.escape(references[n].get('reference', ''))}</code></div>"
                        for n in ns if n in references and references[n].get("reference") and not answer["abstained"])
         parts.append(
-            f"<div class='cda-source' data-n='{ns[0]}'><div><b>{markers} {html.escape(p.get('title') or p['file'])}</b>"
+            f"<div class='cda-source' data-n='{ns[0]}'>"
+            f"<div>{''.join(f'<span id=cda-src-{n}></span>' for n in ns)}<b>{markers} {html.escape(p.get('title') or p['file'])}</b>"
             f"{' — ' + html.escape(meta) if meta else ''}</div>"
             f"<div class='cda-where'>{html.escape(where)} · relevance {p.get('score', 0):.2f} · "
             f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>open {html.escape(p['file'])}"
@@ -258,15 +264,31 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None) -> FastA
     demo = _build_page(settings, get_assistant, _Facets.of(get_assistant))
     demo.queue(default_concurrency_limit=4, max_size=64)
     # Uploads are refused above the question-set limit before they reach the disk (HTTP 413).
-    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=_CSS, footer_links=[],
+    app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=_CSS, head=_MARKER_JS, footer_links=[],
                               max_file_size=MAX_UPLOAD_BYTES)
     return app
 
 
+# A click on a marker [n] in the chat scrolls its source card into view and marks it, in the page
+# itself (the chat renders links to open elsewhere, and the card lives in another component).
+_MARKER_JS = """<script>
+document.addEventListener('click', function (e) {
+  const a = e.target.closest && e.target.closest('a[href^="#cda-src-"]');
+  if (!a) return;
+  e.preventDefault(); e.stopPropagation();
+  const anchor = document.getElementById(a.getAttribute('href').slice(1));
+  if (!anchor) return;
+  const card = anchor.closest('.cda-source') || anchor;
+  card.scrollIntoView({behavior: 'instant', block: 'start'});
+  document.querySelectorAll('.cda-source.cda-current').forEach(c => c.classList.remove('cda-current'));
+  card.classList.add('cda-current');
+}, true);
+</script>"""
+
 _CSS = (".cda-source{border-left:3px solid #4a7ab5;padding:.3em .6em;margin:.5em 0}"
         ".cda-where{font-size:.85em;color:#555}.cda-reference{font-size:.85em;margin:.15em 0}"
         ".cda-source blockquote{margin:.3em 0;font-size:.9em}"
-        ".cda-source mark{background:#ffe066}")
+        ".cda-source mark{background:#ffe066}.cda-source.cda-current{background:#eef4fb}")
 
 
 def _assistant_getter(settings: Settings) -> Callable[[], Assistant]:
@@ -427,7 +449,7 @@ def _wire_questions(ask: SimpleNamespace, turns, settings: Settings, get_assista
                     yield chat, turn_list, gr.update(), ""
                 else:
                     answer = part.to_dict()
-                    chat[-1]["content"] = answer["answer"]
+                    chat[-1]["content"] = linked_markers(answer["answer"]) if not answer["abstained"] else answer["answer"]
                     turn_list = turn_list + [answer | {"filters": filters, "time": time.time()}]
                     yield chat, turn_list, sources_html(answer), ""
         except Exception as exc:  # a helpful message, never a stack trace
@@ -512,7 +534,7 @@ def _wire_evaluation(evaluate: SimpleNamespace, settings: Settings, get_assistan
 
 def _plain(content) -> str:
     if isinstance(content, str):
-        return content
+        return re.sub(r"<[^>]+>", "", content)  # the markers' links
     if isinstance(content, list):
         return " ".join(c.get("text", "") if isinstance(c, dict) else str(c) for c in content)
     return str(content)
