@@ -149,6 +149,27 @@ def test_a_marker_brings_its_source_into_view_with_its_unit_and_reference(server
     page.screenshot(path=str(SHOTS / "06-marker-to-source.png"))
 
 
+def test_on_a_phone_the_answer_and_its_sources_fit_the_screen_and_a_marker_reaches_its_source(server, browser):
+    url, _ = server
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    ask(page, "What does operative paragraph 5 of resolution 73/27 decide?")
+    page.wait_for_selector("#chat a[href='#cda-src-1']", timeout=60000)
+    page.screenshot(path=str(SHOTS / "07-phone-answer.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing runs off the side
+    page.locator("#chat").get_by_role("link", name="[1]").last.click()
+    card = page.locator("#sources .cda-source:has(#cda-src-1)")
+    box = card.bounding_box()
+    assert box and -2 <= box["y"] < 844 and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    reference = card.locator(".cda-reference").first
+    assert "A/RES/73/27, op. para 5" in reference.inner_text()
+    ref_box = reference.bounding_box()
+    assert ref_box["y"] + ref_box["height"] <= 844 and ref_box["x"] + ref_box["width"] <= 390  # readable at once
+    page.screenshot(path=str(SHOTS / "08-phone-source.png"))
+
+
 def test_abstention_looks_like_an_answer_not_an_error(server, browser):
     url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
