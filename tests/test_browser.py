@@ -134,19 +134,29 @@ def test_a_marker_brings_its_source_into_view_with_its_unit_and_reference(server
     page.goto(url)
     page.wait_for_selector("#question textarea", timeout=60000)
     ask(page, "What does Article 16 of the Budapest Convention require?")
-    page.wait_for_selector("#chat a[href='#cda-src-2']", timeout=60000)
+    page.wait_for_selector("#chat a[href='#cda-src-0-2']", timeout=60000)
     sources = page.inner_text("#sources")
     assert "Art. 16(1)" in sources and "cite as: Budapest Convention, Art. 16(1) (23 November 2001)" in sources
     last = max(int(n) for n in page.eval_on_selector_all(
         "#chat a[href^='#cda-src-']", "els => els.map(e => e.getAttribute('href').split('-').pop())"))
     page.locator("#chat").get_by_role("link", name=f"[{last}]").last.click()
-    card = page.locator(f"#sources .cda-source:has(#cda-src-{last})")
+    card = page.locator(f"#sources .cda-source:has(#cda-src-0-{last})")
     card.wait_for(timeout=10000)
     assert "cda-current" in card.get_attribute("class")
     box, height = card.bounding_box(), page.evaluate("window.innerHeight")
     assert box and -2 <= box["y"] < height, (box, height)  # its top brought into view
     assert page.url.startswith(url) and len(browser.contexts[0].pages) <= 3  # no tab was opened for it
     page.screenshot(path=str(SHOTS / "06-marker-to-source.png"))
+
+    # A second answer: the first one's sources stay reachable, folded, from its own markers.
+    ask(page, "What does Article 51 of the UN Charter say?")
+    page.wait_for_selector("#chat a[href='#cda-src-1-1']", timeout=60000)
+    assert page.locator("#sources details.cda-earlier").count() == 1
+    assert not page.locator("#sources details.cda-earlier").get_attribute("open")
+    page.locator("#chat a[href='#cda-src-0-1']").first.click()
+    earlier = page.locator("#sources .cda-source:has(#cda-src-0-1)")
+    assert earlier.is_visible() and "Art. 16(1)" in earlier.inner_text()
+    assert -2 <= earlier.bounding_box()["y"] < page.evaluate("window.innerHeight")
 
 
 def test_on_a_phone_the_answer_and_its_sources_fit_the_screen_and_a_marker_reaches_its_source(server, browser):
@@ -156,11 +166,11 @@ def test_on_a_phone_the_answer_and_its_sources_fit_the_screen_and_a_marker_reach
     page.goto(url)
     page.wait_for_selector("#question textarea", timeout=60000)
     ask(page, "What does operative paragraph 5 of resolution 73/27 decide?")
-    page.wait_for_selector("#chat a[href='#cda-src-1']", timeout=60000)
+    page.wait_for_selector("#chat a[href='#cda-src-0-1']", timeout=60000)
     page.screenshot(path=str(SHOTS / "07-phone-answer.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing runs off the side
     page.locator("#chat").get_by_role("link", name="[1]").last.click()
-    card = page.locator("#sources .cda-source:has(#cda-src-1)")
+    card = page.locator("#sources .cda-source:has(#cda-src-0-1)")
     box = card.bounding_box()
     assert box and -2 <= box["y"] < 844 and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     reference = card.locator(".cda-reference").first

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from assistant.storage.store import current_generation_path, read_manifest
-from assistant.app.webapp import _highlight, ensure_index, sources_html
+from assistant.app.webapp import _highlight, ensure_index, linked_markers, sources_html, sources_panel
 
 PASSAGE = ("which shall then determine whether the information should be provided.\n"
            "### Section 2\n#### Specific provisions\n"
@@ -37,6 +37,19 @@ def test_a_citation_goes_on_the_card_of_the_passage_holding_its_quote_even_acros
     html = sources_html(answer)
     assert html.count("class='cda-source'") == 1
     assert f"<mark>{quote}</mark>" in html and "page 4" in html
+
+
+def test_earlier_answers_keep_their_sources_folded_and_markers_point_into_their_own_turn():
+    def turn(question, quote):
+        passage = {"rank": 1, "file": "d.txt", "title": "D", "page": None, "section": "", "text": quote, "score": 0.5}
+        return {"question": question, "abstained": False, "retrieved": [passage],
+                "citations": [{"n": 1, "file": "d.txt", "title": "D", "page": None, "section": "", "quote": quote,
+                               "unit": "Art. 2", "reference": "D, Art. 2"}]}
+    panel = sources_panel([turn("first?", "The first quote."), turn("second?", "The second quote.")])
+    assert panel.index("id=cda-src-1-1") < panel.index("<details class='cda-earlier'>") < panel.index("id=cda-src-0-1")
+    assert "first?" in panel and "cite as: <code>D, Art. 2</code>" in panel
+    assert linked_markers("Quoted. [1] [2]", 3) == ("Quoted. <a href='#cda-src-3-1' class='cda-marker'>[1]</a> "
+                                                    "<a href='#cda-src-3-2' class='cda-marker'>[2]</a>")
 
 
 @pytest.mark.slow  # two full builds of the small corpus

@@ -147,12 +147,24 @@ def _highlight(passage: str, sentences: list[str]) -> str:
     return esc.replace("\x01", "<br><b>").replace("\x02", "</b><br>").removeprefix("<br>")
 
 
-def linked_markers(text: str) -> str:
-    """Each [n] of an answer as a link that brings source card n into view (see _MARKER_JS)."""
-    return re.sub(r"\[(\d+)\]", r"<a href='#cda-src-\1' class='cda-marker'>[\1]</a>", text)
+def linked_markers(text: str, turn: int = 0) -> str:
+    """Each [n] of the answer of turn `turn` as a link that brings its source card into view (_MARKER_JS)."""
+    return re.sub(r"\[(\d+)\]", lambda m: f"<a href='#cda-src-{turn}-{m.group(1)}' class='cda-marker'>[{m.group(1)}]</a>",
+                  text)
 
 
-def sources_html(answer: dict) -> str:
+def sources_panel(turns: list[dict]) -> str:
+    """The last answer's sources, and below them, folded, those of every earlier answer (newest first),
+    so a marker of an earlier answer still reaches its source."""
+    if not turns:
+        return sources_html({})
+    earlier = [f"<details class='cda-earlier'><summary>Sources of an earlier answer: "
+               f"{html.escape(t.get('question', ''))}</summary>{sources_html(t, i)}</details>"
+               for i, t in reversed(list(enumerate(turns[:-1])))]
+    return sources_html(turns[-1], len(turns) - 1) + "".join(earlier)
+
+
+def sources_html(answer: dict, turn: int = 0) -> str:
     if not answer:
         return "<div class='cda-sources'><p>Sources of the answer appear here.</p></div>"
     parts = ["<div class='cda-sources'>"]
@@ -191,7 +203,7 @@ def sources_html(answer: dict) -> str:
                        for n in ns if n in references and references[n].get("reference") and not answer["abstained"])
         parts.append(
             f"<div class='cda-source' data-n='{ns[0]}'>"
-            f"<div>{''.join(f'<span id=cda-src-{n}></span>' for n in ns)}<b>{markers} {html.escape(p.get('title') or p['file'])}</b>"
+            f"<div>{''.join(f'<span id=cda-src-{turn}-{n}></span>' for n in ns)}<b>{markers} {html.escape(p.get('title') or p['file'])}</b>"
             f"{' — ' + html.escape(meta) if meta else ''}</div>"
             f"<div class='cda-where'>{html.escape(where)} · relevance {p.get('score', 0):.2f} · "
             f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>open {html.escape(p['file'])}"
@@ -278,6 +290,7 @@ document.addEventListener('click', function (e) {
   e.preventDefault(); e.stopPropagation();
   const anchor = document.getElementById(a.getAttribute('href').slice(1));
   if (!anchor) return;
+  for (let d = anchor.closest('details'); d; d = d.parentElement && d.parentElement.closest('details')) d.open = true;
   const card = anchor.closest('.cda-source') || anchor;
   card.scrollIntoView({behavior: 'instant', block: 'start'});
   document.querySelectorAll('.cda-source.cda-current').forEach(c => c.classList.remove('cda-current'));
@@ -449,9 +462,10 @@ def _wire_questions(ask: SimpleNamespace, turns, settings: Settings, get_assista
                     yield chat, turn_list, gr.update(), ""
                 else:
                     answer = part.to_dict()
-                    chat[-1]["content"] = linked_markers(answer["answer"]) if not answer["abstained"] else answer["answer"]
                     turn_list = turn_list + [answer | {"filters": filters, "time": time.time()}]
-                    yield chat, turn_list, sources_html(answer), ""
+                    chat[-1]["content"] = answer["answer"] if answer["abstained"] \
+                        else linked_markers(answer["answer"], len(turn_list) - 1)
+                    yield chat, turn_list, sources_panel(turn_list), ""
         except Exception as exc:  # a helpful message, never a stack trace
             chat[-1]["content"] = f"Sorry, I could not answer: {exc}"
             yield chat, turn_list, gr.update(), ""
