@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from assistant.storage.store import current_generation_path, read_manifest
-from assistant.app.webapp import _highlight, ensure_index, linked_markers, sources_html, sources_panel
+from assistant.app.webapp import _highlight, _text_page, ensure_index, linked_markers, sources_html, sources_panel
 
 PASSAGE = ("which shall then determine whether the information should be provided.\n"
            "### Section 2\n#### Specific provisions\n"
@@ -50,6 +50,22 @@ def test_earlier_answers_keep_their_sources_folded_and_markers_point_into_their_
     assert "first?" in panel and "cite as: <code>D, Art. 2</code>" in panel
     assert linked_markers("Quoted. [1] [2]", 3) == ("Quoted. <a href='#cda-src-3-1' class='cda-marker'>[1]</a> "
                                                     "<a href='#cda-src-3-2' class='cda-marker'>[2]</a>")
+
+
+def test_a_text_document_opens_as_a_readable_page_with_the_whole_quote_marked():
+    import re as _re
+
+    long_quote = " ".join(f"clause {i} of the long provision on preserving stored data," for i in range(12))
+    text = (f"###TITLE 2\n\n### Article  16\n\n####Expedited preservation\n\n1.   {long_quote} and\nmore "
+            "<script>alert(1)</script> text.\n\n2.   Where a Party gives effect to paragraph 1 above.\n")
+    page = _text_page("t.md", text, long_quote + " and more", markdown=True)
+    assert "<h3>TITLE 2</h3>" in page and "<h4>Expedited preservation</h4>" in page and "###" not in page
+    marked = " ".join("".join(_re.findall(r"<mark[^>]*>(.*?)</mark>", page, _re.DOTALL)).split())
+    assert len(long_quote) > 300 and marked == long_quote + " and more"  # whole, not cut at 300 characters
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page  # a document is data
+    # A quote over two paragraphs is marked in each, and the page scrolls to it.
+    page = _text_page("t.md", text, "paragraph 1 above.", markdown=True)
+    assert "<mark id='hit'>paragraph 1 above.</mark>" in page and "scrollIntoView" in page
 
 
 @pytest.mark.slow  # two full builds of the small corpus

@@ -127,7 +127,7 @@ def resolve_source(settings: Settings, documents: dict, name: str) -> Path | Non
 def source_link(file: str, page: int | None, chunk_text: str = "", quote_text: str = "") -> str:
     if file.lower().endswith(".pdf"):
         return f"/source/{quote(file)}" + (f"#page={page}" if page else "")
-    q = quote(" ".join(quote_text.split())[:300])
+    q = quote(" ".join(quote_text.split())[:4000])  # the whole quote, to be marked whole
     return f"/source/{quote(file)}?q={q}"
 
 
@@ -251,16 +251,32 @@ def append_feedback(path: Path, entry: dict) -> None:
         fh.write(line)
 
 
-def _text_page(name: str, text: str, q: str) -> str:
-    body = html.escape(text)
+_START, _END = "\ue000", "\ue001"  # private-use characters: never in a document, kept by the renderer
+
+
+def _text_page(name: str, text: str, q: str, markdown: bool = False) -> str:
+    """A text document as a readable page, the quote `q` marked whole (across lines, paragraphs and
+    list items) and scrolled to; Markdown is rendered (raw HTML in a document is shown as text)."""
     needle = " ".join(q.split())
     if needle:
-        # Match the passage across any whitespace/line breaks of the source text.
-        pattern = r"\s+".join(re.escape(html.escape(w)) for w in needle.split())
-        body = re.sub(f"({pattern})", r"<mark id='hit'>\1</mark>", body, count=1)
-    return (f"<!doctype html><meta charset=utf-8><title>{html.escape(name)}</title>"
-            "<style>body{font-family:serif;max-width:50em;margin:2em auto;white-space:pre-wrap}"
-            "mark{background:#ffe066}</style>"
+        # Match the quote across any whitespace/line breaks of the source text.
+        pattern = r"\s+".join(re.escape(w) for w in needle.split())
+        text = re.sub(f"({pattern})", f"{_START}\\1{_END}", text, count=1)
+    if markdown:
+        from markdown_it import MarkdownIt
+
+        # "###TITLE 3" as the converted treaties write it is a heading too.
+        body = MarkdownIt("commonmark", {"html": False}).render(re.sub(r"(?m)^(#{1,6})(?=[^#\s])", r"\1 ", text))
+        style = "body{font-family:serif;max-width:50em;margin:2em auto;line-height:1.45}"
+    else:
+        body = html.escape(text)
+        style = "body{font-family:serif;max-width:50em;margin:2em auto;white-space:pre-wrap}"
+    # A quote running over several blocks is marked in each of them.
+    body = re.sub(f"{_START}(.*?){_END}", lambda m: "<mark id='hit'>" + re.sub(
+        r"(<[^>]+>)", r"</mark>\1<mark>", m.group(1)) + "</mark>", body, count=1, flags=re.DOTALL)
+    body = re.sub(r"<mark>(\s*)</mark>", r"\1", body)
+    return (f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            f"<title>{html.escape(name)}</title><style>{style}mark{{background:#ffe066}}</style>"
             f"<h3>{html.escape(name)}</h3>{body}"
             "<script>var m=document.getElementById('hit');if(m)m.scrollIntoView({block:'center'});</script>")
 
@@ -354,7 +370,7 @@ def _add_source_route(app: FastAPI, settings: Settings, auth: tuple[str, str] | 
             text = decode_text(path.read_bytes(), path.name)
             if path.suffix.lower() in (".html", ".htm"):
                 text = html_to_markdown_text(text)
-        return HTMLResponse(_text_page(name, text, q[:1000]))
+        return HTMLResponse(_text_page(name, text, q[:4000], markdown=path.suffix.lower() in (".md", ".markdown")))
 
 
 @dataclass
