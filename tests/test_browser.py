@@ -95,6 +95,17 @@ def test_ask_see_citations_open_source_filter_feedback_export(server, browser):
     assert pdf_links, hrefs
     resp = page.request.get(url + pdf_links[0].split("#")[0])
     assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
+    # The citation's own link opens the cited page as an image with the quote highlighted on it.
+    page_views = [h for h in hrefs if h.startswith("/page/") and "?q=" in h]
+    assert page_views, hrefs
+    viewer = browser.new_page()
+    viewer.goto(url + page_views[0])
+    viewer.wait_for_function("document.getElementById('page').complete && document.getElementById('page').naturalWidth > 500",
+                             timeout=30000)
+    assert "open the whole PDF at this page" in viewer.inner_text("body")
+    viewer.screenshot(path=str(SHOTS / "03b-pdf-page.png"), full_page=True)
+    assert page.request.get(url + "/page/UN_Charter_1945_en.md/1.png").status == 404  # not a PDF
+    assert page.request.get(url + "/page/US_National_Cybersecurity_Strategy_2023.pdf/999.png").status == 404
     text_page = browser.new_page()
     text_page.goto(url + "/source/UN_Charter_1945_en.md?q=maintain%20international%20peace%20and%20security")
     assert text_page.inner_text("mark").lower().startswith("maintain international peace")

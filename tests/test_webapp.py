@@ -81,3 +81,33 @@ def test_the_app_builds_a_missing_index_and_rebuilds_one_an_earlier_version_chun
     ensure_index(newer)
     assert current_generation_path(newer.index_dir) != gen
     assert read_manifest(current_generation_path(newer.index_dir)).chunking == newer.chunk.as_dict()
+
+
+def test_a_pdf_page_is_rendered_with_the_quote_highlighted_on_it():
+    import io
+
+    from PIL import Image, ImageChops
+
+    from assistant.app.pdfpage import PageOutOfRange, quote_rectangles, render_page
+    from assistant.config import PROJECT_ROOT
+
+    pdf = PROJECT_ROOT / "corpus" / "US_National_Cybersecurity_Strategy_2023.pdf"
+    quote = ("This strategy seeks to build and enhance collaboration around five pillars: (1) Defend Critical "
+             "Infrastructure, (2) Disrupt and Dismantle Threat Actors, (3) Shape Market Forces to Drive Security "
+             "and Resilience, (4) Invest in a Resilient Future, and (5) Forge International Partnerships to "
+             "Pursue Shared Goals.")
+    marked = Image.open(io.BytesIO(render_page(pdf, 8, quote))).convert("RGB")
+    plain = Image.open(io.BytesIO(render_page(pdf, 8))).convert("RGB")
+    changed = ImageChops.difference(marked, plain).convert("L").point(lambda v: 255 if v > 20 else 0)
+    box = changed.getbbox()
+    assert box is not None
+    # The marked area spans the quote's five lines across the text column, and nothing else.
+    assert box[3] - box[1] > 5 * 15 and box[2] - box[0] > marked.width * 0.6
+    assert sum(1 for v in changed.get_flattened_data() if v) < marked.width * marked.height * 0.1
+    # A quote not on the page marks nothing; a page the PDF does not have is refused.
+    import pypdfium2 as pdfium
+    document = pdfium.PdfDocument(str(pdf))
+    assert quote_rectangles(document[2].get_textpage(), quote) == []
+    document.close()
+    with pytest.raises(PageOutOfRange):
+        render_page(pdf, 999, quote)

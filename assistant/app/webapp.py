@@ -126,6 +126,8 @@ def resolve_source(settings: Settings, documents: dict, name: str) -> Path | Non
 
 def source_link(file: str, page: int | None, chunk_text: str = "", quote_text: str = "") -> str:
     if file.lower().endswith(".pdf"):
+        if page and quote_text:  # the cited page, the quote highlighted on it
+            return f"/page/{quote(file)}/{page}?q={quote(' '.join(quote_text.split())[:4000])}"
         return f"/source/{quote(file)}" + (f"#page={page}" if page else "")
     q = quote(" ".join(quote_text.split())[:4000])  # the whole quote, to be marked whole
     return f"/source/{quote(file)}?q={q}"
@@ -198,6 +200,8 @@ def sources_html(answer: dict, turn: int = 0) -> str:
         where = ", ".join(x for x in (f"page {p['page']}" if p.get("page") else "", section) if x)
         link = source_link(p["file"], p.get("page"), p.get("text", ""), (quotes or [p.get("text", "")[:200]])[0])
         markers = " ".join(f"[{n}]" for n in ns)
+        pdf_link = (f" · <a href='{html.escape(source_link(p['file'], p.get('page')))}' target='_blank' "
+                    f"rel='noopener'>PDF</a>") if p["file"].lower().endswith(".pdf") and "/page/" in link else ""
         cite = "".join(f"<div class='cda-reference'>[{n}] {html.escape(references[n]['unit'] + ' · ') if references[n].get('unit') else ''}"
                        f"cite as: <code>{html.escape(references[n].get('reference', ''))}</code></div>"
                        for n in ns if n in references and references[n].get("reference") and not answer["abstained"])
@@ -207,7 +211,7 @@ def sources_html(answer: dict, turn: int = 0) -> str:
             f"{' — ' + html.escape(meta) if meta else ''}</div>"
             f"<div class='cda-where'>{html.escape(where)} · relevance {p.get('score', 0):.2f} · "
             f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>open {html.escape(p['file'])}"
-            f"{' at page ' + str(p['page']) if p.get('page') else ''}</a></div>{cite}"
+            f"{' at page ' + str(p['page']) if p.get('page') else ''}</a>{pdf_link}</div>{cite}"
             f"<blockquote>{_highlight(p.get('text', ''), quotes)}</blockquote></div>")
     parts.append(_further_html(answer.get("further") or []))
     parts.append("</div>")
@@ -353,6 +357,39 @@ def _add_source_route(app: FastAPI, settings: Settings, auth: tuple[str, str] | 
     from fastapi.responses import FileResponse, HTMLResponse
 
     from ..ingest import decode_text, html_to_markdown_text
+
+    @app.get("/page/{name}/{number}.png")
+    def page_image(name: str, number: int, request: Request, q: str = ""):
+        """A PDF page as an image with the quote `q` highlighted."""
+        from fastapi.responses import Response
+
+        from .pdfpage import PageOutOfRange, render_page
+
+        if auth is not None:
+            _check_basic_auth(request, auth)
+        path = resolve_source(settings, get_assistant().documents, name)
+        if path is None or path.suffix.lower() != ".pdf":
+            raise HTTPException(status_code=404, detail="no such PDF in the corpus")
+        try:
+            return Response(render_page(path, number, q[:4000]), media_type="image/png")
+        except PageOutOfRange as exc:
+            raise HTTPException(status_code=404, detail=str(exc))
+
+    @app.get("/page/{name}/{number}")
+    def page_view(name: str, number: int, request: Request, q: str = ""):
+        """The cited page of a PDF, the quote highlighted on it, with the whole PDF a click away."""
+        if auth is not None:
+            _check_basic_auth(request, auth)
+        if resolve_source(settings, get_assistant().documents, name) is None:
+            raise HTTPException(status_code=404, detail="no such document in the corpus")
+        image = f"/page/{quote(name)}/{number}.png?q={quote(q[:4000])}"
+        return HTMLResponse(
+            f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            f"<title>{html.escape(name)}, page {number}</title>"
+            "<style>body{font-family:sans-serif;margin:1em auto;max-width:940px}img{width:100%;"
+            "border:1px solid #ccc}</style>"
+            f"<p><b>{html.escape(name)}</b>, page {number} · <a href='/source/{quote(name)}#page={number}'>"
+            f"open the whole PDF at this page</a></p><img id='page' alt='page {number}' src='{html.escape(image)}'>")
 
     @app.get("/source/{name}")
     def source(name: str, request: Request, q: str = ""):
