@@ -255,6 +255,10 @@ def test_non_loopback_host_needs_auth_and_auth_guards_pages_and_sources(shipped_
 
         req.add_header("Authorization", "Basic " + base64.b64encode(b"diplomat:s3cret").decode())
         assert urllib.request.urlopen(req, timeout=10).status == 200
+        for path in ("/page/US_National_Cybersecurity_Strategy_2023.pdf/8", "/page/US_National_Cybersecurity_Strategy_2023.pdf/8.png"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(url + path, timeout=10)
+            assert err.value.code == 401, path
         # Gradio's own API refuses requests that have not logged in.
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(url + "/config", timeout=10)
