@@ -60,6 +60,12 @@ def test_headings_give_the_unit_trail_and_a_treaty_article_its_paragraphs():
                              "PILLAR TWO | C", "STRATEGIC OBJECTIVE 2.4: D"])
     assert trails[0] == () and trails[3] == ("Pillar One", "Strategic Objective 1.5")
     assert unit_label(trails[5], (), None, False) == "Pillar Two › Strategic Objective 2.4"
+    # A pillar opens its page: text a PDF puts before the heading on that page is the pillar's,
+    # while an objective's heading mid-page leaves the text above it where it was.
+    paged = heading_trails(["PILLAR ONE | A", "MORE", "MORE", "PILLAR TWO | C", "STRATEGIC OBJECTIVE 2.1: D"],
+                           [10, 10, 11, 11, 11])
+    assert paged[1] == ("Pillar One",) and paged[2] == ("Pillar Two",) and paged[3] == ("Pillar Two",)
+    assert paged[4] == ("Pillar Two", "Strategic Objective 2.1")
     assert unit_label(("Title 2", "Art. 17"), ("1", "a"), None, False) == "Art. 17(1)(a)"
     # A paragraph's first line read as a heading is no unit: it ends in a word no title ends in,
     # or it stands at the depth of the paragraphs around it ("4.42 ..." over "4.43").

@@ -81,7 +81,7 @@ class PassageWindows:
 
     def _find_trails(self, file: str) -> dict[int, tuple[str, ...]]:
         ids = [c.id for c in self.chunks if c.file == file]
-        return dict(zip(ids, heading_trails([self.chunks[j].section for j in ids])))
+        return dict(zip(ids, heading_trails([self.chunks[j].section for j in ids], [self.chunks[j].page for j in ids])))
 
     def chunks_under(self, file: str, headings: set[tuple[str, str]]) -> list[int]:
         """Chunks of `file` whose numbered headings include one of `headings`."""

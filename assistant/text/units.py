@@ -126,19 +126,32 @@ def heading_units_named(question: str) -> set[tuple[str, str]]:
     return {key for m in _UNIT_PHRASE.finditer(question) if (key := unit_key(m.group())) is not None}
 
 
-def heading_trails(sections: list[str]) -> list[tuple[str, ...]]:
+# Units a document starts on a new page: a PDF's text may put such a heading after the text
+# printed below it ("PILLAR IV" last on its first page), so the unit covers its whole first page.
+PAGE_OPENING_UNITS = ("pillar", "part", "chapter", "title", "annex", "appendix")
+
+
+def heading_trails(sections: list[str], pages: list[int | None] | None = None) -> list[tuple[str, ...]]:
     """For each of a document's chunks in reading order, the numbered headings it stands under,
     outermost first: a heading of a kind already in the trail replaces it and what stands under
     it ("Pillar Two" after "Pillar One › Strategic Objective 1.5" -> "Pillar Two")."""
     trail: list[tuple[str, str]] = []
-    out = []
-    for section in sections:
+    out: list[tuple[str, ...]] = []
+    for i, section in enumerate(sections):
+        before = tuple(label for _, label in trail)
         unit = heading_unit(section)
         if unit:
             kinds = [k for k, _ in trail]
             trail = trail[:kinds.index(unit[0])] if unit[0] in kinds else trail
             trail.append(unit)
-        out.append(tuple(label for _, label in trail))
+        now = tuple(label for _, label in trail)
+        page = pages[i] if pages else None
+        if now != before and unit and unit[0] in PAGE_OPENING_UNITS and page is not None:
+            j = i - 1
+            while j >= 0 and pages[j] == page and out[j] == before:
+                out[j] = now
+                j -= 1
+        out.append(now)
     return out
 
 
