@@ -39,6 +39,18 @@ def test_a_citation_goes_on_the_card_of_the_passage_holding_its_quote_even_acros
     assert f"<mark>{quote}</mark>" in html and "page 4" in html
 
 
+def test_a_source_card_shows_the_quote_in_its_surroundings_and_folds_the_whole_passage():
+    quote = "Each Party shall keep a register of contact points."
+    passage = ("Opening words of a long passage. " * 20) + quote + (" Closing words of the passage." * 20)
+    answer = {"abstained": False, "retrieved": [{"rank": 1, "file": "d.txt", "title": "D", "page": None,
+                                                 "section": "", "text": passage, "score": 0.5}],
+              "citations": [{"n": 1, "file": "d.txt", "title": "D", "page": None, "section": "", "quote": quote}]}
+    card = sources_html(answer)
+    shown, folded = card.split("<details class='cda-passage'>")
+    assert f"<mark>{quote}</mark>" in shown and shown.count("Opening words") < 8 and "… " in shown
+    assert folded.count("Opening words") == 20 and f"<mark>{quote}</mark>" in folded
+
+
 def test_earlier_answers_keep_their_sources_folded_and_markers_point_into_their_own_turn():
     def turn(question, quote):
         passage = {"rank": 1, "file": "d.txt", "title": "D", "page": None, "section": "", "text": quote, "score": 0.5}

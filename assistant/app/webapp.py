@@ -149,6 +149,34 @@ def _highlight(passage: str, sentences: list[str]) -> str:
     return esc.replace("\x01", "<br><b>").replace("\x02", "</b><br>").removeprefix("<br>")
 
 
+def _around_quotes(passage: str, quotes: list[str], margin: int = 160) -> str | None:
+    """The part of a passage holding its quotes, with up to `margin` characters either side (cut
+    at word boundaries), or None when it is the whole passage or a quote is not found in it."""
+    folded = " ".join(passage.split())
+    spans = []
+    for q in quotes:
+        at = folded.find(" ".join(q.split()))
+        if at < 0:
+            return None
+        spans.append((at, at + len(" ".join(q.split()))))
+    start, end = max(0, min(a for a, _ in spans) - margin), min(len(folded), max(b for _, b in spans) + margin)
+    if start == 0 and end == len(folded):
+        return None
+    start = folded.rfind(" ", 0, start) + 1 if start else 0
+    end = folded.find(" ", end) if end < len(folded) and folded.find(" ", end) > 0 else len(folded)
+    return ("… " if start else "") + folded[start:end] + (" …" if end < len(folded) else "")
+
+
+def _quoted_passage(passage: str, quotes: list[str]) -> str:
+    """The quotes marked in their surroundings, the whole passage folded below them."""
+    excerpt = _around_quotes(passage, quotes) if quotes else None
+    if excerpt is None:
+        return f"<blockquote>{_highlight(passage, quotes)}</blockquote>"
+    return (f"<blockquote>{_highlight(excerpt, quotes)}</blockquote>"
+            f"<details class='cda-passage'><summary>whole passage</summary>"
+            f"<blockquote>{_highlight(passage, quotes)}</blockquote></details>")
+
+
 def linked_markers(text: str, turn: int = 0) -> str:
     """Each [n] of the answer of turn `turn` as a link that brings its source card into view (_MARKER_JS)."""
     return re.sub(r"\[(\d+)\]", lambda m: f"<a href='#cda-src-{turn}-{m.group(1)}' class='cda-marker'>[{m.group(1)}]</a>",
@@ -212,7 +240,7 @@ def sources_html(answer: dict, turn: int = 0) -> str:
             f"<div class='cda-where'>{html.escape(where)} · relevance {p.get('score', 0):.2f} · "
             f"<a href='{html.escape(link)}' target='_blank' rel='noopener'>open {html.escape(p['file'])}"
             f"{' at page ' + str(p['page']) if p.get('page') else ''}</a>{pdf_link}</div>{cite}"
-            f"<blockquote>{_highlight(p.get('text', ''), quotes)}</blockquote></div>")
+            f"{_quoted_passage(p.get('text', ''), quotes)}</div>")
     parts.append(_further_html(answer.get("further") or []))
     parts.append("</div>")
     return "\n".join(parts)
