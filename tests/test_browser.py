@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -110,6 +111,16 @@ def test_ask_see_citations_open_source_filter_feedback_export(server, browser):
     text_page.goto(url + "/source/UN_Charter_1945_en.md?q=maintain%20international%20peace%20and%20security")
     assert text_page.inner_text("mark").lower().startswith("maintain international peace")
     text_page.screenshot(path=str(SHOTS / "03-source-viewer.png"))
+    # A long quote is marked whole in the rendered Markdown, headings shown as headings.
+    long_quote = ("Where a Party gives effect to paragraph 1 above by means of an order to a person to preserve "
+                  "specified stored computer data in the person's possession or control, the Party shall adopt "
+                  "such legislative and other measures as may be necessary to oblige that person to preserve and "
+                  "maintain the integrity of that computer data for a period of time as long as necessary, up to a "
+                  "maximum of ninety days, to enable the competent authorities to seek its disclosure.")
+    text_page.goto(url + "/source/Budapest_Convention_on_Cybercrime_ETS185_en.md?q=" + urllib.parse.quote(long_quote))
+    marked = " ".join(" ".join(text_page.eval_on_selector_all("mark", "els => els.map(e => e.innerText)")).split())
+    assert marked == long_quote and "###" not in text_page.inner_text("body")
+    assert text_page.locator("h3", has_text="Article 16").count() == 1
     assert page.request.get(url + "/source/..%2F..%2Fetc%2Fpasswd").status == 404
     assert page.request.get(url + "/source/pyproject.toml").status == 404
 
