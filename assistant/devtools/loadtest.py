@@ -86,13 +86,12 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def _text(content) -> str:
-    if isinstance(content, str):
-        return content
+    """The text a message shows (the answer's [n] markers are links into the sources panel)."""
     if isinstance(content, list):
-        return " ".join(c.get("text", "") if isinstance(c, dict) else str(c) for c in content)
-    if isinstance(content, dict):
-        return content.get("text", "")
-    return str(content)
+        content = " ".join(c.get("text", "") if isinstance(c, dict) else str(c) for c in content)
+    elif isinstance(content, dict):
+        content = content.get("text", "")
+    return re.sub(r"<[^>]+>", "", str(content))
 
 
 def client(url: str):
@@ -111,7 +110,8 @@ def ask(c, question: str, timeout: float) -> tuple[str, str, str]:
 
 
 def cited_files(sources_html: str) -> list[str]:
-    return re.findall(r"open ([^<]+?)(?: at page \d+)?</a>", sources_html)
+    current = sources_html.split("<details class='cda-earlier'>")[0]  # not the earlier answers' sources
+    return re.findall(r"open ([^<]+?)(?: at page \d+)?</a>", current)
 
 
 @dataclass
