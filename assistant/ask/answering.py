@@ -303,12 +303,13 @@ class ExtractiveAnswerer:
         closeness = 1.0 / (1.0 + distance / s.closeness_scale_chars)
         score = s.overlap_weight * overlap + s.relevance_weight * relevance + s.closeness_weight * closeness \
             + (s.lead_bonus if lead else 0.0) - s.length_penalty * len(quote.split()) / 100
-        if query.paragraphs and _in_paragraph(r.unit_at(a), query.paragraphs):
+        unit = r.unit_at(a) if query.paragraphs or query.headings else ""
+        if query.paragraphs and _in_paragraph(unit, query.paragraphs):
             score += s.named_paragraph_bonus  # the very paragraph the question names ("Article 2(4)")
         named = query.named_or_aliased
         # Under the provision the question names ("Article 2"), of the document it names, if it names one.
         under_named = bool(query.units and query.units & section_units(section)) \
-            or bool(query.headings and query.headings & unit_keys(r.unit_at(a)))
+            or bool(query.headings and query.headings & unit_keys(unit))
         if under_named and (not named or r.chunk.file in named):
             score += s.named_unit_bonus
             if lead:

@@ -36,6 +36,7 @@ class PassageWindows:
         self.page_breaks = lru_cache(maxsize=512)(self._find_page_breaks)
         self.units = lru_cache(maxsize=512)(self._find_units)
         self.documents = generation.documents
+        self.generation = generation
         self.trails = lru_cache(maxsize=64)(self._find_trails)
 
     def _find_units(self, file: str, page: int | None) -> tuple[Unit, ...]:
@@ -80,7 +81,7 @@ class PassageWindows:
         return lambda offset: self.chunks[self._chunk_at(i, offset)].section
 
     def _find_trails(self, file: str) -> dict[int, tuple[str, ...]]:
-        ids = [c.id for c in self.chunks if c.file == file]
+        ids = [int(i) for i in self.generation.chunk_ids_by_file.get(file, ())]
         return dict(zip(ids, heading_trails([self.chunks[j].section for j in ids], [self.chunks[j].page for j in ids])))
 
     def chunks_under(self, file: str, headings: set[tuple[str, str]]) -> list[int]:

@@ -92,12 +92,9 @@ class Retriever:
             return None
         return self._chunk_ids([f for f, meta in self.documents.items() if filters.accepts(meta)])
 
-    @cached_property
+    @property
     def _ids_by_file(self) -> dict[str, np.ndarray]:
-        by_file: dict[str, list[int]] = {}
-        for c in self.chunks:
-            by_file.setdefault(c.file, []).append(c.id)
-        return {f: np.array(ids, dtype=np.int64) for f, ids in by_file.items()}
+        return self.gen.chunk_ids_by_file
 
     def _chunk_ids(self, files, allowed: np.ndarray | None = None) -> np.ndarray:
         """The ids of the chunks of `files`, ascending, within `allowed` when given."""

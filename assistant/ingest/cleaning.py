@@ -73,7 +73,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
     vocabulary = Counter(w.lower() for text in texts for w in _WORD.findall(text))
     hyphenated = Counter(m.lower() for text in texts for m in re.findall(r"\b[A-Za-z]+-[A-Za-z]+\b", text))
     running = set() if markdown else _running_blocks(texts, _running_lines(texts))
-    spaced_pairs = _spaced_pairs(texts, hyphenated)
+    hyphen_forms = _HyphenForms.of(texts, hyphenated)
     out = []
     in_references = False  # the sheet before ended inside a reference list
     for text in texts:
@@ -88,7 +88,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
             sheet = _join_split_words(sheet, vocabulary, hyphenated, report)
-            sheet = _restore_lost_hyphens(sheet, vocabulary, hyphenated, spaced_pairs, report)
+            sheet = _restore_lost_hyphens(sheet, vocabulary, hyphenated, hyphen_forms, report)
             sheets.append(sheet)
         out.append("\f".join(sheets))
     return out, report
@@ -303,17 +303,14 @@ def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, repor
 SPACED_COMPOUND_RATIO = 3
 
 
-def _restore_lost_hyphens(text: str, vocabulary: Counter, hyphenated: Counter, spaced_pairs: tuple[re.Pattern, Counter],
+def _restore_lost_hyphens(text: str, vocabulary: Counter, hyphenated: Counter, forms: _HyphenForms,
                           report: CleaningReport) -> str:
     """ "SecretaryGeneral" -> "Secretary-General", "confidencebuilding" -> "confidence-building":
     a compound that lost its hyphen in conversion, where the document writes it hyphenated at
     least as often as joined."""
-    unhyphenated = {c.replace("-", ""): c for c in hyphenated}
-    pairs, spaced = spaced_pairs
-
     def mend(m: re.Match) -> str:
         word = m.group()
-        compound = unhyphenated.get(word.lower())
+        compound = forms.unhyphenated.get(word.lower())
         if not compound or hyphenated[compound] < vocabulary[word.lower()]:
             return word
         report.counts["lost hyphen restored"] += 1
@@ -322,24 +319,32 @@ def _restore_lost_hyphens(text: str, vocabulary: Counter, hyphenated: Counter, s
 
     def mend_pair(m: re.Match) -> str:
         compound = f"{m.group(1)}-{m.group(2)}".lower()
-        if hyphenated[compound] < SPACED_COMPOUND_RATIO * spaced[compound]:
+        if not hyphenated[compound] or hyphenated[compound] < SPACED_COMPOUND_RATIO * forms.spaced[compound]:
             return m.group()
         report.counts["lost hyphen restored"] += 1
         return f"{m.group(1)}-{m.group(2)}"
 
-    if not unhyphenated:
+    if not forms.unhyphenated:
         return text
     text = re.sub(r"\b[A-Za-z]{6,}\b", mend, text)
     # "Open ended Working Group" beside many "open-ended": a hyphen read as a space.
-    return pairs.sub(lambda m: mend_pair(m) if hyphenated[f"{m.group(1)}-{m.group(2)}".lower()] else m.group(), text)
+    return forms.pairs.sub(mend_pair, text)
 
 
-def _spaced_pairs(texts: list[str], hyphenated: Counter) -> tuple[re.Pattern, Counter]:
-    """A pattern for "first second" where "first-second" is a compound of the document, and how
-    often the document spaces each such compound."""
-    firsts = sorted({re.escape(c.split("-")[0]) for c in hyphenated}) or ["(?!)"]
-    pairs = re.compile(r"\b(" + "|".join(firsts) + r") ([a-z]+)\b", re.IGNORECASE)
-    return pairs, Counter(f"{a}-{b}".lower() for text in texts for a, b in pairs.findall(text))
+@dataclass
+class _HyphenForms:
+    """A document's hyphenated compounds as they may appear without their hyphen: joined
+    ("secretarygeneral" -> "secretary-general"), or spaced (the pattern, and how often each is)."""
+    unhyphenated: dict[str, str]
+    pairs: re.Pattern
+    spaced: Counter
+
+    @classmethod
+    def of(cls, texts: list[str], hyphenated: Counter) -> _HyphenForms:
+        firsts = sorted({re.escape(c.split("-")[0]) for c in hyphenated}) or ["(?!)"]
+        pairs = re.compile(r"\b(" + "|".join(firsts) + r") ([a-z]+)\b", re.IGNORECASE)
+        spaced = Counter(f"{a}-{b}".lower() for text in texts for a, b in pairs.findall(text))
+        return cls({c.replace("-", ""): c for c in hyphenated}, pairs, spaced)
 
 
 def _mend_spaced_hyphen(m: re.Match, hyphenated: Counter, report: CleaningReport) -> str:

@@ -221,6 +221,14 @@ class Generation:
         return [StoredChunk(*row) for row in rows]
 
     @cached_property
+    def chunk_ids_by_file(self) -> dict[str, np.ndarray]:
+        """file -> the ids of its chunks, ascending (built once, on first use)."""
+        by_file: dict[str, list[int]] = {}
+        for c in self.chunks:
+            by_file.setdefault(c.file, []).append(c.id)
+        return {f: np.array(ids, dtype=np.int64) for f, ids in by_file.items()}
+
+    @cached_property
     def documents(self) -> dict[str, DocumentMeta]:
         rows = self._read("SELECT file, title, publisher, year, type, jurisdiction, licence, origin, symbol, date "
                           "FROM documents")

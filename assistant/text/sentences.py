@@ -13,10 +13,11 @@ from .vocabulary import LIST_ITEM
 # with a capitalised participle ("Recalling ...,\nNoting ...,\nDeeply concerned ...") or a
 # paragraph number ("1. Decides") — the preambles of resolutions, declarations and treaties set
 # out one clause per paragraph, all one grammatical sentence.
-CLAUSE_OPENING = r"[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b|\d{1,2}\.\s+[A-Z]"
+CLAUSE_PARTICIPLE = r"[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b"
+CLAUSE_OPENING = rf"{CLAUSE_PARTICIPLE}|\d{{1,2}}\.\s+[A-Z]"
 SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n"
                           rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})")
-_CLAUSE_PARAGRAPH = re.compile(r"(?:[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b).*,$", re.DOTALL)
+_CLAUSE_PARAGRAPH = re.compile(rf"(?:{CLAUSE_PARTICIPLE}).*,$", re.DOTALL)
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans, pos = [], start

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .sentences import CLAUSE_PARTICIPLE
 from .tokens import stopwords
 from .vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS, number_value
 
@@ -81,8 +82,7 @@ def heading_unit(section: str) -> tuple[str, str] | None:
     m = _HEADING_UNIT.match(section)
     if m:
         kind, number = " ".join(m.group(1).split()).lower(), m.group(2)
-        number = number.upper() if _ROMAN_NUMBER.fullmatch(number) and not number.isdigit() and len(number) > 1 \
-            or number in ("i", "I") else number.capitalize() if number.isalpha() else number
+        number = number.upper() if _ROMAN_NUMBER.fullmatch(number) else number.capitalize()
         return kind, ("Art." if kind == "article" else kind.title()) + " " + number
     m = _STATUTE_SECTION.match(section)
     if m:
@@ -156,7 +156,7 @@ def heading_trails(sections: list[str], pages: list[int | None] | None = None) -
 
 
 _ASSEMBLY = re.compile(r"^The General Assembly,\s*$", re.MULTILINE)
-_CLAUSE_START = re.compile(r"(?m)^(?:[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b)")
+_CLAUSE_START = re.compile(rf"(?m)^(?:{CLAUSE_PARTICIPLE})")
 
 
 def preamble_number(text: str, offset: int) -> int | None:
