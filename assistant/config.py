@@ -185,6 +185,23 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class ComparisonSettings:
+    """Position tables (questions across documents). Chosen on evals/compare_dev.jsonl only;
+    evals/compare_unseen.jsonl is never used to choose them."""
+
+    passages_per_document: int = 3
+    quotes_per_row: int = 2
+    # A document whose best passage is less similar to the topic than this is "not addressed".
+    relevance_floor: float = 0.30
+    # ... unless its best sentence holds this share of the topic's words (IDF-weighted): a passage's
+    # similarity to a short topic is diluted by the rest of the passage.
+    overlap_floor: float = 0.5
+    # A survey lists the documents whose best passage is at least this share of the best one's.
+    survey_share: float = 0.75
+    max_rows: int = 8
+
+
+@dataclass(frozen=True)
 class Settings:
     corpus_dirs: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
     index_dir: Path = PROJECT_ROOT / "index"
@@ -193,6 +210,7 @@ class Settings:
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    comparison: ComparisonSettings = ComparisonSettings()
     # Exact search below this many chunks; an approximate index above (see store.py).
     exact_search_max_chunks: int = 200_000
     feedback_log: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"

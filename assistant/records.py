@@ -193,6 +193,33 @@ class Passage:
 
 
 @dataclass
+class TableRow:
+    """One document's row of a position table: its quoted sentences on the topic and their citation
+    numbers, or `addressed` False with its closest passage as `pointer`."""
+
+    file: str
+    title: str
+    year: str
+    jurisdiction: str
+    reference: str  # how to cite the document: "A/RES/73/27", "Budapest Convention", a title
+    addressed: bool
+    relevance: float  # cosine similarity of its best passage to the topic
+    citations: list[int] = field(default_factory=list)  # numbers in Answer.citations
+    quotes: list[str] = field(default_factory=list)
+    pointer: "Citation | None" = None  # not addressed: where its closest passage is
+
+
+@dataclass
+class ComparisonTable:
+    kind: str  # "compare" (the documents named or selected) or "survey" (which documents address it)
+    topic: str
+    lead: str  # one sentence: what the rows show
+    rows: list[TableRow] = field(default_factory=list)
+    not_addressed: int = 0  # documents in scope with no passage above the relevance floor
+    documents: int = 0  # documents in scope
+
+
+@dataclass
 class Answer:
     question: str
     answer: str
@@ -204,6 +231,8 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     # Further quotes that also answer, left out to keep the answer short (numbered on after citations).
     further: list[Citation] = field(default_factory=list)
+    # A question across documents is answered as a position table (the answer text restates it).
+    table: ComparisonTable | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -13,7 +13,7 @@ Checks, per file:
   * kind is one of the allowed tags, and answerable agrees with the kind;
   * every source file exists in the corpus directory;
   * answerable questions have a reference answer, 1-3 evidence strings
-    (comparison: 2+ sources, and every source supports at least one evidence string),
+    (comparison, survey: 2+ sources, every source supports at least one evidence string, up to 6),
     and every evidence string occurs in at least one of the question's sources;
   * unanswerable questions have an empty answer, no sources and no evidence.
 
@@ -45,7 +45,9 @@ FIELDS = {
     "answerable": bool,
     "kind": str,
 }
-ANSWERABLE_KINDS = {"factual", "paraphrase", "seed", "comparison"}
+ANSWERABLE_KINDS = {"factual", "paraphrase", "seed", "comparison", "survey"}
+# Asked across documents: every source supports at least one evidence string (evidence per document).
+ACROSS_KINDS = {"comparison", "survey"}
 UNANSWERABLE_KINDS = {"unanswerable", "unanswerable_offtopic", "unanswerable_neartopic"}
 KINDS = ANSWERABLE_KINDS | UNANSWERABLE_KINDS
 
@@ -167,10 +169,11 @@ def check_file(path: Path, corpus: Corpus, seen_ids: dict[str, str],
                 errors.append(f"{where}: answerable question without sources")
             if len(set(sources)) != len(sources):
                 errors.append(f"{where}: duplicate sources")
-            if not 1 <= len(evidence) <= 3:
-                errors.append(f"{where}: {len(evidence)} evidence strings (expected 1-3)")
-            if kind == "comparison" and len(set(sources)) < 2:
-                errors.append(f"{where}: comparison needs 2+ sources")
+            most = 6 if kind in ACROSS_KINDS else 3  # up to two per compared document
+            if not 1 <= len(evidence) <= most:
+                errors.append(f"{where}: {len(evidence)} evidence strings (expected 1-{most})")
+            if kind in ACROSS_KINDS and len(set(sources)) < 2:
+                errors.append(f"{where}: {kind} needs 2+ sources")
             missing_src = [s for s in sources if not corpus.exists(s)]
             for s in missing_src:
                 errors.append(f"{where}: source not in corpus: {s}")
@@ -184,7 +187,7 @@ def check_file(path: Path, corpus: Corpus, seen_ids: dict[str, str],
                 if not hits:
                     errors.append(f"{where}: evidence not found in its sources: {ev!r}")
                 supported.update(hits)
-            if kind == "comparison":
+            if kind in ACROSS_KINDS:
                 for s in valid_sources:
                     if s not in supported:
                         errors.append(f"{where}: no evidence string found in source {s}")

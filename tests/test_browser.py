@@ -277,3 +277,45 @@ def test_non_loopback_host_needs_auth_and_auth_guards_pages_and_sources(shipped_
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_compare_control_builds_a_table_with_a_row_per_document_a_page_link_and_a_csv(server, browser):
+    url, _ = server
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    page.click("#compare-panel button, #compare-panel .label-wrap")
+    picked = ["National Cyber Strategy of the United States of America (2018)", "National Cybersecurity Strategy (2023)",
+              "Department of Defense Cyber Strategy - Summary (2018)"]
+    for title in picked:
+        page.click("#compare-docs input")
+        page.keyboard.type(title[:30])
+        page.locator("ul[role=listbox] li", has_text=title).first.click()
+    page.fill("#compare-topic textarea", "deterrence of malicious cyber activity")
+    page.click("#compare")
+    table = page.locator("#chat table").last
+    table.wait_for(timeout=60000)
+    rows = table.locator("tbody tr")
+    assert rows.count() == 3
+    titles = {rows.nth(i).locator("td").first.inner_text() for i in range(3)}
+    assert titles == {t.rsplit(" (", 1)[0] for t in picked}
+    page.screenshot(path=str(SHOTS / "compare_table.png"), full_page=True)
+    # A citation's page link opens the PDF's cited page with the quote on it.
+    link = table.locator("a.cda-page").first
+    href = link.get_attribute("href")
+    assert href.startswith("/page/") and "?q=" in href
+    with page.context.expect_page() as opened:
+        link.click()
+    viewer = opened.value
+    viewer.wait_for_load_state()
+    assert viewer.locator("img#page").count() == 1
+    # The CSV download: a header and one line per document.
+    csv_link = page.locator("#table-csv a").first
+    csv_link.wait_for(timeout=30000)
+    with page.expect_download() as download:
+        csv_link.click()
+    import csv as csv_module
+    lines = list(csv_module.reader(open(download.value.path(), encoding="utf-8")))
+    assert lines[0][0] == "document" and len(lines) == 4
+    assert {line[0] for line in lines[1:]} == {t.rsplit(" (", 1)[0] for t in picked}

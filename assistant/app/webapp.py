@@ -183,6 +183,39 @@ def linked_markers(text: str, turn: int = 0) -> str:
                   text)
 
 
+def answer_message(answer: dict, turn: int) -> str:
+    """What the chat shows for an answer: a position table (its [n] linked to the source cards, each
+    followed by a link opening the document at the cited page), else the answer with linked markers."""
+    if answer.get("table"):
+        from ..ask.comparison import table_markdown
+
+        by_n = {c["n"]: c for c in answer["citations"]}
+
+        def where(n: int) -> str:
+            c = by_n.get(n)
+            if not c:
+                return ""
+            label = f"p. {c['page']}" if c.get("page") else "open"
+            return f" <a href='{html.escape(source_link(c['file'], c.get('page'), '', c['quote']))}' " \
+                   f"target='_blank' rel='noopener' class='cda-page'>{label}</a>"
+
+        return linked_markers(table_markdown(answer["table"], where=where), turn)
+    return answer["answer"] if answer["abstained"] else linked_markers(answer["answer"], turn)
+
+
+def table_file(answer: dict):
+    """A CSV download of the answer's table, or a hidden file component when it has none."""
+    import gradio as gr
+
+    from ..ask.comparison import table_csv
+
+    if not answer.get("table"):
+        return gr.update(visible=False, value=None)
+    path = Path(tempfile.mkdtemp(prefix="cda-table-")) / "comparison.csv"
+    path.write_text(table_csv(answer["table"], answer["citations"]), encoding="utf-8")
+    return gr.update(value=str(path), visible=True)
+
+
 def sources_panel(turns: list[dict]) -> str:
     """The last answer's sources, and below them, folded, those of every earlier answer (newest first),
     so a marker of an earlier answer still reaches its source."""
@@ -264,7 +297,12 @@ def _further_html(further: list[dict]) -> str:
 def export_markdown(turns: list[dict]) -> str:
     lines = ["# Cyber Diplomacy Assistant — conversation", ""]
     for t in turns:
-        lines += [f"**Q:** {t['question']}", "", f"**A:** {t['answer']}", ""]
+        if t.get("table"):
+            from ..ask.comparison import table_markdown
+
+            lines += [f"**Q:** {t['question']}", "", "**A:**", "", table_markdown(t["table"]), ""]
+        else:
+            lines += [f"**Q:** {t['question']}", "", f"**A:** {t['answer']}", ""]
         for c in t["citations"]:
             where = ", ".join(x for x in (c.get("unit", ""), f"p. {c['page']}" if c["page"] else "", c["section"]) if x)
             lines.append(f"- [{c['n']}] {c['title']} (`{c['file']}`{', ' + where if where else ''}): "
@@ -446,6 +484,7 @@ class _Facets:
     y_min: int
     y_max: int
     startup_error: str = ""
+    documents: list[tuple[str, str]] = None  # (label, file) for the Compare control
 
     @classmethod
     def of(cls, get_assistant: Callable[[], Assistant]) -> _Facets:
@@ -454,11 +493,12 @@ class _Facets:
             types = sorted({d.type for d in docs.values() if d.type})
             jurisdictions = sorted({d.jurisdiction for d in docs.values() if d.jurisdiction})
             years = [d.year_number for d in docs.values() if d.year_number]
+            documents = sorted(((f"{d.title}{f' ({d.year})' if d.year_number else ''}", f) for f, d in docs.items()))
             startup_error = ""
         except Exception as exc:  # shown in the page, not as a stack trace
-            types, jurisdictions, years, startup_error = [], [], [], str(exc)
+            types, jurisdictions, years, documents, startup_error = [], [], [], [], str(exc)
         y_min, y_max = (min(years), max(years)) if years else (1900, 2100)
-        return cls(types, jurisdictions, y_min, y_max, startup_error)
+        return cls(types, jurisdictions, y_min, y_max, startup_error, documents)
 
 
 def _build_page(settings: Settings, get_assistant: Callable[[], Assistant], facets: _Facets):
@@ -501,6 +541,15 @@ def _ask_tab(facets: _Facets) -> SimpleNamespace:
                 with gr.Row():
                     ui.f_ymin = gr.Number(value=facets.y_min, label="Year from", precision=0, elem_id="f-ymin")
                     ui.f_ymax = gr.Number(value=facets.y_max, label="Year to", precision=0, elem_id="f-ymax")
+            with gr.Accordion("Compare documents", open=False, elem_id="compare-panel"):
+                ui.c_docs = gr.Dropdown(facets.documents, multiselect=True, max_choices=6,
+                                        label="Documents (2 to 6)", elem_id="compare-docs")
+                with gr.Row():
+                    ui.c_topic = gr.Textbox(placeholder="Topic, e.g. supply chain security", show_label=False,
+                                            scale=4, elem_id="compare-topic")
+                    ui.compare = gr.Button("Compare", scale=1, elem_id="compare")
+                ui.compare_note = gr.Markdown("", elem_id="compare-note")
+            ui.table_file = gr.File(label="Table as CSV", visible=False, elem_id="table-csv")
             with gr.Row():
                 ui.up = gr.Button("Helpful", elem_id="thumbs-up", size="sm")
                 ui.down = gr.Button("Not helpful", elem_id="thumbs-down", size="sm")
@@ -544,8 +593,7 @@ def _wire_questions(ask: SimpleNamespace, turns, settings: Settings, get_assista
                 else:
                     answer = part.to_dict()
                     turn_list = turn_list + [answer | {"filters": filters, "time": time.time()}]
-                    chat[-1]["content"] = answer["answer"] if answer["abstained"] \
-                        else linked_markers(answer["answer"], len(turn_list) - 1)
+                    chat[-1]["content"] = answer_message(answer, len(turn_list) - 1)
                     yield chat, turn_list, sources_panel(turn_list), ""
         except Exception as exc:  # a helpful message, never a stack trace
             chat[-1]["content"] = f"Sorry, I could not answer: {exc}"
@@ -553,8 +601,26 @@ def _wire_questions(ask: SimpleNamespace, turns, settings: Settings, get_assista
 
     inputs = [ask.box, ask.chatbot, turns, ask.f_types, ask.f_juris, ask.f_ymin, ask.f_ymax]
     outputs = [ask.chatbot, turns, ask.sources, ask.box]
-    ask.send.click(respond, inputs, outputs, concurrency_limit=4)
-    ask.box.submit(respond, inputs, outputs, concurrency_limit=4)
+    ask.send.click(respond, inputs, outputs, concurrency_limit=4).then(
+        lambda t: table_file(t[-1]) if t else table_file({}), [turns], [ask.table_file])
+    ask.box.submit(respond, inputs, outputs, concurrency_limit=4).then(
+        lambda t: table_file(t[-1]) if t else table_file({}), [turns], [ask.table_file])
+
+    # The handler's name is its API endpoint (/compare_documents).
+    def compare_documents(files, topic, chat, turn_list):
+        chat = list(chat)
+        try:
+            answer = get_assistant().compare(list(files or []), topic or "").to_dict()
+        except ValueError as exc:
+            return chat, turn_list, gr.update(), gr.update(), f"**Cannot compare:** {html.escape(str(exc))}"
+        titles = "; ".join(get_assistant().documents[f].title for f in files)
+        turn_list = turn_list + [answer | {"filters": {"files": list(files)}, "time": time.time()}]
+        chat += [{"role": "user", "content": f"Compare on “{topic.strip()}”: {titles}"},
+                 {"role": "assistant", "content": answer_message(answer, len(turn_list) - 1)}]
+        return chat, turn_list, sources_panel(turn_list), table_file(answer), ""
+
+    ask.compare.click(compare_documents, [ask.c_docs, ask.c_topic, ask.chatbot, turns],
+                      [ask.chatbot, turns, ask.sources, ask.table_file, ask.compare_note], concurrency_limit=4)
 
 
 def _wire_conversation_buttons(ask: SimpleNamespace, turns, settings: Settings,

@@ -10,6 +10,7 @@ from ..records import Answer, Filters
 from ..storage.embedding import Embedder
 from ..storage.store import open_generation
 from .answering import CorpusMentions, ExtractiveAnswerer, TermWeights
+from .comparison import Comparer, Scope, comparison_scope
 from .conversation import condense_question, source_words
 from .query import analyse
 from .retrieval import Retriever
@@ -27,6 +28,7 @@ class Assistant:
                                              self.generation.documents,
                                              CorpusMentions(self.generation.bm25, self.generation.chunks,
                                                             self.generation.documents))
+        self.comparer = Comparer(self.retriever, self.extractive, settings.comparison)
 
     @cached_property
     def generator(self):
@@ -63,7 +65,32 @@ class Assistant:
         query = analyse(standalone, self.generation.documents)
         return standalone, query, self.retriever.search(query, k or self.settings.retrieval.k, filters)
 
+    def _across(self, question: str, history, filters) -> tuple[str, object, Scope | None]:
+        """The standalone question, its analysis, and the documents it is asked across, if any."""
+        question = (question or "").strip()
+        if not question:
+            raise ValueError("question is empty")
+        standalone = condense_question(question, history, self.source_words)
+        query = analyse(standalone, self.generation.documents)
+        return standalone, query, comparison_scope(query, self.generation.documents, Filters.from_dict(filters))
+
+    def compare(self, files: list[str], topic: str) -> Answer:
+        """A position table of 2-6 indexed documents on a topic (the chat's Compare control)."""
+        unknown = [f for f in files if f not in self.generation.documents]
+        if unknown:
+            raise ValueError(f"not in the index: {', '.join(unknown)}")
+        if not 2 <= len(set(files)) <= 6:
+            raise ValueError(f"compare 2 to 6 documents, not {len(set(files))}")
+        topic = (topic or "").strip()
+        if not topic:
+            raise ValueError("topic is empty")
+        query = analyse(topic, self.generation.documents)
+        return self.comparer.compare(topic, query, Scope("compare", list(dict.fromkeys(files))), topic=topic)
+
     def ask(self, question: str, k: int = 5, filters: dict | Filters | None = None, history=None) -> Answer:
+        standalone, query, scope = self._across(question, history, filters)
+        if scope is not None:
+            return self.comparer.compare(question.strip(), query, scope, standalone)
         standalone, query, results = self._prepare(question, k, filters, history)
         question = question.strip()
         if self.generator is not None:
@@ -72,6 +99,10 @@ class Assistant:
 
     def stream(self, question: str, k: int = 5, filters=None, history=None) -> Iterator[str | Answer]:
         """Yields text deltas, then the final Answer (the extractive answer arrives sentence by sentence)."""
+        standalone, query, scope = self._across(question, history, filters)
+        if scope is not None:  # a table arrives whole
+            yield self.comparer.compare(question.strip(), query, scope, standalone)
+            return
         standalone, query, results = self._prepare(question, k, filters, history)
         question = question.strip()
         if self.generator is not None:

@@ -66,6 +66,51 @@ def titled_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str
     return out
 
 
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)+")
+
+
+def headed_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files the question names by the head of their title, a run of capitalised words the title
+    opens with and that ends where the title's name does (before a lowercase word, a bracket or a
+    colon): "the Paris Call" for "Paris Call for Trust and Security in Cyberspace", not for "Paris
+    Call Working Group 3: ...", whose name goes on; when exactly one title is headed so."""
+    out = []
+    for run in _CAPITALISED_RUN.findall(query):
+        words = run.split()
+        while words and words[0].lower() in stopwords():
+            words.pop(0)
+        if len(words) < 2 or len(content_terms(" ".join(words))) < 2:
+            continue
+        head = " ".join(words).lower()
+        headed = [f for f, m in documents.items() if re.match(rf"(?i:{re.escape(head)})(?:$|\s+[a-z]|\s*[(:,])", m.title)]
+        if len(headed) == 1 and headed[0] not in out:
+            out.append(headed[0])
+    return out
+
+
+def typed_years(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files named by catalogue metadata alone: two or more years and a document type ("the US 2018
+    and 2023 strategies", "the 2013 and 2015 resolutions"), within a jurisdiction the question
+    names by name or initials; every document of those years, that type and place."""
+    years = set(_YEAR.findall(query))
+    if len(years) < 2:
+        return []
+    asked = set(content_terms(query))
+    said = set(fold_words(query).split())
+    types = {d.type for d in documents.values() if d.type and set(content_terms(d.type)) & asked}
+    places = {d.jurisdiction for d in documents.values() if d.jurisdiction
+              and said & {fold_words(d.jurisdiction), jurisdiction_initials(d.jurisdiction)}}
+    files = [f for f, d in documents.items() if d.year in years and d.type in types
+             and (not places or d.jurisdiction in places)]
+    return files if len({documents[f].year for f in files}) >= 2 else []
+
+
+def jurisdiction_initials(name: str) -> str:
+    """ "United States" -> "us", "United Kingdom" -> "uk"; "" for a one-word name."""
+    words = [w for w in re.findall(r"[A-Za-z]+", name) if w[0].isupper()]
+    return "".join(w[0] for w in words).lower() if len(words) >= 2 else ""
+
+
 # Official symbols as questions write them: "A/RES/73/27", "resolution 73/27", "resolutions 73/27
 # and 75/240", "A/65/201" (a report), "ETS No. 185". A bare "73/27" names a document only when
 # some document has that symbol ("24/7" is no symbol).
@@ -266,7 +311,8 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     terms = content_terms(question)
     aliased = aliased_documents(question, documents)
     by_symbol, missing = documents_by_symbol(question, documents)
-    named = by_symbol + [f for f in named_documents(question, documents) if f not in by_symbol]
+    named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)
+                               + typed_years(question, documents)))
     return QueryAnalysis(
         text=question, terms=terms, named=named, aliased=aliased,
         units=structural_references(question), paragraphs=named_paragraphs(question),

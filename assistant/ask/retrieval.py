@@ -235,16 +235,46 @@ class Retriever:
         if len(named) >= 2:
             picked = self._represent(picked, named, qv, terms, k, allowed, fused)
         windows = self.passages.windows(picked + [i for i, _ in ranked if i not in picked], k)
+        return self._retrieved(windows, qv, fused, lexical_scores, query)
+
+    def _retrieved(self, windows: list[tuple[int, int, int, str]], qv: np.ndarray, fused: dict[int, float],
+                   lexical_scores: np.ndarray, query: QueryAnalysis | None = None) -> list[Retrieved]:
+        """The passages (chunk id, start, end, text) as ranked records."""
         ids = [w[0] for w in windows]
         sims = np.asarray(self.gen.vectors[sorted(ids)]) @ qv if ids else np.zeros(0)
         sim_of = dict(zip(sorted(ids), sims.tolist()))
+        named = query.named if query else []
         return [Retrieved(self.chunks[i], self._doc_of_chunk[i], fused[i], float(sim_of[i]),
                           float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b,
                           self.passages.section_finder(i),
                           self.passages.page_breaks(self.chunks[i].file, self.chunks[i].page),
-                          self.passages.asked_units(i, a, b, query.numbered) if self.chunks[i].file in query.named else [],
+                          self.passages.asked_units(i, a, b, query.numbered) if self.chunks[i].file in named else [],
                           self.passages.unit_finder(i))
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
+
+    def search_within(self, topic: str, files: list[str], k: int) -> dict[str, list[Retrieved]]:
+        """The k best passages of each document for a topic, each document ranked on its own
+        (dense and lexical fused within it), so one document cannot crowd out another. The
+        question is embedded and scored lexically once for all of them."""
+        s = self.settings
+        qv = self.embedder.embed_query(topic)
+        terms = content_terms(topic)
+        scores = self.lexical(terms, 1, None)[1]
+        out: dict[str, list[Retrieved]] = {}
+        for file in files:
+            ids = self._chunk_ids([file])
+            if len(ids) == 0:
+                out[file] = []
+                continue
+            sims = np.asarray(self.gen.vectors[ids]) @ qv
+            dense = [int(ids[j]) for j in np.argsort(-sims)[:s.dense_candidates]]
+            own = scores[ids] if len(scores) else np.zeros(len(ids))
+            lexical = [int(ids[j]) for j in np.argsort(-own)[:s.lexical_candidates] if own[j] > 0]
+            fused = rrf_fuse([dense, lexical], [s.dense_weight, s.lexical_weight], s.rrf_k)
+            ranked = self._substantive(sorted(fused.items(), key=lambda x: -x[1]))
+            windows = self.passages.windows([i for i, _ in ranked], k)
+            out[file] = self._retrieved(windows, qv, fused, scores)
+        return out
 
     def _fused(self, qv: np.ndarray, terms: list[str], k: int, allowed: np.ndarray | None,
                referenced: list[int] = (), listing: list[int] = ()) -> tuple[dict[int, float], np.ndarray]:

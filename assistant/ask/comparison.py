@@ -1,0 +1,217 @@
+"""Comparison: a question across several documents -> a position table, one row per document.
+
+Each document's passages are retrieved within that document (one cannot crowd out another), its
+best sentences on the topic are quoted with their citations, and a document whose best passage
+is below the relevance floor is marked "not addressed", its closest passage given as a pointer.
+The table stays extractive: the lead sentence says what the rows show, never what differs."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, replace
+
+from ..config import ComparisonSettings
+from ..records import Answer, ComparisonTable, DocumentMeta, Filters, Retrieved, TableRow
+from ..text.tokens import content_terms, fold_words
+from .answering import ExtractiveAnswerer, citation_for, passages_of, shown
+from .lists import text_of
+from .query import QueryAnalysis, analyse, jurisdiction_initials
+
+# Words a question uses for "documents" in general ("which documents", "across the texts"); the
+# catalog's own types ("strategies", "resolutions", "treaties") name a kind of document.
+_GENERIC = {"documents", "texts", "instruments", "sources", "papers", "countries", "states", "governments"}
+_SURVEY = re.compile(r"\b(?:which|what)\s+(?:of\s+the\s+|other\s+)?((?:[\w.-]+\s+){0,3}?)([a-z]+s)\b"
+                     r"|\b(?:across|among|between)\s+(?:the\s+|all\s+)?((?:[\w.-]+\s+){0,2}?)([a-z]+s)\b"
+                     r"|\bdo(?:es)?\s+any\s+(?:of\s+the\s+|other\s+)?((?:[\w.-]+\s+){0,2}?)([a-z]+s)\b"
+                     r"|\bwho\s+else()()\b", re.IGNORECASE)
+
+
+@dataclass
+class Scope:
+    """The documents a question is asked across, and how: "compare" (the documents it names or a
+    filter selects) or "survey" (which of a set of documents address a topic)."""
+
+    kind: str
+    files: list[str]
+
+
+def surveyed(question: str, documents: dict[str, DocumentMeta]) -> list[str] | None:
+    """The documents a survey question asks across, or None when it is no survey: "Which
+    documents ..." (all), "Which US strategies ..." (the catalog's strategies of the United
+    States: a type named in the plural, a jurisdiction by name or initials)."""
+    for m in _SURVEY.finditer(question):
+        before, noun = next(((m.group(g), m.group(g + 1)) for g in (1, 3, 5, 7) if m.group(g + 1) is not None))
+        noun_terms = set(content_terms(noun))
+        types = {d.type for d in documents.values() if d.type and noun_terms & set(content_terms(d.type))}
+        if not types and noun.lower() not in _GENERIC and m.group(8) is None:
+            continue
+        said = set(fold_words(before).split())
+        places = {d.jurisdiction for d in documents.values()
+                  if d.jurisdiction and (said & {fold_words(d.jurisdiction), jurisdiction_initials(d.jurisdiction)})}
+        return [f for f, d in documents.items() if (not types or d.type in types)
+                and (not places or d.jurisdiction in places)]
+    return None
+
+
+def comparison_scope(query: QueryAnalysis, documents: dict[str, DocumentMeta],
+                     filters: Filters | None = None) -> Scope | None:
+    """How the question is asked across documents, if it is: two or more documents named (by
+    title and year, short name or symbol), a filter selecting several documents, or a survey."""
+    allowed = [f for f, d in documents.items() if filters is None or filters.accepts(d)]
+    named = [f for f in dict.fromkeys(query.by_symbol + query.named + query.aliased) if f in allowed]
+    if len(named) >= 2:
+        return Scope("compare", named)
+    if filters is not None and len(filters.files) >= 2:
+        return Scope("compare", [f for f in filters.files if f in documents])
+    across = surveyed(query.text, documents)
+    if across is not None and not named:
+        files = [f for f in across if f in allowed]
+        if len(files) >= 2:
+            return Scope("survey", files)
+    return None
+
+
+class Comparer:
+    """Builds the position table from per-document retrieval and the extractive sentence scorer."""
+
+    def __init__(self, retriever, answerer: ExtractiveAnswerer, settings: ComparisonSettings):
+        self.retriever = retriever
+        self.answerer = answerer
+        self.settings = settings
+
+    def compare(self, question: str, query: QueryAnalysis, scope: Scope, standalone: str = "",
+                topic: str = "") -> Answer:
+        s = self.settings
+        # Within one document every passage carries its title: the words naming documents say nothing.
+        topic = topic or query.topic or query.text
+        per_document = self.retriever.search_within(topic, scope.files, s.passages_per_document)
+        topic_query = analyse(topic, self.retriever.documents)
+        found = [self._evidence(file, results, topic_query) for file, results in per_document.items()]
+        best = max((f.similarity for f in found), default=0.0)
+        for f in found:
+            f.addressed = (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor) and bool(f.quotes) \
+                and (scope.kind == "compare" or f.similarity >= s.survey_share * best or f.overlap >= s.overlap_floor)
+        addressing = sum(f.addressed for f in found)
+        if scope.kind == "survey":  # the documents that address it, most relevant first
+            found = sorted((f for f in found if f.addressed), key=lambda f: -f.similarity)[:s.max_rows]
+        citations: list = []
+        rows = [self._row(f, citations) for f in found]
+        # Passages in rank order across the rows: each document's best first.
+        retrieved = [f.results[i] for i in range(s.passages_per_document) for f in found if i < len(f.results)]
+        silent = len(scope.files) - addressing
+        table = ComparisonTable(scope.kind, topic, _lead(scope.kind, rows, len(scope.files), silent),
+                                rows, silent, len(scope.files))
+        text = " ".join([table.lead] + [_row_text(row) for row in rows])
+        return Answer(question, text, not any(r.addressed for r in rows), citations, passages_of(retrieved),
+                      standalone or question, self.answerer.name, table=table)
+
+    def _evidence(self, file: str, results: list[Retrieved], topic_query: QueryAnalysis) -> "_Evidence":
+        """A document's best sentences on the topic, scored as a question about that one document."""
+        own = replace(topic_query, named=[file], topic=topic_query.text)
+        quotes: list = []
+        for c in sorted(self.answerer.candidates(own, results), key=lambda c: -c.score) if results else ():
+            if len(quotes) >= self.settings.quotes_per_row:
+                break
+            if not any(_overlaps(c, q) for q in quotes) and not self.answerer._repeats(c, quotes):
+                quotes.append(c)
+        terms = set(topic_query.terms)
+        weight = sum(self.answerer.weights(t) for t in terms) or 1.0
+        overlap = max((sum(self.answerer.weights(t) for t in terms & c.terms) / weight for c in quotes), default=0.0)
+        return _Evidence(file, results, quotes, max((r.similarity for r in results), default=0.0), overlap)
+
+    def _row(self, found: "_Evidence", citations: list) -> TableRow:
+        meta = self.retriever.documents[found.file]
+        row = TableRow(found.file, meta.title, meta.year, meta.jurisdiction, meta.citation_name, found.addressed,
+                       round(found.similarity, 4))
+        if not found.results:
+            return row
+        if not found.addressed:
+            top = found.quotes[0] if found.quotes else None
+            row.pointer = citation_for(0, top.result, top.quote) if top else citation_for(
+                0, found.results[0], text_of(found.results[0])[:200])
+            return row
+        for c in sorted(found.quotes, key=lambda c: c.reading_order):
+            citation = citation_for(len(citations) + 1, c.result, c.quote)
+            citations.append(citation)
+            row.citations.append(citation.n)
+            row.quotes.append(c.quote)
+        return row
+
+
+@dataclass
+class _Evidence:
+    """What one document offers on the topic: its passages, best sentences and how relevant they are."""
+
+    file: str
+    results: list[Retrieved]
+    quotes: list
+    similarity: float  # its best passage's cosine similarity to the topic
+    overlap: float  # the share of the topic's words (IDF-weighted) its best sentence holds
+    addressed: bool = False
+
+
+def _overlaps(a, b) -> bool:
+    return a.result is b.result and a.start < b.end and b.start < a.end
+
+
+def _name(row: TableRow) -> str:
+    year = f" ({row.year})" if row.year and row.year != "unknown" and row.year not in row.title else ""
+    return f"{row.title}{year}"
+
+
+def _lead(kind: str, rows: list[TableRow], documents: int, silent: int) -> str:
+    """What the rows show, and nothing the quotes do not."""
+    if kind == "survey":
+        shown_rows = sum(r.addressed for r in rows)
+        if not shown_rows:
+            return f"None of the {documents} documents searched has a passage on this above the relevance floor."
+        more = documents - silent - shown_rows
+        return (f"{documents - silent} of the {documents} documents searched address this"
+                f"{f'; the {shown_rows} most relevant are shown' if more else ''}, each in its own words"
+                f"{f'; {silent} do not' if silent else ''}.")
+    quiet = [r for r in rows if not r.addressed]
+    return (f"What each of the {len(rows)} documents says on this, quoted from it"
+            + (f"; {len(quiet)} of them {'has' if len(quiet) == 1 else 'have'} no passage on it above "
+               "the relevance floor." if quiet else "."))
+
+
+def _row_text(row: TableRow) -> str:
+    if not row.addressed:
+        where = f" (closest passage: p. {row.pointer.page})" if row.pointer and row.pointer.page else ""
+        return f"{_name(row)}: not addressed in this document{where}."
+    return f"{_name(row)}: " + " ".join(f"{shown(q)} [{n}]" for q, n in zip(row.quotes, row.citations))
+
+
+def table_markdown(table: dict, link=lambda n: f"[{n}]", where=lambda n: "") -> str:
+    """The table (as in the Answer JSON) as Markdown; `link` renders a citation number, `where`
+    what follows it (a link to the cited page, in the chat)."""
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = [cell(table["lead"]), "", "| Document | Year | Jurisdiction | What it says |", "|---|---|---|---|"]
+    for row in table["rows"]:
+        if row["addressed"]:
+            said = " ".join(f"“{cell(shown(q))}” {link(n)}{where(n)}" for q, n in zip(row["quotes"], row["citations"]))
+        else:
+            pointer = row.get("pointer") or {}
+            said = "*not addressed in this document*" + (
+                f" (closest passage: p. {pointer['page']}{', ' + cell(pointer['section']) if pointer.get('section') else ''})"
+                if pointer.get("page") else "")
+        lines.append(f"| {cell(row['title'])} | {cell(row['year'] or '')} | {cell(row['jurisdiction'] or '')} | {said} |")
+    return "\n".join(lines)
+
+
+def table_csv(table: dict, citations: list[dict]) -> str:
+    """The table as CSV: one line per document, its quotes and their references."""
+    by_n = {c["n"]: c for c in citations}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["document", "file", "year", "jurisdiction", "addressed", "relevance", "quotes", "citations"])
+    for row in table["rows"]:
+        refs = [by_n[n].get("reference", "") for n in row["citations"] if n in by_n]
+        writer.writerow([row["title"], row["file"], row["year"], row["jurisdiction"],
+                         "yes" if row["addressed"] else "no", row["relevance"],
+                         " | ".join(" ".join(q.split()) for q in row["quotes"]),
+                         " | ".join(f"[{n}] {r}" for n, r in zip(row["citations"], refs))])
+    return out.getvalue()
