@@ -8,6 +8,7 @@ What is measured (all on the shipped corpus unless said otherwise):
   build_chunks_per_s       `build_index(full=True)` into a fresh temp index folder
   noop_rebuild_s           an incremental build when nothing changed
   ask_p50_ms / ask_p95_ms  warm `Assistant.ask` (default extractive answerer) over the gold questions
+  compare_4_documents_p50_ms / _p95_ms  warm `Assistant.compare` of four strategies on five topics
   cold_start_s             a new Python process: import, open the index, first answer
   peak_rss_mb              ru_maxrss of the serving process (cold start) and of the build
   scale                    for each N: realistic vectors derived from the real chunk vectors,
@@ -411,6 +412,24 @@ def ask_latency(assistant, baseline, questions: list[str], repeats: int, quiet: 
 
 # --------------------------------------------------------------------------- the run
 
+def comparison_latency(assistant, repeats: int) -> dict:
+    """p50/p95 of a position table over 4 documents (the first four strategies of the catalog) on a
+    few topics, warm; ms."""
+    files = [f for f, d in assistant.documents.items() if d.type == "strategy"][:4]
+    if len(files) < 4:
+        files = list(assistant.documents)[:4]
+    topics = ["deterrence of malicious cyber activity", "protecting critical infrastructure", "international cooperation",
+              "workforce and skills", "supply chain security"]
+    assistant.compare(files, topics[0])
+    lat = []
+    for _ in range(repeats):
+        for topic in topics:
+            t = time.perf_counter()
+            assistant.compare(files, topic)
+            lat.append((time.perf_counter() - t) * 1000)
+    return {"compare_4_documents_p50_ms": round(_pct(lat, 50), 2), "compare_4_documents_p95_ms": round(_pct(lat, 95), 2)}
+
+
 def _check(value, op: str, bound: float) -> dict:
     met = value is not None and not (isinstance(value, float) and np.isnan(value)) and (
         value >= bound if op == ">=" else value <= bound)
@@ -474,6 +493,7 @@ def run(settings: Settings | None = None, scales=DEFAULT_SCALES, repeats: int = 
                         helper.ask(q)
                         lat.append((time.perf_counter() - t) * 1000)
                 result.update({"ask_p50_ms": round(_pct(lat, 50), 2), "ask_p95_ms": round(_pct(lat, 95), 2)})
+            result.update(comparison_latency(helper, repeats))
             del helper
             _log("cold starts", quiet)
             colds, lc_colds = [], []

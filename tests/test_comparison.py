@@ -1,0 +1,119 @@
+"""Comparison: questions across documents are recognised from catalog metadata and answered as a
+position table, one row per document, each quote verbatim from its own document."""
+import csv
+import io
+
+import pytest
+
+from assistant.ask.comparison import comparison_scope, surveyed, table_csv, table_markdown
+from assistant.ask.query import analyse, headed_documents, typed_years
+from assistant.records import DocumentMeta, Filters
+
+
+def _catalog() -> dict[str, DocumentMeta]:
+    rows = [("a.pdf", "Alpha Cyber Strategy of Ruritania", "2018", "strategy", "Ruritania"),
+            ("b.pdf", "Beta Cyber Strategy", "2023", "strategy", "United Kingdom"),
+            ("c.pdf", "Gamma Cyber Strategy", "2018", "strategy", "United Kingdom"),
+            ("d.txt", "Zeta Accord for Open Networks", "2019", "treaty", "international"),
+            ("e.txt", "Zeta Accord Working Group 3: a report", "2021", "study", "international"),
+            ("f.txt", "General Assembly resolution 70/1: Networks", "2015", "resolution", "international")]
+    docs = {f: DocumentMeta(f, t, year=y, type=ty, jurisdiction=j) for f, t, y, ty, j in rows}
+    docs["f.txt"].symbol = "A/RES/70/1"
+    return docs
+
+
+def test_a_survey_is_asked_across_a_kind_of_document_or_all_of_them():
+    docs = _catalog()
+    assert surveyed("Which strategies mention quantum computing?", docs) == ["a.pdf", "b.pdf", "c.pdf"]
+    assert surveyed("Which UK strategies mention quantum computing?", docs) == ["b.pdf", "c.pdf"]
+    assert surveyed("Which documents call for open networks?", docs) == list(docs)
+    assert surveyed("Across the resolutions, what is said of networks?", docs) == ["f.txt"]
+    assert surveyed("What are the pillars of the strategy?", docs) is None
+    assert surveyed("What is cyber diplomacy?", docs) is None
+
+
+def test_a_title_head_names_the_one_document_whose_name_it_is():
+    docs = _catalog()
+    assert headed_documents("What does the Zeta Accord say about networks?", docs) == ["d.txt"]
+    assert headed_documents("What did Zeta Accord Working Group 3 find?", docs) == []  # several begin so
+    assert headed_documents("What does the Omega Accord say?", docs) == []
+
+
+def test_years_with_a_type_and_a_place_name_every_document_so_described():
+    docs = _catalog()
+    assert typed_years("How do the UK 2018 and 2023 strategies treat skills?", docs) == ["b.pdf", "c.pdf"]
+    assert typed_years("How do the 2018 and 2023 strategies treat skills?", docs) == ["a.pdf", "b.pdf", "c.pdf"]
+    assert typed_years("What did the 2018 strategy say?", docs) == []  # one year names no comparison
+
+
+def test_a_comparison_is_two_named_documents_or_a_filter_of_several_files():
+    docs = _catalog()
+    query = analyse("How do the Zeta Accord and resolution 70/1 treat networks?", docs)
+    assert comparison_scope(query, docs).kind == "compare"
+    assert set(comparison_scope(query, docs).files) == {"d.txt", "f.txt"}
+    plain = analyse("What does the Zeta Accord say about networks?", docs)
+    assert comparison_scope(plain, docs) is None
+    assert comparison_scope(plain, docs, Filters(files=["a.pdf", "b.pdf"])).files == ["a.pdf", "b.pdf"]
+    survey = analyse("Which strategies mention networks?", docs)
+    assert comparison_scope(survey, docs, Filters(jurisdictions=["United Kingdom"])).files == ["b.pdf", "c.pdf"]
+
+
+def _document_text(assistant, file: str) -> str:
+    gen = assistant.generation
+    pages = sorted({c.page for c in gen.chunks if c.file == file}, key=lambda p: p or 0)
+    return " ".join(" ".join((gen.page_text(file, p) or "").split()) for p in pages)
+
+
+@pytest.fixture(scope="module")
+def strategies(shipped_assistant):
+    return [f for f, d in shipped_assistant.documents.items() if d.type == "strategy"][:3]
+
+
+def test_compare_gives_one_row_per_document_in_order_each_quote_from_its_own_document(shipped_assistant, strategies):
+    answer = shipped_assistant.compare(strategies, "international cooperation with allies")
+    table = answer.table
+    assert [r.file for r in table.rows] == strategies and table.kind == "compare" and table.documents == 3
+    numbers = [n for r in table.rows for n in r.citations]
+    assert numbers == list(range(1, len(answer.citations) + 1))
+    for row in table.rows:
+        text = _document_text(shipped_assistant, row.file)
+        for n, quote in zip(row.citations, row.quotes):
+            assert " ".join(quote.split()) in text
+            assert answer.citations[n - 1].file == row.file
+    assert all(f"[{n}]" in answer.answer for n in numbers)
+
+
+def test_a_document_silent_on_the_topic_is_marked_so_with_its_closest_passage(shipped_assistant):
+    docs = shipped_assistant.documents
+    treaty = next(f for f, d in docs.items() if "Budapest Convention" in d.title)
+    charter = next(f for f, d in docs.items() if d.title == "Charter of the United Nations")
+    table = shipped_assistant.compare([treaty, charter], "offences related to child pornography").table
+    by_file = {r.file: r for r in table.rows}
+    assert by_file[treaty].addressed and by_file[treaty].quotes
+    assert not by_file[charter].addressed and not by_file[charter].citations
+    assert by_file[charter].pointer is not None and by_file[charter].pointer.file == charter
+    assert table.not_addressed == 1
+
+
+def test_a_survey_lists_only_documents_that_address_it_and_counts_the_rest(shipped_assistant):
+    answer = shipped_assistant.ask("Which documents call for protecting critical infrastructure?")
+    table = answer.table
+    assert table.kind == "survey" and table.documents == len(shipped_assistant.documents)
+    assert 2 <= len(table.rows) <= 8 and all(r.addressed for r in table.rows)
+    assert [r.relevance for r in table.rows] == sorted((r.relevance for r in table.rows), reverse=True)
+    assert table.not_addressed + len(table.rows) <= table.documents
+
+
+def test_the_table_exports_as_csv_and_markdown(shipped_assistant, strategies):
+    answer = shipped_assistant.compare(strategies[:2], "workforce and skills").to_dict()
+    lines = list(csv.reader(io.StringIO(table_csv(answer["table"], answer["citations"]))))
+    assert lines[0][:2] == ["document", "file"] and [line[1] for line in lines[1:]] == strategies[:2]
+    markdown = table_markdown(answer["table"])
+    assert markdown.count("\n| ") == 3  # header and two rows
+
+
+def test_compare_refuses_unknown_documents_and_too_many_or_too_few(shipped_assistant, strategies):
+    with pytest.raises(ValueError, match="not in the index"):
+        shipped_assistant.compare(["nope.pdf", strategies[0]], "x")
+    with pytest.raises(ValueError, match="2 to 6"):
+        shipped_assistant.compare(strategies[:1], "skills")
