@@ -86,8 +86,16 @@ class Comparer:
         # Within one document every passage carries its title: the words naming documents say nothing.
         topic = topic or query.topic or query.text
         per_document = self.retriever.search_within(topic, scope.files, s.passages_per_document)
+        if scope.kind == "survey":  # the full search for the documents most likely shown
+            ranked = sorted(per_document, key=lambda f: -max((r.similarity for r in per_document[f]), default=0.0))
+            chosen = ranked[:s.max_rows + s.max_rows // 2]
+        else:
+            chosen = list(per_document)
+        for file in chosen:
+            # Within each document, the whole question as the retriever reads it (units, lists, topic).
+            per_document[file] = self.retriever.search(query, s.passages_per_document, Filters(files=[file]))
         topic_query = analyse(topic, self.retriever.documents)
-        found = [self._evidence(file, results, topic_query) for file, results in per_document.items()]
+        found = [self._evidence(file, results, topic_query, query) for file, results in per_document.items()]
         best = max((f.similarity for f in found), default=0.0)
         for f in found:
             f.addressed = (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor) and bool(f.quotes) \
@@ -106,9 +114,10 @@ class Comparer:
         return Answer(question, text, not any(r.addressed for r in rows), citations, passages_of(retrieved),
                       standalone or question, self.answerer.name, table=table)
 
-    def _evidence(self, file: str, results: list[Retrieved], topic_query: QueryAnalysis) -> "_Evidence":
-        """A document's best sentences on the topic, scored as a question about that one document."""
-        own = replace(topic_query, named=[file], topic=topic_query.text)
+    def _evidence(self, file: str, results: list[Retrieved], topic_query: QueryAnalysis,
+                  query: QueryAnalysis) -> _Evidence:
+        """A document's best sentences on the topic, scored as the question about that one document."""
+        own = replace(query, named=[file], aliased=[], by_symbol=[], topic=query.topic or topic_query.text)
         quotes: list = []
         for c in sorted(self.answerer.candidates(own, results), key=lambda c: -c.score) if results else ():
             if len(quotes) >= self.settings.quotes_per_row:

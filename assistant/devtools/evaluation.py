@@ -113,6 +113,32 @@ def answer_scores(q: Question, answer: dict) -> dict:
     return out
 
 
+def document_text(assistant, file: str) -> str:
+    """A document's whole indexed text, folded (page texts in page order)."""
+    cache = assistant.__dict__.setdefault("_eval_texts", {})
+    if file not in cache:
+        gen = assistant.generation
+        pages = sorted({c.page for c in gen.chunks if c.file == file}, key=lambda p: p or 0)
+        cache[file] = norm(" ".join(gen.page_text(file, p) or "" for p in pages))
+    return cache[file]
+
+
+def table_scores(q: Question, answer: dict, text_of) -> dict:
+    """A question across documents: whether every source document has a row marked as addressing
+    it whose quotes hold all of that document's evidence (`table_rows_hold_evidence`), and how many
+    source documents a row calls silent though their evidence is in the corpus (`table_false_silence`)."""
+    rows = {r["file"]: r for r in (answer.get("table") or {}).get("rows", [])}
+    held, silent = True, 0
+    for source in q.sources:
+        evidence = [norm(e) for e in q.evidence if norm(e) in text_of(source)]
+        row = rows.get(source)
+        if row is not None and not row["addressed"]:
+            silent += 1
+        quotes = norm(" ".join(row["quotes"])) if row else ""
+        held = held and row is not None and row["addressed"] and all(e in quotes for e in evidence)
+    return {"table_rows_hold_evidence": float(held), "table_false_silence": float(silent)}
+
+
 def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(values, p)) if values else 0.0
 
@@ -131,6 +157,8 @@ def aggregate(rows: list[dict]) -> dict:
     m["citation_precision"] = _mean(r["scores"]["citation_precision"] for r in answerable)
     m["evidence_coverage"] = _mean(r["scores"]["evidence_coverage"] for r in answerable)
     m["answer_all_evidence"] = _mean(r["scores"].get("answer_all_evidence") for r in answerable)
+    m["table_rows_hold_evidence"] = _mean(r["scores"].get("table_rows_hold_evidence") for r in answerable)
+    m["table_false_silence"] = _mean(r["scores"].get("table_false_silence") for r in answerable)
     words = [len(r["answer"].split()) for r in rows if not r["abstained"]]
     m["answer_words_median"] = float(np.median(words)) if words else None
     m["abstention_accuracy"] = _mean(float(r["abstained"]) for r in unanswerable)
@@ -159,6 +187,8 @@ def run_eval(assistant, questions: list[Question], k: int = 5, baseline=None, pr
             if key in ("hit@10", "ndcg@10"):
                 scores[key] = value
         scores.update(answer_scores(q, answer))
+        if q.kind in ("comparison", "survey"):
+            scores.update(table_scores(q, answer, lambda f: document_text(assistant, f)))
         row = {"id": q.id, "kind": q.kind, "answerable": q.answerable, "latency_ms": round(latency, 1),
                **answer, "scores": scores}
         if judge is not None:
@@ -208,7 +238,8 @@ def question_ok(row: dict) -> bool:
 # ---------------------------------------------------------------- reports
 
 METRIC_ORDER = ["hit@1", "hit@5", "hit@10", "evidence_recall@5", "all_evidence@5", "mrr", "ndcg@10",
-                "citation_precision", "evidence_coverage", "answer_all_evidence", "answer_words_median",
+                "citation_precision", "evidence_coverage", "answer_all_evidence", "table_rows_hold_evidence",
+                "table_false_silence", "answer_words_median",
                 "abstention_accuracy", "false_abstention_rate",
                 "answer_similarity", "faithfulness", "latency_p50_ms", "latency_p95_ms"]
 
