@@ -191,6 +191,9 @@ class ComparisonSettings:
 
     passages_per_document: int = 3
     quotes_per_row: int = 2
+    # A row's best sentences re-ranked with the model's sentence-topic similarity at this weight.
+    rerank_sentences: int = 12
+    sentence_similarity_weight: float = 0.8
     # A document whose best passage is less similar to the topic than this is "not addressed".
     relevance_floor: float = 0.30
     # ... unless its best sentence holds this share of the topic's words (IDF-weighted): a passage's

@@ -119,7 +119,7 @@ class Comparer:
         """A document's best sentences on the topic, scored as the question about that one document."""
         own = replace(query, named=[file], aliased=[], by_symbol=[], topic=query.topic or topic_query.text)
         quotes: list = []
-        for c in sorted(self.answerer.candidates(own, results), key=lambda c: -c.score) if results else ():
+        for c in self._ranked(own, results, topic_query.text) if results else ():
             if len(quotes) >= self.settings.quotes_per_row:
                 break
             if not any(_overlaps(c, q) for q in quotes) and not self.answerer._repeats(c, quotes):
@@ -128,6 +128,19 @@ class Comparer:
         weight = sum(self.answerer.weights(t) for t in terms) or 1.0
         overlap = max((sum(self.answerer.weights(t) for t in terms & c.terms) / weight for c in quotes), default=0.0)
         return _Evidence(file, results, quotes, max((r.similarity for r in results), default=0.0), overlap)
+
+    def _ranked(self, query: QueryAnalysis, results: list[Retrieved], topic: str) -> list:
+        """The document's candidate sentences, best first: the answerer's score, its best few
+        re-ranked with the model's similarity of sentence and topic (a row has room for two)."""
+        ranked = sorted(self.answerer.candidates(query, results), key=lambda c: -c.score)
+        head, w = ranked[:self.settings.rerank_sentences], self.settings.sentence_similarity_weight
+        if not head or not w:
+            return ranked
+        embedder = self.retriever.embedder
+        sims = embedder.embed([c.quote for c in head]) @ embedder.embed_query(topic)
+        top = head[0].score or 1.0
+        order = sorted(range(len(head)), key=lambda j: -((1 - w) * head[j].score / top + w * float(sims[j])))
+        return [head[j] for j in order] + ranked[len(head):]
 
     def _row(self, found: "_Evidence", citations: list) -> TableRow:
         meta = self.retriever.documents[found.file]
