@@ -16,7 +16,7 @@ from ..records import Answer, ComparisonTable, DocumentMeta, Filters, Retrieved,
 from ..text.tokens import content_terms, fold_words
 from .answering import ExtractiveAnswerer, citation_for, passages_of, shown
 from .lists import text_of
-from .query import QueryAnalysis, analyse, jurisdiction_initials
+from .query import QueryAnalysis, analyse, jurisdiction_initials, topic_query
 
 # Words a question uses for "documents" in general ("which documents", "across the texts"); the
 # catalog's own types ("strategies", "resolutions", "treaties") name a kind of document.
@@ -91,11 +91,12 @@ class Comparer:
             chosen = ranked[:s.max_rows + s.max_rows // 2]
         else:
             chosen = list(per_document)
+        own = {file: self._about(query, file) for file in per_document}
         for file in chosen:
             # Within each document, the whole question as the retriever reads it (units, lists, topic).
-            per_document[file] = self.retriever.search(query, s.passages_per_document, Filters(files=[file]))
+            per_document[file] = self.retriever.search(own[file], s.passages_per_document, Filters(files=[file]))
         topic_query = analyse(topic, self.retriever.documents)
-        found = [self._evidence(file, results, topic_query, query) for file, results in per_document.items()]
+        found = [self._evidence(file, results, topic_query, own[file]) for file, results in per_document.items()]
         best = max((f.similarity for f in found), default=0.0)
         for f in found:
             f.addressed = (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor) and bool(f.quotes) \
@@ -114,17 +115,24 @@ class Comparer:
         return Answer(question, text, not any(r.addressed for r in rows), citations, passages_of(retrieved),
                       standalone or question, self.answerer.name, table=table)
 
+    def _about(self, query: QueryAnalysis, file: str) -> QueryAnalysis:
+        """The question as asked of one document: only that document's own name words say nothing
+        within it ("How do the 2003 and 2018 strategies treat the Budapest Convention?" still asks,
+        of each strategy, about the Budapest Convention)."""
+        docs = self.retriever.documents
+        return replace(query, named=[file], aliased=[], by_symbol=[], topic=topic_query(query.text, [file], docs),
+                       topic_terms=set(content_terms(topic_query(query.text, [file], docs))))
+
     def _evidence(self, file: str, results: list[Retrieved], topic_query: QueryAnalysis,
                   query: QueryAnalysis) -> _Evidence:
         """A document's best sentences on the topic, scored as the question about that one document."""
-        own = replace(query, named=[file], aliased=[], by_symbol=[], topic=query.topic or topic_query.text)
         quotes: list = []
-        for c in self._ranked(own, results, topic_query.text) if results else ():
+        for c in self._ranked(query, results, query.topic or topic_query.text) if results else ():
             if len(quotes) >= self.settings.quotes_per_row:
                 break
             if not any(_overlaps(c, q) for q in quotes) and not self.answerer._repeats(c, quotes):
                 quotes.append(c)
-        terms = set(topic_query.terms)
+        terms = query.topic_terms or set(topic_query.terms)  # what is asked of this document
         weight = sum(self.answerer.weights(t) for t in terms) or 1.0
         overlap = max((sum(self.answerer.weights(t) for t in terms & c.terms) / weight for c in quotes), default=0.0)
         return _Evidence(file, results, quotes, max((r.similarity for r in results), default=0.0), overlap)
