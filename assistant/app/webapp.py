@@ -601,10 +601,12 @@ def _wire_questions(ask: SimpleNamespace, turns, settings: Settings, get_assista
 
     inputs = [ask.box, ask.chatbot, turns, ask.f_types, ask.f_juris, ask.f_ymin, ask.f_ymax]
     outputs = [ask.chatbot, turns, ask.sources, ask.box]
-    ask.send.click(respond, inputs, outputs, concurrency_limit=4).then(
-        lambda t: table_file(t[-1]) if t else table_file({}), [turns], [ask.table_file])
-    ask.box.submit(respond, inputs, outputs, concurrency_limit=4).then(
-        lambda t: table_file(t[-1]) if t else table_file({}), [turns], [ask.table_file])
+    # A named handler (its API endpoint /show_table_file), so the feedback lambdas keep their names.
+    def show_table_file(turn_list):
+        return table_file(turn_list[-1] if turn_list else {})
+
+    ask.send.click(respond, inputs, outputs, concurrency_limit=4).then(show_table_file, [turns], [ask.table_file])
+    ask.box.submit(respond, inputs, outputs, concurrency_limit=4).then(show_table_file, [turns], [ask.table_file])
 
     # The handler's name is its API endpoint (/compare_documents).
     def compare_documents(files, topic, chat, turn_list):

@@ -72,7 +72,14 @@ class Assistant:
             raise ValueError("question is empty")
         standalone = condense_question(question, history, self.source_words)
         query = analyse(standalone, self.generation.documents)
-        return standalone, query, comparison_scope(query, self.generation.documents, Filters.from_dict(filters))
+        chosen = Filters.from_dict(filters)
+        scope = comparison_scope(query, self.generation.documents, chosen)
+        # Named comparisons keep the quoted answer until the tables' rows hold the evidence as often
+        # (docs/design.md, "Comparison tables"): tables answer surveys, a filter of several files
+        # and the Compare control.
+        if scope is not None and scope.kind == "compare" and not (chosen and len(chosen.files) >= 2):
+            scope = None
+        return standalone, query, scope
 
     def compare(self, files: list[str], topic: str) -> Answer:
         """A position table of 2-6 indexed documents on a topic (the chat's Compare control)."""

@@ -57,9 +57,11 @@ def surveyed(question: str, documents: dict[str, DocumentMeta]) -> list[str] | N
 def comparison_scope(query: QueryAnalysis, documents: dict[str, DocumentMeta],
                      filters: Filters | None = None) -> Scope | None:
     """How the question is asked across documents, if it is: two or more documents named (by
-    title and year, short name or symbol), a filter selecting several documents, or a survey."""
+    title and year, title head or symbol), a filter selecting several documents, or a survey."""
     allowed = [f for f, d in documents.items() if filters is None or filters.accepts(d)]
-    named = [f for f in dict.fromkeys(query.by_symbol + query.named + query.aliased) if f in allowed]
+    # Not the short names in brackets ("the Budapest Convention"): a question comparing strategies
+    # names that way the instrument they treat, their topic, more often than a document compared.
+    named = [f for f in dict.fromkeys(query.by_symbol + query.named) if f in allowed]
     if len(named) >= 2:
         return Scope("compare", named)
     if filters is not None and len(filters.files) >= 2:
@@ -141,6 +143,8 @@ class Comparer:
         """The document's candidate sentences, best first: the answerer's score, its best few
         re-ranked with the model's similarity of sentence and topic (a row has room for two)."""
         ranked = sorted(self.answerer.candidates(query, results), key=lambda c: -c.score)
+        # Where the document is numbered, a row quotes its numbered units, not unnumbered front matter.
+        ranked = [c for c in ranked if c.result.unit_at(c.start)] or ranked
         head, w = ranked[:self.settings.rerank_sentences], self.settings.sentence_similarity_weight
         if not head or not w:
             return ranked
