@@ -67,6 +67,14 @@ def browser():
         b.close()
 
 
+def open_chat(browser, url, width=1400, height=1000):
+    """A new page on the chat, once its question box is there."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    return page
+
+
 def ask(page, question):
     page.fill("#question textarea", question)
     page.click("#ask")
@@ -75,9 +83,7 @@ def ask(page, question):
 def test_ask_see_citations_open_source_filter_feedback_export(server, browser):
     url, feedback = server
     SHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    page.wait_for_selector("#question textarea", timeout=60000)
+    page = open_chat(browser, url)
     page.screenshot(path=str(SHOTS / "01-start.png"))
 
     ask(page, "What does the Budapest Convention say about expedited preservation of stored computer data?")
@@ -152,9 +158,7 @@ def test_ask_see_citations_open_source_filter_feedback_export(server, browser):
 def test_a_marker_brings_its_source_into_view_with_its_unit_and_reference(server, browser):
     url, _ = server
     SHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1000, "height": 700})
-    page.goto(url)
-    page.wait_for_selector("#question textarea", timeout=60000)
+    page = open_chat(browser, url, 1000, 700)
     ask(page, "What does Article 16 of the Budapest Convention require?")
     page.wait_for_selector("#chat a[href='#cda-src-0-2']", timeout=60000)
     sources = page.inner_text("#sources")
@@ -184,9 +188,7 @@ def test_a_marker_brings_its_source_into_view_with_its_unit_and_reference(server
 def test_on_a_phone_the_answer_and_its_sources_fit_the_screen_and_a_marker_reaches_its_source(server, browser):
     url, _ = server
     SHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(url)
-    page.wait_for_selector("#question textarea", timeout=60000)
+    page = open_chat(browser, url, 390, 844)
     ask(page, "What does operative paragraph 5 of resolution 73/27 decide?")
     page.wait_for_selector("#chat a[href='#cda-src-0-1']", timeout=60000)
     page.screenshot(path=str(SHOTS / "07-phone-answer.png"))
@@ -204,9 +206,7 @@ def test_on_a_phone_the_answer_and_its_sources_fit_the_screen_and_a_marker_reach
 
 def test_abstention_looks_like_an_answer_not_an_error(server, browser):
     url, _ = server
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    page.wait_for_selector("#question textarea", timeout=60000)
+    page = open_chat(browser, url)
     ask(page, "What is the best recipe for chocolate cake?")
     page.wait_for_function("document.querySelector('#chat').innerText.includes('do not answer')", timeout=60000)
     # The sources panel fills in when the streamed answer is complete.
@@ -282,9 +282,7 @@ def test_non_loopback_host_needs_auth_and_auth_guards_pages_and_sources(shipped_
 def test_compare_control_builds_a_table_with_a_row_per_document_a_page_link_and_a_csv(server, browser):
     url, _ = server
     SHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(url)
-    page.wait_for_selector("#question textarea", timeout=60000)
+    page = open_chat(browser, url, 1400, 1100)
     page.click("#compare-panel button, #compare-panel .label-wrap")
     picked = ["National Cyber Strategy of the United States of America (2018)", "National Cybersecurity Strategy (2023)",
               "Department of Defense Cyber Strategy - Summary (2018)"]

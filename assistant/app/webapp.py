@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Callable
@@ -484,7 +484,7 @@ class _Facets:
     y_min: int
     y_max: int
     startup_error: str = ""
-    documents: list[tuple[str, str]] = None  # (label, file) for the Compare control
+    documents: list[tuple[str, str]] = field(default_factory=list)  # (label, file) for the Compare control
 
     @classmethod
     def of(cls, get_assistant: Callable[[], Assistant]) -> _Facets:

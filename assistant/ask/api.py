@@ -58,20 +58,19 @@ class Assistant:
 
     def _prepare(self, question: str, k: int | None, filters, history):
         """The follow-up made standalone, read once (QueryAnalysis), and retrieved for."""
-        question = (question or "").strip()
-        if not question:
-            raise ValueError("question is empty")
-        standalone = condense_question(question, history, self.source_words)
-        query = analyse(standalone, self.generation.documents)
+        standalone, query = self._read(question, history)
         return standalone, query, self.retriever.search(query, k or self.settings.retrieval.k, filters)
 
-    def _across(self, question: str, history, filters) -> tuple[str, object, Scope | None]:
-        """The standalone question, its analysis, and the documents it is asked across, if any."""
+    def _read(self, question: str, history) -> tuple[str, object]:
+        """The follow-up made standalone, and read once (QueryAnalysis)."""
         question = (question or "").strip()
         if not question:
             raise ValueError("question is empty")
         standalone = condense_question(question, history, self.source_words)
-        query = analyse(standalone, self.generation.documents)
+        return standalone, analyse(standalone, self.generation.documents)
+
+    def _across(self, query, filters) -> Scope | None:
+        """The documents the question is asked across, when a table answers it."""
         chosen = Filters.from_dict(filters)
         scope = comparison_scope(query, self.generation.documents, chosen)
         # Named comparisons keep the quoted answer until the tables' rows hold the evidence as often
@@ -79,7 +78,7 @@ class Assistant:
         # and the Compare control.
         if scope is not None and scope.kind == "compare" and not (chosen and len(chosen.files) >= 2):
             scope = None
-        return standalone, query, scope
+        return scope
 
     def compare(self, files: list[str], topic: str) -> Answer:
         """A position table of 2-6 indexed documents on a topic (the chat's Compare control)."""
@@ -95,23 +94,25 @@ class Assistant:
         return self.comparer.compare(topic, query, Scope("compare", list(dict.fromkeys(files))), topic=topic)
 
     def ask(self, question: str, k: int = 5, filters: dict | Filters | None = None, history=None) -> Answer:
-        standalone, query, scope = self._across(question, history, filters)
-        if scope is not None:
-            return self.comparer.compare(question.strip(), query, scope, standalone)
-        standalone, query, results = self._prepare(question, k, filters, history)
+        standalone, query = self._read(question, history)
         question = question.strip()
+        scope = self._across(query, filters)
+        if scope is not None:
+            return self.comparer.compare(question, query, scope, standalone)
+        results = self.retriever.search(query, k or self.settings.retrieval.k, filters)
         if self.generator is not None:
             return self.generator.answer(question, results, standalone, query)
         return self.extractive.answer(question, results, standalone, query)
 
     def stream(self, question: str, k: int = 5, filters=None, history=None) -> Iterator[str | Answer]:
         """Yields text deltas, then the final Answer (the extractive answer arrives sentence by sentence)."""
-        standalone, query, scope = self._across(question, history, filters)
-        if scope is not None:  # a table arrives whole
-            yield self.comparer.compare(question.strip(), query, scope, standalone)
-            return
-        standalone, query, results = self._prepare(question, k, filters, history)
+        standalone, query = self._read(question, history)
         question = question.strip()
+        scope = self._across(query, filters)
+        if scope is not None:  # a table arrives whole
+            yield self.comparer.compare(question, query, scope, standalone)
+            return
+        results = self.retriever.search(query, k or self.settings.retrieval.k, filters)
         if self.generator is not None:
             yield from self.generator.stream(question, results, standalone, query)
             return

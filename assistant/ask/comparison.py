@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 
 from ..config import ComparisonSettings
 from ..records import Answer, ComparisonTable, DocumentMeta, Filters, Retrieved, TableRow
-from ..text.tokens import content_terms, fold_words
+from ..text.tokens import content_terms
 from .answering import ExtractiveAnswerer, citation_for, passages_of, shown
 from .lists import text_of
-from .query import QueryAnalysis, analyse, jurisdiction_initials, topic_query
+from .query import QueryAnalysis, analyse, jurisdictions_said, topic_query
 
 # Words a question uses for "documents" in general ("which documents", "across the texts"); the
 # catalog's own types ("strategies", "resolutions", "treaties") name a kind of document.
@@ -46,9 +46,7 @@ def surveyed(question: str, documents: dict[str, DocumentMeta]) -> list[str] | N
         types = {d.type for d in documents.values() if d.type and noun_terms & set(content_terms(d.type))}
         if not types and noun.lower() not in _GENERIC and m.group(8) is None:
             continue
-        said = set(fold_words(before).split())
-        places = {d.jurisdiction for d in documents.values()
-                  if d.jurisdiction and (said & {fold_words(d.jurisdiction), jurisdiction_initials(d.jurisdiction)})}
+        places = jurisdictions_said(before, documents)
         return [f for f, d in documents.items() if (not types or d.type in types)
                 and (not places or d.jurisdiction in places)]
     return None
@@ -121,9 +119,8 @@ class Comparer:
         """The question as asked of one document: only that document's own name words say nothing
         within it ("How do the 2003 and 2018 strategies treat the Budapest Convention?" still asks,
         of each strategy, about the Budapest Convention)."""
-        docs = self.retriever.documents
-        return replace(query, named=[file], aliased=[], by_symbol=[], topic=topic_query(query.text, [file], docs),
-                       topic_terms=set(content_terms(topic_query(query.text, [file], docs))))
+        topic = topic_query(query.text, [file], self.retriever.documents)
+        return replace(query, named=[file], aliased=[], by_symbol=[], topic=topic, topic_terms=set(content_terms(topic)))
 
     def _evidence(self, file: str, results: list[Retrieved], topic_query: QueryAnalysis,
                   query: QueryAnalysis) -> _Evidence:

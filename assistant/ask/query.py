@@ -96,10 +96,8 @@ def typed_years(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
     if len(years) < 2:
         return []
     asked = set(content_terms(query))
-    said = set(fold_words(query).split())
     types = {d.type for d in documents.values() if d.type and set(content_terms(d.type)) & asked}
-    places = {d.jurisdiction for d in documents.values() if d.jurisdiction
-              and said & {fold_words(d.jurisdiction), jurisdiction_initials(d.jurisdiction)}}
+    places = jurisdictions_said(query, documents)
     files = [f for f, d in documents.items() if d.year in years and d.type in types
              and (not places or d.jurisdiction in places)]
     return files if len({documents[f].year for f in files}) >= 2 else []
@@ -109,6 +107,13 @@ def jurisdiction_initials(name: str) -> str:
     """ "United States" -> "us", "United Kingdom" -> "uk"; "" for a one-word name."""
     words = [w for w in re.findall(r"[A-Za-z]+", name) if w[0].isupper()]
     return "".join(w[0] for w in words).lower() if len(words) >= 2 else ""
+
+
+def jurisdictions_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
+    """The catalogue jurisdictions a text names, by name or initials ("UK", "Netherlands")."""
+    said = set(fold_words(text).split())
+    return {d.jurisdiction for d in documents.values() if d.jurisdiction
+            and said & {fold_words(d.jurisdiction), jurisdiction_initials(d.jurisdiction)}}
 
 
 # Official symbols as questions write them: "A/RES/73/27", "resolution 73/27", "resolutions 73/27

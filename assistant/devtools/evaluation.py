@@ -6,6 +6,7 @@ Evidence matches case-insensitively with whitespace runs folded to one space.
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -113,14 +114,10 @@ def answer_scores(q: Question, answer: dict) -> dict:
     return out
 
 
-def document_text(assistant, file: str) -> str:
+def document_text(generation, file: str) -> str:
     """A document's whole indexed text, folded (page texts in page order)."""
-    cache = assistant.__dict__.setdefault("_eval_texts", {})
-    if file not in cache:
-        gen = assistant.generation
-        pages = sorted({c.page for c in gen.chunks if c.file == file}, key=lambda p: p or 0)
-        cache[file] = norm(" ".join(gen.page_text(file, p) or "" for p in pages))
-    return cache[file]
+    pages = sorted({c.page for c in generation.chunks if c.file == file}, key=lambda p: p or 0)
+    return norm(" ".join(generation.page_text(file, p) or "" for p in pages))
 
 
 def table_scores(q: Question, answer: dict, text_of) -> dict:
@@ -175,6 +172,7 @@ def run_eval(assistant, questions: list[Question], k: int = 5, baseline=None, pr
              judge=None) -> tuple[list[dict], dict]:
     """`judge`: an optional LangChain chat model scoring faithfulness (assistant/devtools/judging.py)."""
     rows = []
+    text_of = functools.lru_cache(maxsize=None)(lambda file: document_text(assistant.generation, file))
     assistant.warm_up()
     for i, q in enumerate(questions, start=1):
         t0 = time.perf_counter()
@@ -188,7 +186,7 @@ def run_eval(assistant, questions: list[Question], k: int = 5, baseline=None, pr
                 scores[key] = value
         scores.update(answer_scores(q, answer))
         if q.kind in ("comparison", "survey"):
-            scores.update(table_scores(q, answer, lambda f: document_text(assistant, f)))
+            scores.update(table_scores(q, answer, text_of))
         row = {"id": q.id, "kind": q.kind, "answerable": q.answerable, "latency_ms": round(latency, 1),
                **answer, "scores": scores}
         if judge is not None:
