@@ -141,6 +141,13 @@ class AnswerSettings:
     # similarity relative to the best passage, and closeness to the matched chunk itself.
     overlap_weight: float = 0.5
     relevance_weight: float = 0.3
+    # The best few candidates re-scored with the model's similarity of sentence and question
+    # (ExtractiveAnswerer.reranked). Off: all evidence in the answer, gold / held-out / dev, was
+    # 0.344 / 0.36 / 0.654 without, 0.361 / 0.32 / 0.654 at 0.2 or 0.3 (16 re-scored), lower above
+    # (0.7: 0.311 / 0.24 / 0.615): the small model ranks sentences by topic, not by answer
+    # (2026-12-04). Comparison rows use it (ComparisonSettings), where the topic is what counts.
+    rerank_sentences: int = 16
+    sentence_similarity_weight: float = 0.0
     closeness_weight: float = 0.2
     # Closeness halves at this distance (characters) from the matched chunk.
     closeness_scale_chars: int = 400

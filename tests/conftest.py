@@ -91,14 +91,17 @@ def llm_server(tmp_path_factory):
                              "--model_alias", "smollm2"], stdout=subprocess.DEVNULL,
                             stderr=open(log_path, "w"))  # a file, not a pipe: the server logs a lot
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while time.time() < deadline:
+    # A loaded CI machine can take minutes to import the server and map the model: wait for it,
+    # and fail here with the server's log rather than let every test meet a refused connection.
+    deadline = time.time() + 480
+    while True:
         try:
-            urllib.request.urlopen(url + "/models", timeout=2)
+            urllib.request.urlopen(url + "/models", timeout=5)
             break
         except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(log_path.read_text()[-3000:])
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError(f"llama.cpp server not up at {url}: " + log_path.read_text()[-3000:])
             time.sleep(0.5)
     yield url
     proc.terminate()

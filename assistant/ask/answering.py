@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -163,11 +163,26 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, settings: AnswerSettings, weights: TermWeights, documents: dict | None = None,
-                 mentions: CorpusMentions | None = None):
+                 mentions: CorpusMentions | None = None, embedder=None):
         self.settings = settings
         self.weights = weights
         self.documents = documents or {}  # file -> DocumentMeta, to know which ones a question names
         self.mentions = mentions  # what the corpus mentions anywhere, to know what it never does
+        self.embedder = embedder  # the bundled model, for the similarity of sentence and question
+
+    def reranked(self, ranked: list[Candidate], text: str, head: int, weight: float) -> list[Candidate]:
+        """Candidates (best first) re-scored with the model's similarity of sentence and text:
+        the best `head` get (1 - weight) * score + weight * best score * cosine, the rest
+        (1 - weight) * score, so the scale stays the best score's and the order below the head
+        is kept. Words shared with the question miss a paraphrase; the model does not."""
+        if not ranked or not weight or self.embedder is None or head <= 0:
+            return ranked
+        top = ranked[0].score if ranked[0].score > 0 else 1.0
+        sims = self.embedder.embed([c.quote for c in ranked[:head]]) @ self.embedder.embed_query(text)
+        out = [replace(c, score=(1 - weight) * c.score + weight * top * float(sim))
+               for c, sim in zip(ranked, sims)]
+        out += [replace(c, score=(1 - weight) * c.score) for c in ranked[head:]]
+        return sorted(out, key=lambda c: -c.score)
 
     def should_abstain(self, query: QueryAnalysis, results: list[Retrieved]) -> bool:
         if not results or unanswerable_because(query):
@@ -231,7 +246,10 @@ class ExtractiveAnswerer:
                results: list[Retrieved]) -> tuple[list[tuple[Retrieved, int, int]], list[tuple[Retrieved, int, int]]]:
         """The sentences quoted (reading order) and the good ones left out to keep the answer
         short (best first), each as (passage, start, end)."""
-        chosen, passed_over, left_out = self._pick(sorted(self.candidates(query, results), key=lambda c: -c.score))
+        s = self.settings
+        ranked = self.reranked(sorted(self.candidates(query, results), key=lambda c: -c.score),
+                               query.topic or query.text, s.rerank_sentences, s.sentence_similarity_weight)
+        chosen, passed_over, left_out = self._pick(ranked)
         named = query.named_or_aliased
         if len(named) >= 2:
             chosen = self._each_side(chosen, passed_over, named)

@@ -27,7 +27,8 @@ class Assistant:
                                                                           len(self.generation.chunks)),
                                              self.generation.documents,
                                              CorpusMentions(self.generation.bm25, self.generation.chunks,
-                                                            self.generation.documents))
+                                                            self.generation.documents),
+                                             self.embedder)
         self.comparer = Comparer(self.retriever, self.extractive, settings.comparison)
 
     @cached_property

@@ -142,14 +142,8 @@ class Comparer:
         ranked = sorted(self.answerer.candidates(query, results), key=lambda c: -c.score)
         # Where the document is numbered, a row quotes its numbered units, not unnumbered front matter.
         ranked = [c for c in ranked if c.result.unit_at(c.start)] or ranked
-        head, w = ranked[:self.settings.rerank_sentences], self.settings.sentence_similarity_weight
-        if not head or not w:
-            return ranked
-        embedder = self.retriever.embedder
-        sims = embedder.embed([c.quote for c in head]) @ embedder.embed_query(topic)
-        top = head[0].score or 1.0
-        order = sorted(range(len(head)), key=lambda j: -((1 - w) * head[j].score / top + w * float(sims[j])))
-        return [head[j] for j in order] + ranked[len(head):]
+        return self.answerer.reranked(ranked, topic, self.settings.rerank_sentences,
+                                      self.settings.sentence_similarity_weight)
 
     def _row(self, found: "_Evidence", citations: list) -> TableRow:
         meta = self.retriever.documents[found.file]
