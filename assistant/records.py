@@ -69,6 +69,17 @@ class StoredChunk:
     embed_hash: str
 
 
+@dataclass(frozen=True)
+class UnitRun:
+    """Offsets [start, end) of a page's text standing in one cited unit ("Art. 16(1)"), found at ingest."""
+
+    file: str
+    page: int | None
+    start: int
+    end: int
+    label: str
+
+
 @dataclass
 class Filters:
     types: list[str] = field(default_factory=list)

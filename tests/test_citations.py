@@ -131,6 +131,12 @@ def _holds_at(file: str, text: str, at: int, unit: str, quote: str) -> bool:
         opened = [m for m in re.finditer(r"(?m)^(?:[A-Z][a-z]+ing|[A-Z][a-z]+ly [a-z]+ed)\b", lines)
                   if start < m.start() <= at]
         return start >= 0 and len(opened) == int(preamble.group(1))
+    if unit == "Preamble":  # a treaty's: before its first article
+        return not re.search(r"(?m)^#*\s*Article\s+1\b", text[:at])
+    coded = re.fullmatch(r"([A-Z]{2,4}\.[A-Z]{2,4})(?:-\d+)?", unit)
+    if coded:  # the last coded entry opened before the quote is this one
+        opened = re.findall(r"\(([A-Z]{2,4}\.[A-Z]{2,4})\)\s*:|([A-Z]{2,4}\.[A-Z]{2,4}-\d+)\s*:", text[:at])
+        return bool(opened) and unit in opened[-1] and (unit == opened[-1][1] or not opened[-1][1])
     pillar = re.match(r"Pillar (\w+)", unit)
     if pillar:
         return True  # checked by page in _pillar_holds
@@ -205,9 +211,12 @@ def test_a_question_names_numbered_headings_however_their_numbers_are_written():
     ("What does Article 16(2) of the Budapest Convention require?", "Art. 16(2)"),
     ("What is Strategic Objective 2.4 of the 2023 National Cybersecurity Strategy?", "Strategic Objective 2.4"),
     ("What is Tier 3 of the NIST Cybersecurity Framework?", "Tier 3"),
+    ("What does the ID.AM category of the NIST Cybersecurity Framework cover?", "ID.AM"),
+    ("What does subcategory PR.AC-1 require?", "PR.AC-1"),
 ])
 def test_a_question_naming_a_unit_is_answered_from_that_unit(shipped_assistant, question, unit):
     answer = shipped_assistant.ask(question)
     assert not answer.abstained
     assert any(c.unit == unit or c.unit.endswith(unit) or c.unit.startswith(unit + "(") or f"› {unit}" in c.unit
                for c in answer.citations), [(c.unit, c.quote[:50]) for c in answer.citations]
+    assert all(_holds(c.file, c.unit, c.quote) for c in answer.citations if c.unit == unit)

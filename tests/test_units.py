@@ -30,3 +30,52 @@ def test_a_question_names_paragraphs_by_number_and_letter():
     assert units_asked("Under paragraph 2(a), what guides States?") == {("2", "a")}
     assert units_asked("What does norm 1.3 say about proxies?") == {("1", "3")}
     assert units_asked("What does Article 16(2) of the Convention require?") == set()
+
+
+FRAMEWORK_PAGE = """IDENTIFY
+(ID)
+
+Asset Management (ID.AM):
+The data and devices that enable the organization are identified and managed.
+ID.AM-1: Physical devices and systems
+within the organization are inventoried
+CIS CSC 1
+COBIT 5 BAI09.01, BAI09.02
+ID.AM-2: Software platforms are inventoried CIS CSC 2
+Business Environment (ID.BE): The organization's mission is understood.
+ID.BE-1: The organization's role in the supply chain is identified
+
+
+Notes below the table describe where the references may be found.
+"""
+
+
+def coded(text: str) -> dict[str, str]:
+    from assistant.text.units import coded_units
+
+    return {u.path[-1]: text[u.start:u.end].strip() for u in coded_units(text)}
+
+
+def test_a_frameworks_coded_categories_hold_their_subcategories_and_end_at_the_next_entry():
+    units = coded(FRAMEWORK_PAGE)
+    assert set(units) == {"ID.AM", "ID.AM-1", "ID.AM-2", "ID.BE", "ID.BE-1"}
+    assert units["ID.AM"].startswith("Asset Management (ID.AM):") and units["ID.AM"].endswith("CIS CSC 2")
+    assert units["ID.AM-1"].startswith("ID.AM-1:") and units["ID.AM-1"].endswith("BAI09.02")
+    # The last entry stops at the gap below the table, not at the page's end.
+    assert units["ID.BE-1"].endswith("is identified")
+
+
+def test_an_entry_open_at_a_page_end_continues_at_the_top_of_the_next_page():
+    from assistant.text.units import coded_units, continued_unit
+
+    before = "Data Security (PR.DS):\nPR.DS-1: Data-at-rest is"
+    after = "protected\nCIS CSC 13\nPR.DS-2: Data-in-transit is protected"
+    carried = continued_unit(coded_units(before), len(before), after, coded_units(after))
+    assert {u.path[-1] for u in carried} == {"PR.DS", "PR.DS-1"}
+    assert all(after[u.start:u.end].startswith("protected") and u.end == after.index("PR.DS-2") for u in carried)
+
+
+def test_a_question_names_coded_entries_by_their_code():
+    assert units_asked("What does subcategory PR.AC-1 require?") == {("PR.AC", "PR.AC-1")}
+    assert units_asked("What does the ID.AM category cover?") == {("ID.AM",)}
+    assert units_asked("What did the U.S. strategy of 2018 say?") == set()

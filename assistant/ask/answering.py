@@ -265,7 +265,7 @@ class ExtractiveAnswerer:
             # A weak passage is not quoted, unless it is from a document or a provision the question
             # names: the text of "Article 16 of the Budapest Convention" is little like the question.
             if r.similarity < self.settings.sentence_min_similarity and r.chunk.file not in named \
-                    and not (units and units & section_units(r.chunk.section)):
+                    and not r.asked_units and not (units and units & section_units(r.chunk.section)):
                 continue
             text = text_of(r)
             for a, b in sentence_spans(text, 0, len(text)):
@@ -277,6 +277,8 @@ class ExtractiveAnswerer:
                 longest = s.asked_unit_max_words if any(u[0] <= a < u[1] for u in r.asked_units) else s.max_words
                 if usable_sentence(fold(text[a:b]), text[a:b], longest):
                     spans.append((r, a, b))
+                elif longest == s.asked_unit_max_words and (cell := _cell_statement(text, a, b)):
+                    spans.append((r, a, cell))  # the entry asked for, laid out as a table row
                 elif len(text[a:b].split()) > longest and usable_sentence(fold(text[a:b]), text[a:b], 10 ** 6):
                     # Too long to quote whole: its clauses are quoted instead.
                     spans += [(r, x, y) for x, y in clause_windows(text, a, b, s.clause_window_words)
@@ -415,6 +417,23 @@ class _LeadSentences:
         self.seen.add((id(r), section))
         return first_here and (section != self.continued[id(r)] or (
             bool(section) and f" {fold_words(section.split(' – ')[0])} " in f" {fold_words(text_of(r)[:a])} "))
+
+
+# In a table row read as text, the entry's statement runs on into the next cell's codes with no end
+# mark: "... are inventoried CIS CSC 1 COBIT 5 BAI09.01": the statement ends before the first run
+# of capitals followed by a number that comes after a lower-case word.
+_NEXT_CELL = re.compile(r"(?<=[a-z,])\s+(?=[A-Z][A-Z/]+(?:\s+[A-Z]{2,})*\s+[A-Z]*\d)")
+
+
+def _cell_statement(text: str, a: int, b: int) -> int | None:
+    """Where the statement of a table-row entry starting at `a` ends, when it is a plain
+    statement of at least four words (None otherwise)."""
+    cut = _NEXT_CELL.search(text, a, b)
+    end = cut.start() if cut else b
+    words = text[a:end].split()
+    if len(words) < 4 or not text[a:a + 1].isupper() or sum(w.strip(",.;:()").isalpha() for w in words) < 0.8 * len(words):
+        return None
+    return end
 
 
 def _jaccard(a: set, b: set) -> float:

@@ -5,11 +5,13 @@ neighbouring chunks (up to `window_chars`) without repeating text an earlier pas
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 from ..config import RetrievalSettings
 from ..storage.store import Generation
-from ..text.units import Unit, heading_trails, numbered_units, preamble_number, unit_keys, unit_label
+from ..ingest.structure import page_units
+from ..text.units import Unit, heading_trails, unit_keys
 
 
 def _uncovered(start: int, end: int, shown: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -38,9 +40,11 @@ class PassageWindows:
         self.documents = generation.documents
         self.generation = generation
         self.trails = lru_cache(maxsize=64)(self._find_trails)
+        self.runs = lru_cache(maxsize=512)(generation.unit_runs)
 
     def _find_units(self, file: str, page: int | None) -> tuple[Unit, ...]:
-        return tuple(numbered_units(self.page_text(file, page) or ""))
+        pages = {(file, p): self.page_text(file, p) for p in ((page,) if page is None or page <= 1 else (page - 1, page))}
+        return tuple(page_units(file, page, pages))
 
     def chunks_in_units(self, ids, paths: set[tuple[str, ...]]) -> list[int]:
         """Those of the chunks `ids` (of one document) over the numbered paragraphs `paths` ("4", "2.a")."""
@@ -90,21 +94,15 @@ class PassageWindows:
 
     def unit_finder(self, i: int):
         """offset in chunk i's page text -> the smallest numbered unit holding it, as cited
-        ("Art. 16(1)", "op. para 1.6", "pp. 3", "Pillar Two › Strategic Objective 2.4")."""
+        ("Art. 16(1)", "op. para 1.6", "pp. 3", "Pillar Two › Strategic Objective 2.4"), as the
+        index recorded it at ingest."""
         c = self.chunks[i]
-        meta = self.documents.get(c.file)
-        resolution = bool(meta and meta.type == "resolution")
+        runs = self.runs(c.file, c.page)
+        starts = [r.start for r in runs]
 
         def find(offset: int) -> str:
-            j = self._chunk_at(i, offset)
-            trail = self.trails(c.file).get(j, ())
-            section = self.chunks[j].section
-            # The numbered paragraph holding it, under the same heading (Article 16's "1.", not Article 15's).
-            inside = [u for u in self.units(c.file, c.page) if u.start <= offset < u.end
-                      and self.chunks[self._chunk_at(i, u.start)].section == section]
-            paragraph = max(inside, key=lambda u: (len(u.path), u.start)).path if inside else ()
-            preamble = preamble_number(self.page_text(c.file, c.page) or "", offset) if resolution else None
-            return unit_label(trail, paragraph, preamble, resolution)
+            j = bisect_right(starts, offset) - 1
+            return runs[j].label if j >= 0 and offset < runs[j].end else ""
 
         return find
 

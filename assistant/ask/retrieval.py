@@ -11,6 +11,7 @@ from ..records import Filters, Retrieved
 from ..storage.embedding import Embedder
 from ..storage.store import Generation, bm25_postings
 from ..text.tokens import content_terms
+from ..text.units import is_coded
 from ..text.vocabulary import count_stems, counted_terms, item_openings, section_units, unit_of_stem
 from .passages import PassageWindows
 from .query import QueryAnalysis, analyse
@@ -143,6 +144,11 @@ class Retriever:
         # "operative paragraph 4 of resolution 68/243": the chunks over that paragraph of the named document.
         for file in query.named:
             ids += self.passages.chunks_in_units(self._chunk_ids([file]), query.numbered)
+        # A coded entry ("ID.AM-1") is named by its code alone: in the documents named, or in any.
+        coded = {path for path in query.numbered if is_coded(path)}
+        for file in (query.named_or_aliased or self._ids_by_file) if coded else ():
+            if file not in query.named:
+                ids += self.passages.chunks_in_units(self._chunk_ids([file]), coded)
         # "Strategic Objective 2.4 of the 2023 strategy", "Tier 3": chunks under that numbered heading.
         if query.headings:
             for file in query.named_or_aliased or self._ids_by_file:
@@ -248,7 +254,8 @@ class Retriever:
                           float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b,
                           self.passages.section_finder(i),
                           self.passages.page_breaks(self.chunks[i].file, self.chunks[i].page),
-                          self.passages.asked_units(i, a, b, query.numbered) if self.chunks[i].file in named else [],
+                          self.passages.asked_units(i, a, b, query.numbered if self.chunks[i].file in named
+                                                    else {p for p in query.numbered if is_coded(p)}) if query else [],
                           self.passages.unit_finder(i))
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
 

@@ -22,6 +22,7 @@ from .chunking import Chunk, Chunker, embedding_text
 from ..config import Settings
 from ..storage.embedding import Embedder
 from ..records import DocumentMeta, StoredChunk
+from .structure import unit_runs
 from .loading import CorpusFile, LoadedDocument, LoadError, load_document, scan_corpus
 from ..storage.store import (Generation, IndexProblem, IndexMissing, Manifest, choose_index_type,
                     open_generation, write_generation)
@@ -308,7 +309,8 @@ def _publish(index_dir: Path, settings: Settings, model_id: str, dim: int, chunk
         embedding_model=model_id, dimension=dim, chunking=chunking,
         index_type=choose_index_type(len(rows.stored), settings.exact_search_max_chunks),
         documents=corpus.doc_entries, chunk_count=len(rows.stored))
-    write_generation(index_dir, manifest, rows.stored, corpus.documents, vectors, rows.texts, corpus.pages)
+    write_generation(index_dir, manifest, rows.stored, corpus.documents, vectors, rows.texts, corpus.pages,
+                     unit_runs(rows.stored, corpus.documents, corpus.pages))
 
 
 def index_status(settings: Settings) -> dict:

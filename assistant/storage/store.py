@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from ..digest import file_sha256
-from ..records import DocumentMeta, StoredChunk
+from ..records import DocumentMeta, StoredChunk, UnitRun
 from ..text.tokens import bm25_tokenize
 
-FORMAT_VERSION = 3  # 2: page texts stored for passage windows; 3: document symbol and date
+FORMAT_VERSION = 4  # 2: page texts stored for passage windows; 3: document symbol and date;
+# 4: the numbered unit of every span of every page (ingest/structure.py)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 DOCSTORE = "chunks.sqlite"
@@ -149,7 +150,7 @@ def bm25_postings(bm25, term: str) -> np.ndarray:
 
 def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChunk],
                      documents: dict[str, DocumentMeta], vectors: np.ndarray, bm25_texts: list[str],
-                     pages: dict[tuple[str, int | None], str]) -> Path:
+                     pages: dict[tuple[str, int | None], str], units: list[UnitRun] = ()) -> Path:
     """Write a complete generation, then publish it. Returns the generation folder."""
     import bm25s
     import faiss
@@ -158,7 +159,7 @@ def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChu
     gen = index_dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = index_dir / f".tmp-{gen.name}"
     tmp.mkdir()
-    _write_docstore(tmp / DOCSTORE, chunks, documents, pages)
+    _write_docstore(tmp / DOCSTORE, chunks, documents, pages, units)
     np.save(tmp / VECTORS, vectors.astype(np.float32), allow_pickle=False)
     faiss.write_index(build_faiss(vectors, manifest.index_type), str(tmp / FAISS_FILE))
     if bm25_texts:
@@ -190,9 +191,12 @@ def _remove_stale(index_dir: Path, keep: str) -> None:
 
 
 def _write_docstore(path: Path, chunks: list[StoredChunk], documents: dict[str, DocumentMeta],
-                    pages: dict[tuple[str, int | None], str]) -> None:
+                    pages: dict[tuple[str, int | None], str], units: list[UnitRun] = ()) -> None:
     con = sqlite3.connect(path)
     with con:
+        con.execute("CREATE TABLE units (file TEXT NOT NULL, page INTEGER, start INTEGER, end_ INTEGER, label TEXT)")
+        con.execute("CREATE INDEX units_by_page ON units (file, page)")
+        con.executemany("INSERT INTO units VALUES (?,?,?,?,?)", [(u.file, u.page, u.start, u.end, u.label) for u in units])
         con.execute("CREATE TABLE pages (file TEXT NOT NULL, page INTEGER, text TEXT)")
         con.executemany("INSERT INTO pages VALUES (?,?,?)", [(f, p, t) for (f, p), t in pages.items()])
         con.execute("CREATE TABLE documents (file TEXT PRIMARY KEY, title TEXT, publisher TEXT, year TEXT, "
@@ -233,6 +237,12 @@ class Generation:
         rows = self._read("SELECT file, title, publisher, year, type, jurisdiction, licence, origin, symbol, date "
                           "FROM documents")
         return {row[0]: DocumentMeta(*row) for row in rows}
+
+    def unit_runs(self, file: str, page: int | None) -> list[UnitRun]:
+        """The page's runs of text by numbered unit, in order, as found at ingest."""
+        rows = self._read("SELECT start, end_, label FROM units WHERE file = ? AND page IS ? ORDER BY start",
+                          (file, page))
+        return [UnitRun(file, page, *row) for row in rows]
 
     def page_text(self, file: str, page: int | None) -> str:
         """Full text of one page (or of a non-paged document), read on demand."""

@@ -56,13 +56,56 @@ def numbered_units(text: str) -> list[Unit]:
     return sorted(units, key=lambda u: (u.start, len(u.path)))
 
 
+# A framework's coded entries: a category opens with its name and code, "Asset Management (ID.AM):",
+# a subcategory with its code, "ID.AM-1: Physical devices ..." (the layout of the NIST
+# Cybersecurity Framework's core, and of control catalogues that code their entries this way).
+_CODE = r"[A-Z]{2,4}\.[A-Z]{2,4}"
+_CODED = re.compile(rf"\(({_CODE})\)\s*:|(?m:^)[ \t]*({_CODE})-(\d{{1,3}})\s*:")
+_LAYOUT_GAP = re.compile(r"\n[ \t]*\n[ \t]*\n")
+_CODE_ASKED = re.compile(rf"\b({_CODE})(?:-(\d{{1,3}}))?\b")
+
+
+def coded_units(text: str) -> list[Unit]:
+    """Every coded category and subcategory of a text: a category runs to the next category, a
+    subcategory ("ID.AM", "ID.AM-1") to the next entry."""
+    # A category opens at the start of its name's line ("Asset Management (ID.AM):").
+    marks = [(text.rfind("\n", 0, m.start()) + 1, (m.group(1),)) if m.group(1)
+             else (m.start(), (m.group(2), f"{m.group(2)}-{m.group(3)}")) for m in _CODED.finditer(text)]
+    if not marks:
+        return []
+    # The last entry runs to the page's end, or to a gap of two blank lines after which the page
+    # goes on with something else (the notes below a table).
+    gap = _LAYOUT_GAP.search(text, marks[-1][0])
+    last_end = gap.start() if gap else len(text)
+    units = []
+    for i, (at, path) in enumerate(marks):
+        end = next((b for b, p in marks[i + 1:] if len(p) <= len(path) or p[0] != path[0]), last_end)
+        units.append(Unit(path, at, end))
+    return units
+
+
+def continued_unit(previous: list[Unit], previous_end: int, text: str, units: list[Unit]) -> list[Unit]:
+    """The coded entries a page continues from the page before: the text above the page's first
+    entry belongs to the entries still open at the end of the previous page."""
+    first = min((u.start for u in units), default=len(text))
+    open_at_end = [u for u in previous if u.end >= previous_end]
+    return [Unit(u.path, 0, first) for u in open_at_end if first > 0]
+
+
 def units_asked(question: str) -> set[tuple[str, ...]]:
-    """The numbered paragraphs a question names: "operative paragraph 4" -> {("4",)};
-    "paragraph 2(a)" -> {("2", "a")}; "norm 1.3" -> {("1", "3")}."""
+    """The numbered paragraphs and coded entries a question names: "operative paragraph 4" ->
+    {("4",)}; "paragraph 2(a)" -> {("2", "a")}; "norm 1.3" -> {("1", "3")}; "ID.AM-1" ->
+    {("ID.AM", "ID.AM-1")}; "the ID.AM category" -> {("ID.AM",)}."""
     out = set()
     for number, letter in _ASKED.findall(question):
         out.add(tuple(number.split(".")) + ((letter.lower(),) if letter else ()))
+    for code, number in _CODE_ASKED.findall(question):
+        out.add((code, f"{code}-{number}") if number else (code,))
     return out
+
+
+def is_coded(path: tuple[str, ...]) -> bool:
+    return bool(path) and "." in path[0] and not path[0][:1].isdigit()
 
 
 # ---------------------------------------------------------------- citing a unit
@@ -155,6 +198,36 @@ def heading_trails(sections: list[str], pages: list[int | None] | None = None) -
     return out
 
 
+_DECIMAL_PARAGRAPH = re.compile(r"(?m)^[ \t]*(\d{1,2})\.\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z]")
+
+
+def close_by_part(trails: list[tuple[str, ...]], texts: list[str]) -> list[tuple[str, ...]]:
+    """Trails (as heading_trails gives them) without the headings a change of part has closed.
+    Where paragraphs are numbered by part ("2.19" is the 19th paragraph of part 2), a heading
+    holds the paragraphs of the part it is followed by: once the part number changes, it no
+    longer holds what follows (an overview box's "Objective 4" does not hold part 2)."""
+    part: dict[tuple[int, str], str | None] = {}
+    closed: set[tuple[int, str]] = set()
+    out = []
+    for trail, text in zip(trails, texts):
+        keys = list(enumerate(trail))
+        for key in keys:
+            if key not in part:
+                part[key] = None
+                closed.discard(key)
+        for key in list(part):
+            if key not in keys:
+                del part[key]  # replaced: a heading seen again later opens afresh
+        for major in _DECIMAL_PARAGRAPH.findall(text):
+            for key in keys:
+                if part[key] is None:
+                    part[key] = major
+                elif part[key] != major:
+                    closed.add(key)
+        out.append(tuple(label for key, label in zip(keys, trail) if key not in closed))
+    return out
+
+
 _ASSEMBLY = re.compile(r"^The General Assembly,\s*$", re.MULTILINE)
 _CLAUSE_START = re.compile(rf"(?m)^(?:{CLAUSE_PARTICIPLE})")
 
@@ -181,6 +254,8 @@ def unit_label(trail: tuple[str, ...], paragraph: tuple[str, ...], preamble: int
     document numbers nothing there."""
     if resolution and preamble:
         return f"pp. {preamble}"
+    if is_coded(paragraph):
+        return paragraph[-1]  # "ID.AM-1": a coded entry is cited by its code alone
     numbers = [x for x in paragraph if x.isdigit()]
     letters = [x for x in paragraph if not x.isdigit()]
     if trail and trail[-1].startswith("Art."):
