@@ -97,3 +97,10 @@ def test_a_sentence_too_long_to_quote_is_offered_by_windows_of_whole_clauses():
     assert "to study threats to pumping stations and possible cooperative measures;" in windows
     assert windows[-1] == "and to submit a report."
     assert all(w in text for w in windows)  # verbatim
+
+
+def test_a_capitalised_heading_with_abbreviations_is_not_quoted_with_the_sentence_under_it():
+    from assistant.text.sentences import LEADING_HEADINGS
+
+    text = "PREVENT ABUSE OF \nU.S.-BASED INFRASTRUCTURE \nMalicious actors exploit cloud services."
+    assert text[LEADING_HEADINGS.match(text).end():].startswith("Malicious actors")

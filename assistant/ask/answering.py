@@ -253,7 +253,11 @@ class ExtractiveAnswerer:
         named = query.named_or_aliased
         if len(named) >= 2:
             chosen = self._each_side(chosen, passed_over, named)
-        chosen.sort(key=lambda c: c.reading_order)
+        # The passage holding the best pick leads; each passage's quotes keep their reading order.
+        lead = {}
+        for c in chosen:
+            lead[id(c.result)] = max(lead.get(id(c.result), c.score), c.score)
+        chosen.sort(key=lambda c: (-lead[id(c.result)], c.start))
         further = [c for c in left_out if c not in chosen][:self.settings.max_further_quotes]
         return [(c.result, c.start, c.end) for c in chosen], [(c.result, c.start, c.end) for c in further]
 
@@ -310,6 +314,14 @@ class ExtractiveAnswerer:
             overlap = sum(self.weights(t) for t in asked & (terms | section_terms[section])) / weight
             score = self._score(query, r, a, b, quote, section, overlap, lead, top_sim)
             out.append(Candidate(score, r, a, quote, terms))
+        if query.headings:
+            # The numbered heading the question names holds the answer when the passages hold it:
+            # what stands under other headings is quoted only if nothing under it is good enough.
+            under = [self._under_named(query, c.result, section, c.result.unit_at(c.start))
+                     for c, section in zip(out, sections)]
+            if any(under):
+                for c, inside in zip(out, under):
+                    c.score -= 0.0 if inside else self.settings.named_elsewhere_penalty
         return out
 
     def _score(self, query: QueryAnalysis, r: Retrieved, a: int, b: int, quote: str, section: str,
@@ -327,10 +339,7 @@ class ExtractiveAnswerer:
         if query.paragraphs and _in_paragraph(unit, query.paragraphs):
             score += s.named_paragraph_bonus  # the very paragraph the question names ("Article 2(4)")
         named = query.named_or_aliased
-        # Under the provision the question names ("Article 2"), of the document it names, if it names one.
-        under_named = bool(query.units and query.units & section_units(section)) \
-            or bool(query.headings and query.headings & unit_keys(unit))
-        if under_named and (not named or r.chunk.file in named):
+        if self._under_named(query, r, section, unit):
             score += s.named_unit_bonus
             if lead:
                 score += s.named_unit_lead_bonus  # its opening sentence says what it requires
@@ -342,6 +351,15 @@ class ExtractiveAnswerer:
         if named and r.chunk.file not in named:
             score -= s.named_elsewhere_penalty  # the question asks about documents it names
         return score
+
+    @staticmethod
+    def _under_named(query: QueryAnalysis, r: Retrieved, section: str, unit: str) -> bool:
+        """Under the provision or numbered heading the question names ("Article 2", "Strategic
+        Objective 2.4"), of the document it names, if it names one."""
+        named = query.named_or_aliased
+        under = bool(query.units and query.units & section_units(section)) \
+            or bool(query.headings and query.headings & unit_keys(unit))
+        return under and (not named or r.chunk.file in named)
 
     def _pick(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate], list[Candidate]]:
         """Greedy picks from the best down: a document not yet quoted gets a bonus; stop when the

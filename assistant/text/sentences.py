@@ -63,7 +63,8 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
 # Heading lines in capitals run into the sentence below them ("SECURE GLOBAL SUPPLY CHAINS\nComplex
 # and globally interconnected supply chains ..."): not part of what is quoted.
-LEADING_HEADINGS = re.compile(r"\s*(?:[A-Z0-9][A-Z0-9 ,&'’\-–—:|/()]*[A-Z][A-Z0-9 ,&'’\-–—:|/()]* *\n)+(?=\s*[A-Z][a-z])")
+# (Periods too: "PREVENT ABUSE OF \nU.S.-BASED INFRASTRUCTURE".)
+LEADING_HEADINGS = re.compile(r"\s*(?:[A-Z0-9][A-Z0-9 .,&'’\-–—:|/()]*[A-Z][A-Z0-9 .,&'’\-–—:|/()]* *\n)+(?=\s*[A-Z][a-z])")
 TOC = re.compile(r"\.{5,}|…{3,}")
 
 
