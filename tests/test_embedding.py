@@ -106,3 +106,13 @@ def test_a_missing_model_folder_is_a_clear_error(tmp_path):
 
     with pytest.raises(ModelNotFound, match=str(tmp_path)):
         Embedder(str(tmp_path))
+
+
+def test_a_question_asked_again_reuses_its_vector_which_no_caller_can_change(embedder):
+    first = embedder.embed_query("What does Article 16 require?")
+    assert embedder.embed_query("What does Article 16 require?") is first
+    assert np.allclose(first, embedder.embed(["What does Article 16 require?"])[0], atol=1e-6)
+    with pytest.raises(ValueError):
+        first[0] = 0.0
+    embedder.clear_query_cache()
+    assert embedder.embed_query("What does Article 16 require?") is not first

@@ -104,3 +104,16 @@ def test_a_capitalised_heading_with_abbreviations_is_not_quoted_with_the_sentenc
 
     text = "PREVENT ABUSE OF \nU.S.-BASED INFRASTRUCTURE \nMalicious actors exploit cloud services."
     assert text[LEADING_HEADINGS.match(text).end():].startswith("Malicious actors")
+
+
+def test_a_sentence_setting_out_a_list_is_cut_into_its_lead_in_and_whole_items():
+    from assistant.text.sentences import list_item_spans
+
+    text = ("We affirm our willingness to work together to:\n- Strengthen the security of products, throughout "
+            "their lifecycle and supply chain;\n- Support efforts to strengthen cyber hygiene for all actors;\n"
+            "- Take steps to prevent non-State actors from hacking back.")
+    parts = [text[a:b] for a, b in list_item_spans(text, 0, len(text))]
+    assert parts[0] == "We affirm our willingness to work together to:"
+    assert parts[1] == "- Strengthen the security of products, throughout their lifecycle and supply chain;"
+    assert len(parts) == 4 and parts[3].endswith("hacking back.")
+    assert list_item_spans("One sentence, with a clause; and another clause.", 0, 48) == []

@@ -16,7 +16,8 @@ import numpy as np
 from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
-from ..text.sentences import LEADING_HEADINGS, SPACED_HEADER, clause_windows, sentence_spans, usable_sentence
+from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, list_item_spans, sentence_spans,
+                              usable_sentence)
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import unit_keys
 from ..text.vocabulary import LIST_ITEM, section_units
@@ -284,9 +285,13 @@ class ExtractiveAnswerer:
                 elif longest == s.asked_unit_max_words and (cell := _cell_statement(text, a, b)):
                     spans.append((r, a, cell))  # the entry asked for, laid out as a table row
                 elif len(text[a:b].split()) > longest and usable_sentence(fold(text[a:b]), text[a:b], 10 ** 6):
-                    # Too long to quote whole: its clauses are quoted instead.
-                    spans += [(r, x, y) for x, y in clause_windows(text, a, b, s.clause_window_words)
-                              if len(text[x:y].split()) >= s.clause_min_words]
+                    # Too long to quote whole: its list items, or else its clauses, are quoted instead.
+                    for x, y in list_item_spans(text, a, b) or [(a, b)]:
+                        if len(text[x:y].split()) <= longest:
+                            spans += [(r, x, y)] if len(text[x:y].split()) >= s.clause_min_words else []
+                            continue
+                        spans += [(r, x2, y2) for x2, y2 in clause_windows(text, x, y, s.clause_window_words)
+                                  if len(text[x2:y2].split()) >= s.clause_min_words]
         return spans
 
     def candidates(self, query: QueryAnalysis, results: list[Retrieved]) -> list[Candidate]:

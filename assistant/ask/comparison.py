@@ -96,7 +96,10 @@ class Comparer:
             # Within each document, the whole question as the retriever reads it (units, lists, topic).
             per_document[file] = self.retriever.search(own[file], s.passages_per_document, Filters(files=[file]))
         topic_query = analyse(topic, self.retriever.documents)
-        found = [self._evidence(file, results, topic_query, own[file]) for file, results in per_document.items()]
+        # Which documents address it is judged on the answerer's scores alone; the model re-ranks
+        # only the rows shown (a survey reads 28 documents and shows 8: 9 s -> under 1 s).
+        found = [self._evidence(file, results, topic_query, own[file], rerank=False)
+                 for file, results in per_document.items()]
         best = max((f.similarity for f in found), default=0.0)
         for f in found:
             f.addressed = (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor) and bool(f.quotes) \
@@ -104,6 +107,9 @@ class Comparer:
         addressing = sum(f.addressed for f in found)
         if scope.kind == "survey":  # the documents that address it, most relevant first
             found = sorted((f for f in found if f.addressed), key=lambda f: -f.similarity)[:s.max_rows]
+        for f in found:
+            if f.addressed:
+                f.quotes = self._quotes(own[f.file], f.results, topic_query, rerank=True)
         citations: list = []
         rows = [self._row(f, citations) for f in found]
         # Passages in rank order across the rows: each document's best first.
@@ -123,25 +129,33 @@ class Comparer:
         return replace(query, named=[file], aliased=[], by_symbol=[], topic=topic, topic_terms=set(content_terms(topic)))
 
     def _evidence(self, file: str, results: list[Retrieved], topic_query: QueryAnalysis,
-                  query: QueryAnalysis) -> _Evidence:
+                  query: QueryAnalysis, rerank: bool = True) -> _Evidence:
         """A document's best sentences on the topic, scored as the question about that one document."""
-        quotes: list = []
-        for c in self._ranked(query, results, query.topic or topic_query.text) if results else ():
-            if len(quotes) >= self.settings.quotes_per_row:
-                break
-            if not any(_overlaps(c, q) for q in quotes) and not self.answerer._repeats(c, quotes):
-                quotes.append(c)
+        quotes = self._quotes(query, results, topic_query, rerank)
         terms = query.topic_terms or set(topic_query.terms)  # what is asked of this document
         weight = sum(self.answerer.weights(t) for t in terms) or 1.0
         overlap = max((sum(self.answerer.weights(t) for t in terms & c.terms) / weight for c in quotes), default=0.0)
         return _Evidence(file, results, quotes, max((r.similarity for r in results), default=0.0), overlap)
 
-    def _ranked(self, query: QueryAnalysis, results: list[Retrieved], topic: str) -> list:
+    def _quotes(self, query: QueryAnalysis, results: list[Retrieved], topic_query: QueryAnalysis,
+                rerank: bool) -> list:
+        """A row's quotes: its best candidates, none overlapping or repeating another."""
+        quotes: list = []
+        for c in self._ranked(query, results, query.topic or topic_query.text, rerank) if results else ():
+            if len(quotes) >= self.settings.quotes_per_row:
+                break
+            if not any(_overlaps(c, q) for q in quotes) and not self.answerer._repeats(c, quotes):
+                quotes.append(c)
+        return quotes
+
+    def _ranked(self, query: QueryAnalysis, results: list[Retrieved], topic: str, rerank: bool = True) -> list:
         """The document's candidate sentences, best first: the answerer's score, its best few
         re-ranked with the model's similarity of sentence and topic (a row has room for two)."""
         ranked = sorted(self.answerer.candidates(query, results), key=lambda c: -c.score)
         # Where the document is numbered, a row quotes its numbered units, not unnumbered front matter.
         ranked = [c for c in ranked if c.result.unit_at(c.start)] or ranked
+        if not rerank:
+            return ranked
         return self.answerer.reranked(ranked, topic, self.settings.rerank_sentences,
                                       self.settings.sentence_similarity_weight)
 

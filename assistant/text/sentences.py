@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .vocabulary import LIST_ITEM
+from .vocabulary import LIST_ITEM, LIST_MARKER
 
 # A sentence ends at an end mark before a capital, at a blank line, or where a clause paragraph
 # begins: a line ending in a comma or semicolon (a note number may follow) and the next opening
@@ -31,6 +31,19 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+")
+_ITEM_START = re.compile(rf"\n(?=[ \t]*{LIST_MARKER}\s)")
+
+
+def list_item_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A sentence that sets out a list ("... the following: - Strengthen ...; - Support ...;"), cut
+    into its lead-in and its items, each a line opening with a list marker; [] when it has fewer
+    than two items. An item is what the document states, whole: better quoted than a window of
+    clauses that starts inside one item and runs into the next."""
+    cuts = [m.end() for m in _ITEM_START.finditer(text, start, end)]
+    if len(cuts) < 2:
+        return []
+    bounds = [start] + cuts + [end]
+    return [strip_span(text, a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
 
 
 def clause_windows(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
