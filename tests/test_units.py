@@ -79,3 +79,12 @@ def test_a_question_names_coded_entries_by_their_code():
     assert units_asked("What does subcategory PR.AC-1 require?") == {("PR.AC", "PR.AC-1")}
     assert units_asked("What does the ID.AM category cover?") == {("ID.AM",)}
     assert units_asked("What did the U.S. strategy of 2018 say?") == set()
+
+
+def test_a_heading_stops_holding_paragraphs_once_the_part_number_changes():
+    from assistant.text.units import close_by_part
+
+    trails = [("Objective 4",), ("Objective 4",), ("Objective 4",), ("Objective 4", "§ 4.9")]
+    texts = ["Objective 4: skills and capability", "1.1 The internet has changed our lives.",
+             "2.19 These changes do not affect the UK alone.", "4.9 As part of this we are creating a unit."]
+    assert close_by_part(trails, texts) == [("Objective 4",), ("Objective 4",), (), ("§ 4.9",)]
