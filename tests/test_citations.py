@@ -109,6 +109,7 @@ def _holds(file: str, unit: str, quote: str) -> bool:
 
 def _holds_at(file: str, text: str, at: int, unit: str, quote: str) -> bool:
     before = text[:at + 8]  # with the quote's opening: its own number ("4.All Members") counts
+    unit = unit.split("–")[0]  # a range ("pp. 10–11"): the quote opens in its first unit
     article = re.match(r"Art\. (\d+)((?:\(\w+\))*)$", unit)
     if article:
         headings = list(re.finditer(r"(?:^|\s)#*\s*Article\s+(\d+)\b(?! of)(?=\s*[–#A-Z\d\n]|\s*$)", text[:at]))

@@ -44,6 +44,10 @@ def test_a_quoted_lead_in_carries_its_list():
     lead = statute.index("include") + len("include")
     assert statute[:with_list(statute, 0, lead)].endswith("(2) a plan of action.")
     assert with_list("The strategy shall include a plan. Next one.", 0, 19) == 19  # no item follows
+    # A resolution's last preambular paragraph ends in "," before operative paragraph "1.": it
+    # introduces nothing.
+    preamble = "Stressing that cooperation would benefit from civil society,\n1.\n\nCalls upon States to act."
+    assert with_list(preamble, 0, preamble.index(",") + 1) == preamble.index(",") + 1
     # Bulleted items of more than one sentence: the list goes on to its last item, not to the
     # first full stop (the seed text's "5 Core e-Competences").
     bullets = ("Diplomats need five skills:\n- * Curate: Listening is the first step. It is done by curating.\n"

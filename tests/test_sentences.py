@@ -117,3 +117,12 @@ def test_a_sentence_setting_out_a_list_is_cut_into_its_lead_in_and_whole_items()
     assert parts[1] == "- Strengthen the security of products, throughout their lifecycle and supply chain;"
     assert len(parts) == 4 and parts[3].endswith("hacking back.")
     assert list_item_spans("One sentence, with a clause; and another clause.", 0, 48) == []
+
+
+def test_the_next_paragraphs_number_is_not_part_of_the_sentence_before_it():
+    from assistant.text.sentences import sentence_spans
+
+    text = "Stressing that cooperation would benefit from civil society organizations,\n1.\n\nCalls upon States to act."
+    assert [text[a:b] for a, b in sentence_spans(text, 0, len(text))][0].endswith("organizations,")
+    kept = "They act under Article\n5. Then they report."
+    assert [kept[a:b] for a, b in sentence_spans(kept, 0, len(kept))][0] == "They act under Article\n5."

@@ -88,3 +88,16 @@ def test_a_heading_stops_holding_paragraphs_once_the_part_number_changes():
     texts = ["Objective 4: skills and capability", "1.1 The internet has changed our lives.",
              "2.19 These changes do not affect the UK alone.", "4.9 As part of this we are creating a unit."]
     assert close_by_part(trails, texts) == [("Objective 4",), ("Objective 4",), (), ("§ 4.9",)]
+
+
+def test_a_quote_over_two_units_is_cited_by_their_range_or_the_unit_holding_both():
+    from assistant.text.units import enclosing_unit
+
+    assert enclosing_unit("pp. 10", "pp. 11") == "pp. 10–11"
+    assert enclosing_unit("op. para 2(a)", "op. para 2(b)") == "op. para 2(a)–(b)"
+    assert enclosing_unit("Art. 16(1)", "Art. 16(2)") == "Art. 16(1)–(2)"
+    assert enclosing_unit("Art. 16(2)", "Art. 16(2)") == "Art. 16(2)"
+    assert enclosing_unit("Art. 16(2)", "Art. 16") == "Art. 16"
+    assert enclosing_unit("Pillar One", "Pillar One › Strategic Objective 1.2") == "Pillar One"
+    assert enclosing_unit("ID.AM", "ID.AM-2") == "ID.AM"
+    assert enclosing_unit("Art. 15", "Art. 16(1)") == ""

@@ -17,9 +17,9 @@ from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
 from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, list_item_spans, sentence_spans,
-                              usable_sentence)
+                              strip_span, usable_sentence)
 from ..text.tokens import content_terms, content_terms_many, fold_words
-from ..text.units import unit_keys
+from ..text.units import enclosing_unit, unit_keys
 from ..text.vocabulary import LIST_ITEM, section_units
 from .lists import announced_list, fold, merge_adjacent, text_of, with_list
 from .query import QueryAnalysis, analyse
@@ -48,7 +48,8 @@ def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
     at = text.find(quote)
     section = result.section_at(at) if at >= 0 and result.sections_of else result.chunk.section
     page = result.page_at(at) if at >= 0 else result.page
-    unit = result.unit_at(at) if at >= 0 else ""
+    # A quote running over two units (paragraphs (a) and (b)) is cited by the unit holding both.
+    unit = enclosing_unit(result.unit_at(at), result.unit_at(at + len(quote) - 1)) if at >= 0 else ""
     return Citation(n, result.chunk.file, result.meta.title, page, section, quote,
                     result.meta.publisher, result.meta.year, result.meta.symbol, unit,
                     result.meta.reference(unit, page))
@@ -278,8 +279,11 @@ class ExtractiveAnswerer:
                 a = header.end() if header else a
                 heading = LEADING_HEADINGS.match(text, a, b)  # "SECURE GLOBAL SUPPLY CHAINS" over it
                 a = heading.end() if heading and heading.end() < b else a
-                # A numbered paragraph asked for is quoted whole, however long its one sentence.
-                longest = s.asked_unit_max_words if any(u[0] <= a < u[1] for u in r.asked_units) else s.max_words
+                # A numbered paragraph asked for is quoted whole, however long its one sentence, and
+                # no further: "(a) ...; (b) ..." read as one sentence is quoted to the end of (a).
+                asked = [u for u in r.asked_units if u[0] <= a < u[1]]
+                b = min([b] + [strip_span(text, a, u[1])[1] for u in asked])
+                longest = s.asked_unit_max_words if asked else s.max_words
                 if usable_sentence(fold(text[a:b]), text[a:b], longest):
                     spans.append((r, a, b))
                 elif longest == s.asked_unit_max_words and (cell := _cell_statement(text, a, b)):

@@ -80,7 +80,8 @@ def with_list(text: str, start: int, end: int, settings: AnswerSettings = Answer
     quote = text[start:end].rstrip()
     # "The strategy required under subsection (a) shall include" + "(1) a review of ...": a
     # lead-in with no end mark at all, followed by a numbered item, introduces it as ":" does.
-    unended = not quote.endswith((".", ";", "!", "?", ")", "\"", "”", "’")) and bool(following) \
+    # (Not a resolution's preambular paragraph, which ends in "," before operative paragraph "1.".)
+    unended = not quote.endswith((".", ",", ";", "!", "?", ")", "\"", "”", "’")) and bool(following) \
         and bool(LIST_ITEM.match(text, following[0][0]))
     if not (quote.endswith((":", "—")) or unended):
         return end

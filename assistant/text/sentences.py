@@ -27,7 +27,17 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         pos = m.end()
     if text[pos:end].strip():
         spans.append((pos, end))
-    return [strip_span(text, s, e) for s, e in spans]
+    return [_without_next_number(text, *strip_span(text, s, e)) for s, e in spans]
+
+
+# The number of the next paragraph, on its own line after a paragraph's last clause ("...civil
+# society organizations,\n1."), is not part of the sentence the split gives.
+_NEXT_NUMBER = re.compile(r"(?<=[,;:.])\s*\n[ \t]*\(?[0-9]{1,2}(?:\.[0-9]{1,2})*[.)]$")
+
+
+def _without_next_number(text: str, start: int, end: int) -> tuple[int, int]:
+    m = _NEXT_NUMBER.search(text, start, end)
+    return (start, m.start()) if m and m.start() > start else (start, end)
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+")

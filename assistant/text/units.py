@@ -272,3 +272,40 @@ def unit_label(trail: tuple[str, ...], paragraph: tuple[str, ...], preamble: int
     if paragraph:
         label += (", " if label else "") + "para " + ".".join(numbers) + "".join(f"({x})" for x in letters)
     return label
+
+
+def parent_unit(label: str) -> str:
+    """The unit holding a unit, as cited: "Art. 16(2)" -> "Art. 16"; "op. para 2(a)" -> "op. para 2";
+    "op. para 1.6" -> "op. para 1"; "Pillar One › Strategic Objective 1.2" -> "Pillar One";
+    "Objective 4, para 2.19" -> "Objective 4"; "ID.AM-1" -> "ID.AM"; "" for a top-level unit."""
+    if label.endswith(")") and "(" in label:
+        return label[:label.rfind("(")]
+    if ", para " in label:
+        return label[:label.rfind(", para ")]
+    if " › " in label:
+        return label[:label.rfind(" › ")]
+    if label.startswith("op. para ") and "." in label[len("op. para "):]:
+        return label[:label.rfind(".")]
+    coded = re.fullmatch(rf"({_CODE})-\d+", label)
+    return coded.group(1) if coded else ""
+
+
+_LAST_NUMBER = re.compile(r"^(.*?)(\d+|\([a-z0-9]+\))$")
+
+
+def enclosing_unit(first: str, last: str) -> str:
+    """How a quote from unit `first` to unit `last` is cited: one unit; a range of siblings
+    ("pp. 10" to "pp. 11" -> "pp. 10–11", "Art. 16(1)" to "Art. 16(2)" -> "Art. 16(1)–(2)");
+    else the smallest unit holding both ("Art. 16(2)" to "Art. 16" -> "Art. 16"); "" when none does."""
+    if first == last:
+        return first
+    a, b = _LAST_NUMBER.match(first), _LAST_NUMBER.match(last)
+    if a and b and a.group(1) == b.group(1):
+        return f"{first}–{b.group(2)}"
+    chain = []
+    while first:
+        chain.append(first)
+        first = parent_unit(first)
+    while last and last not in chain:
+        last = parent_unit(last)
+    return last
