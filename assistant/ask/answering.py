@@ -48,7 +48,7 @@ def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
     at = text.find(quote)
     section = result.section_at(at) if at >= 0 and result.sections_of else result.chunk.section
     page = result.page_at(at) if at >= 0 else result.page
-    # A quote running over two units (paragraphs (a) and (b)) is cited by the unit holding both.
+    # A quote running over two units is cited by their range ("pp. 10–11") or the unit holding both.
     unit = enclosing_unit(result.unit_at(at), result.unit_at(at + len(quote) - 1)) if at >= 0 else ""
     return Citation(n, result.chunk.file, result.meta.title, page, section, quote,
                     result.meta.publisher, result.meta.year, result.meta.symbol, unit,
@@ -259,7 +259,7 @@ class ExtractiveAnswerer:
         lead = {}
         for c in chosen:
             lead[id(c.result)] = max(lead.get(id(c.result), c.score), c.score)
-        chosen.sort(key=lambda c: (-lead[id(c.result)], c.start))
+        chosen.sort(key=lambda c: (-lead[id(c.result)], c.result.rank, c.start))
         further = [c for c in left_out if c not in chosen][:self.settings.max_further_quotes]
         return [(c.result, c.start, c.end) for c in chosen], [(c.result, c.start, c.end) for c in further]
 
