@@ -286,7 +286,7 @@ class ExtractiveAnswerer:
                 longest = s.asked_unit_max_words if asked else s.max_words
                 if usable_sentence(fold(text[a:b]), text[a:b], longest):
                     spans.append((r, a, b))
-                elif longest == s.asked_unit_max_words and (cell := _cell_statement(text, a, b)):
+                elif asked and (cell := _cell_statement(text, a, b)):
                     spans.append((r, a, cell))  # the entry asked for, laid out as a table row
                 elif len(text[a:b].split()) > longest and usable_sentence(fold(text[a:b]), text[a:b], 10 ** 6):
                     # Too long to quote whole: its list items, or else its clauses, are quoted instead.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..config import ComparisonSettings
 from ..records import Answer, ComparisonTable, DocumentMeta, Filters, Retrieved, TableRow
@@ -97,9 +97,8 @@ class Comparer:
             per_document[file] = self.retriever.search(own[file], s.passages_per_document, Filters(files=[file]))
         topic_query = analyse(topic, self.retriever.documents)
         # Which documents address it is judged on the answerer's scores alone; the model re-ranks
-        # only the rows shown (a survey reads 28 documents and shows 8: 9 s -> under 1 s).
-        found = [self._evidence(file, results, topic_query, own[file], rerank=False)
-                 for file, results in per_document.items()]
+        # only the rows shown (a survey reads 28 documents and shows 8: 9 s -> 2.4 s on a loaded machine).
+        found = [self._evidence(file, results, topic_query, own[file]) for file, results in per_document.items()]
         best = max((f.similarity for f in found), default=0.0)
         for f in found:
             f.addressed = (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor) and bool(f.quotes) \
@@ -109,7 +108,9 @@ class Comparer:
             found = sorted((f for f in found if f.addressed), key=lambda f: -f.similarity)[:s.max_rows]
         for f in found:
             if f.addressed:
-                f.quotes = self._quotes(own[f.file], f.results, topic_query, rerank=True)
+                query_of = own[f.file]
+                f.quotes = self._quotes(self.answerer.reranked(
+                    f.ranked, query_of.topic or topic_query.text, s.rerank_sentences, s.sentence_similarity_weight))
         citations: list = []
         rows = [self._row(f, citations) for f in found]
         # Passages in rank order across the rows: each document's best first.
@@ -129,35 +130,32 @@ class Comparer:
         return replace(query, named=[file], aliased=[], by_symbol=[], topic=topic, topic_terms=set(content_terms(topic)))
 
     def _evidence(self, file: str, results: list[Retrieved], topic_query: QueryAnalysis,
-                  query: QueryAnalysis, rerank: bool = True) -> _Evidence:
+                  query: QueryAnalysis) -> _Evidence:
         """A document's best sentences on the topic, scored as the question about that one document."""
-        quotes = self._quotes(query, results, topic_query, rerank)
+        ranked = self._ranked(query, results) if results else []
+        quotes = self._quotes(ranked)
         terms = query.topic_terms or set(topic_query.terms)  # what is asked of this document
         weight = sum(self.answerer.weights(t) for t in terms) or 1.0
         overlap = max((sum(self.answerer.weights(t) for t in terms & c.terms) / weight for c in quotes), default=0.0)
-        return _Evidence(file, results, quotes, max((r.similarity for r in results), default=0.0), overlap)
+        return _Evidence(file, results, quotes, max((r.similarity for r in results), default=0.0), overlap,
+                         ranked=ranked)
 
-    def _quotes(self, query: QueryAnalysis, results: list[Retrieved], topic_query: QueryAnalysis,
-                rerank: bool) -> list:
+    def _quotes(self, ranked: list) -> list:
         """A row's quotes: its best candidates, none overlapping or repeating another."""
         quotes: list = []
-        for c in self._ranked(query, results, query.topic or topic_query.text, rerank) if results else ():
+        for c in ranked:
             if len(quotes) >= self.settings.quotes_per_row:
                 break
             if not any(_overlaps(c, q) for q in quotes) and not self.answerer._repeats(c, quotes):
                 quotes.append(c)
         return quotes
 
-    def _ranked(self, query: QueryAnalysis, results: list[Retrieved], topic: str, rerank: bool = True) -> list:
-        """The document's candidate sentences, best first: the answerer's score, its best few
-        re-ranked with the model's similarity of sentence and topic (a row has room for two)."""
+    def _ranked(self, query: QueryAnalysis, results: list[Retrieved]) -> list:
+        """The document's candidate sentences, best first by the answerer's score (a shown row's best
+        few are then re-ranked with the model's similarity of sentence and topic)."""
         ranked = sorted(self.answerer.candidates(query, results), key=lambda c: -c.score)
         # Where the document is numbered, a row quotes its numbered units, not unnumbered front matter.
-        ranked = [c for c in ranked if c.result.unit_at(c.start)] or ranked
-        if not rerank:
-            return ranked
-        return self.answerer.reranked(ranked, topic, self.settings.rerank_sentences,
-                                      self.settings.sentence_similarity_weight)
+        return [c for c in ranked if c.result.unit_at(c.start)] or ranked
 
     def _row(self, found: "_Evidence", citations: list) -> TableRow:
         meta = self.retriever.documents[found.file]
@@ -188,6 +186,7 @@ class _Evidence:
     similarity: float  # its best passage's cosine similarity to the topic
     overlap: float  # the share of the topic's words (IDF-weighted) its best sentence holds
     addressed: bool = False
+    ranked: list = field(default_factory=list)  # its candidate sentences, best first
 
 
 def _overlaps(a, b) -> bool:

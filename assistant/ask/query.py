@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..records import DocumentMeta
 from ..text.language import question_language
-from ..text.units import heading_units_named, units_asked
+from ..text.units import heading_units_named, is_coded, units_asked
 from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
 from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, noun_phrase, structural_references
 
@@ -303,6 +303,11 @@ class QueryAnalysis:
     @property
     def named_or_aliased(self) -> set[str]:
         return set(self.named) | set(self.aliased)
+
+    def numbered_in(self, file: str) -> set[tuple[str, ...]]:
+        """The paragraphs and coded entries asked for that `file` may hold: in a document the question
+        names, all of them; elsewhere only coded entries ("ID.AM-1"), named by their code alone."""
+        return self.numbered if file in self.named else {p for p in self.numbered if is_coded(p)}
 
 
 def _topic_terms(question: str, files: list[str], documents: dict[str, DocumentMeta]) -> set[str]:

@@ -141,14 +141,11 @@ class Retriever:
         aliased = query.aliased if ids else []
         if aliased:
             ids = [i for i in ids if self.chunks[i].file in aliased]
-        # "operative paragraph 4 of resolution 68/243": the chunks over that paragraph of the named document.
-        for file in query.named:
-            ids += self.passages.chunks_in_units(self._chunk_ids([file]), query.numbered)
-        # A coded entry ("ID.AM-1") is named by its code alone: in the documents named, or in any.
-        coded = {path for path in query.numbered if is_coded(path)}
-        for file in (query.named_or_aliased or self._ids_by_file) if coded else ():
-            if file not in query.named:
-                ids += self.passages.chunks_in_units(self._chunk_ids([file]), coded)
+        # "operative paragraph 4 of resolution 68/243": the chunks over that paragraph of the named
+        # document; a coded entry ("ID.AM-1"), named by its code alone, in the documents named or in any.
+        coded = any(is_coded(path) for path in query.numbered)
+        for file in set(query.named) | (set(query.named_or_aliased or self._ids_by_file) if coded else set()):
+            ids += self.passages.chunks_in_units(self._chunk_ids([file]), query.numbered_in(file))
         # "Strategic Objective 2.4 of the 2023 strategy", "Tier 3": chunks under that numbered heading.
         if query.headings:
             for file in query.named_or_aliased or self._ids_by_file:
@@ -249,13 +246,11 @@ class Retriever:
         ids = [w[0] for w in windows]
         sims = np.asarray(self.gen.vectors[sorted(ids)]) @ qv if ids else np.zeros(0)
         sim_of = dict(zip(sorted(ids), sims.tolist()))
-        named = query.named if query else []
         return [Retrieved(self.chunks[i], self._doc_of_chunk[i], fused[i], float(sim_of[i]),
                           float(lexical_scores[i]) if len(lexical_scores) else 0.0, rank, text, a, b,
                           self.passages.section_finder(i),
                           self.passages.page_breaks(self.chunks[i].file, self.chunks[i].page),
-                          self.passages.asked_units(i, a, b, query.numbered if self.chunks[i].file in named
-                                                    else {p for p in query.numbered if is_coded(p)}) if query else [],
+                          self.passages.asked_units(i, a, b, query.numbered_in(self.chunks[i].file)) if query else [],
                           self.passages.unit_finder(i))
                 for rank, (i, a, b, text) in enumerate(windows, start=1)]
 

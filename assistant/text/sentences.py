@@ -86,8 +86,11 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
 # Heading lines in capitals run into the sentence below them ("SECURE GLOBAL SUPPLY CHAINS\nComplex
 # and globally interconnected supply chains ..."): not part of what is quoted.
-# (Periods too: "PREVENT ABUSE OF \nU.S.-BASED INFRASTRUCTURE".)
-LEADING_HEADINGS = re.compile(r"\s*(?:[A-Z0-9][A-Z0-9 .,&'’\-–—:|/()]*[A-Z][A-Z0-9 .,&'’\-–—:|/()]* *\n)+(?=\s*[A-Z][a-z])")
+# (Periods too: "PREVENT ABUSE OF \nU.S.-BASED INFRASTRUCTURE".) A line is all such characters with
+# a capital among them, checked by lookahead so that each line is read once: written as
+# "[...]*[A-Z][...]*" it backtracks exponentially over a table's runs of codes ("COBIT 5 DSS05.04").
+_HEADING_CHARS = r"[A-Z0-9 .,&'’\-–—:|/()]"
+LEADING_HEADINGS = re.compile(rf"\s*(?:(?={_HEADING_CHARS}*[A-Z])[A-Z0-9]{_HEADING_CHARS}*\n)+(?=\s*[A-Z][a-z])")
 TOC = re.compile(r"\.{5,}|…{3,}")
 
 
