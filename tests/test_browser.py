@@ -317,3 +317,23 @@ def test_compare_control_builds_a_table_with_a_row_per_document_a_page_link_and_
     lines = list(csv_module.reader(open(download.value.path(), encoding="utf-8")))
     assert lines[0][0] == "document" and len(lines) == 4
     assert {line[0] for line in lines[1:]} == {t.rsplit(" (", 1)[0] for t in picked}
+
+
+@pytest.mark.parametrize("n, question, documents", [
+    (1, "How do the US 2018 and 2023 strategies treat deterrence?", 2),
+    (2, "Which documents call for protecting critical infrastructure from ICT attacks?", 2),
+    (3, "What do the Paris Call and resolution 73/27 say about supply chains?", 2)])
+def test_a_question_across_documents_typed_in_the_chat_is_answered_by_a_table(server, browser, n, question, documents):
+    url, _ = server
+    SHOTS.mkdir(exist_ok=True)
+    page = open_chat(browser, url, 1400, 1100)
+    ask(page, question)
+    table = page.locator("#chat table").last
+    table.wait_for(timeout=60000)
+    rows = table.locator("tbody tr")
+    assert rows.count() >= documents
+    # Every row cites its quotes, and the sources panel lists them as for any answer.
+    page.wait_for_function("document.querySelector('#sources').innerText.includes('[1]')", timeout=60000)
+    assert table.locator("a.cda-page").count() >= rows.count()  # each row's quotes open their cited page
+    page.locator("#table-csv a").first.wait_for(timeout=30000)  # and the table downloads as CSV
+    page.screenshot(path=str(SHOTS / f"compare_asked_{n}.png"), full_page=True)

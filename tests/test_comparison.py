@@ -44,6 +44,22 @@ def test_years_with_a_type_and_a_place_name_every_document_so_described():
     assert typed_years("How do the UK 2018 and 2023 strategies treat skills?", docs) == ["b.pdf", "c.pdf"]
     assert typed_years("How do the 2018 and 2023 strategies treat skills?", docs) == ["a.pdf", "b.pdf", "c.pdf"]
     assert typed_years("What did the 2018 strategy say?", docs) == []  # one year names no comparison
+    # A year whose document is named by its title is not read again as "every strategy of that year".
+    assert typed_years("How do the 2018 Alpha Cyber Strategy and the 2023 strategy differ?", docs,
+                       ["a.pdf"]) == ["b.pdf"]
+    assert typed_years("How do the 2018 Alpha Cyber Strategy and 2023 Beta Cyber Strategy differ?", docs,
+                       ["a.pdf", "b.pdf"]) == []
+    named = analyse("How do the 2018 Alpha Cyber Strategy and the 2023 Beta Cyber Strategy treat skills?", docs).named
+    assert sorted(named) == ["a.pdf", "b.pdf"]  # not c.pdf, the other 2018 strategy
+
+
+def test_a_survey_asks_each_document_its_question_without_the_words_naming_the_set():
+    docs = _catalog()
+    scope = comparison_scope(analyse("Across the UK strategies, which ones mention quantum computing?", docs), docs)
+    assert scope.kind == "survey" and scope.files == ["b.pdf", "c.pdf"]
+    assert scope.topic == "which ones mention quantum computing?"
+    # "US" is no plural noun: the survey is across the strategies (the catalog has no US jurisdiction).
+    assert surveyed("Across the US strategies, what is said of skills?", docs) == ["a.pdf", "b.pdf", "c.pdf"]
 
 
 def test_a_comparison_is_two_named_documents_or_a_filter_of_several_files():
@@ -95,6 +111,21 @@ def test_a_document_silent_on_the_topic_is_marked_so_with_its_closest_passage(sh
     assert table.not_addressed == 1
 
 
+def test_a_question_naming_two_documents_is_answered_by_a_table_led_by_what_the_whole_question_finds(
+        shipped_assistant):
+    docs = shipped_assistant.documents
+    named = [f for f, d in docs.items() if d.type == "strategy" and d.year in ("2011", "2016")
+             and d.jurisdiction == "United Kingdom"]
+    titles = [docs[f].title.split(":")[0] for f in named]
+    question = f"How do the {docs[named[0]].year} {titles[0]} and the {docs[named[1]].year} {titles[1]} treat skills?"
+    answer = shipped_assistant.ask(question)
+    assert answer.table is not None and sorted(r.file for r in answer.table.rows) == sorted(named)
+    # The passages the whole question ranks best among the two documents lead the list, in rank order.
+    overall = [r for r in shipped_assistant.retriever.search(question, 6) if r.chunk.file in named]
+    shown = [(p.file, p.text) for p in answer.retrieved[:len(overall)]]
+    assert shown[:1] == [(overall[0].chunk.file, overall[0].text)]
+
+
 def test_a_survey_lists_only_documents_that_address_it_and_counts_the_rest(shipped_assistant):
     answer = shipped_assistant.ask("Which documents call for protecting critical infrastructure?")
     table = answer.table
@@ -117,3 +148,20 @@ def test_compare_refuses_unknown_documents_and_too_many_or_too_few(shipped_assis
         shipped_assistant.compare(["nope.pdf", strategies[0]], "x")
     with pytest.raises(ValueError, match="2 to 6"):
         shipped_assistant.compare(strategies[:1], "skills")
+
+
+def test_a_table_answer_is_scored_claim_by_claim_from_its_rows():
+    from assistant.devtools.evaluation import Question, answer_scores, cited_claims
+
+    quote_a, quote_b = "States should protect critical infrastructure.", "Parties shall adopt measures on access."
+    table = {"rows": [{"file": "a", "quotes": [quote_a], "citations": [1], "addressed": True},
+                      {"file": "b", "quotes": [quote_b], "citations": [2], "addressed": True}]}
+    answer = {"answer": f"What each of the 2 documents says. Alpha (2018): {quote_a} [1] Beta: {quote_b} [2]",
+              "abstained": False, "table": table,
+              "citations": [{"n": 1, "quote": quote_a}, {"n": 2, "quote": quote_b}],
+              "retrieved": [{"text": f"Intro. {quote_a} More."}, {"text": quote_b}]}
+    assert cited_claims(answer) == [(quote_a, [1]), (quote_b, [2])]
+    q = Question("t", "q", "", ["a", "b"], [], True)
+    assert answer_scores(q, answer)["citation_precision"] == 1.0
+    answer["retrieved"] = answer["retrieved"][:1]  # a row quote no passage holds is not supported
+    assert answer_scores(q, answer)["citation_precision"] == 0.5

@@ -72,14 +72,7 @@ class Assistant:
 
     def _across(self, query, filters) -> Scope | None:
         """The documents the question is asked across, when a table answers it."""
-        chosen = Filters.from_dict(filters)
-        scope = comparison_scope(query, self.generation.documents, chosen)
-        # Named comparisons keep the quoted answer until the tables' rows hold the evidence as often
-        # (docs/design.md, "Comparison tables"): tables answer surveys, a filter of several files
-        # and the Compare control.
-        if scope is not None and scope.kind == "compare" and not (chosen and len(chosen.files) >= 2):
-            scope = None
-        return scope
+        return comparison_scope(query, self.generation.documents, Filters.from_dict(filters))
 
     def compare(self, files: list[str], topic: str) -> Answer:
         """A position table of 2-6 indexed documents on a topic (the chat's Compare control)."""

@@ -21,9 +21,10 @@ from .query import QueryAnalysis, analyse, jurisdictions_said, topic_query
 # Words a question uses for "documents" in general ("which documents", "across the texts"); the
 # catalog's own types ("strategies", "resolutions", "treaties") name a kind of document.
 _GENERIC = {"documents", "texts", "instruments", "sources", "papers", "countries", "states", "governments"}
-_SURVEY = re.compile(r"\b(?:which|what)\s+(?:of\s+the\s+|other\s+)?((?:[\w.-]+\s+){0,3}?)([a-z]+s)\b"
-                     r"|\b(?:across|among|between)\s+(?:the\s+|all\s+)?((?:[\w.-]+\s+){0,2}?)([a-z]+s)\b"
-                     r"|\bdo(?:es)?\s+any\s+(?:of\s+the\s+|other\s+)?((?:[\w.-]+\s+){0,2}?)([a-z]+s)\b"
+# The plural noun is a word in lower case after its first letter: "Across the US strategies" is not across "US".
+_SURVEY = re.compile(r"\b(?:which|what)\s+(?:of\s+the\s+|other\s+)?((?:[\w.-]+\s+){0,3}?)((?-i:[A-Za-z][a-z]*s))\b"
+                     r"|\b(?:across|among|between)\s+(?:the\s+|all\s+)?((?:[\w.-]+\s+){0,2}?)((?-i:[A-Za-z][a-z]*s))\b"
+                     r"|\bdo(?:es)?\s+any\s+(?:of\s+the\s+|other\s+)?((?:[\w.-]+\s+){0,2}?)((?-i:[A-Za-z][a-z]*s))\b"
                      r"|\bwho\s+else()()\b", re.IGNORECASE)
 
 
@@ -34,12 +35,19 @@ class Scope:
 
     kind: str
     files: list[str]
+    topic: str = ""  # a survey's question without the words naming the documents it asks across
 
 
 def surveyed(question: str, documents: dict[str, DocumentMeta]) -> list[str] | None:
     """The documents a survey question asks across, or None when it is no survey: "Which
     documents ..." (all), "Which US strategies ..." (the catalog's strategies of the United
     States: a type named in the plural, a jurisdiction by name or initials)."""
+    found = _survey(question, documents)
+    return found[0] if found else None
+
+
+def _survey(question: str, documents: dict[str, DocumentMeta]) -> tuple[list[str], str] | None:
+    """(the documents a survey asks across, the question without the words naming them)."""
     for m in _SURVEY.finditer(question):
         before, noun = next(((m.group(g), m.group(g + 1)) for g in (1, 3, 5, 7) if m.group(g + 1) is not None))
         noun_terms = set(content_terms(noun))
@@ -47,8 +55,9 @@ def surveyed(question: str, documents: dict[str, DocumentMeta]) -> list[str] | N
         if not types and noun.lower() not in _GENERIC and m.group(8) is None:
             continue
         places = jurisdictions_said(before, documents)
-        return [f for f, d in documents.items() if (not types or d.type in types)
-                and (not places or d.jurisdiction in places)]
+        files = [f for f, d in documents.items() if (not types or d.type in types)
+                 and (not places or d.jurisdiction in places)]
+        return files, " ".join(f"{question[:m.start()]} {question[m.end():]}".split()).strip(" ,;:")
     return None
 
 
@@ -64,11 +73,11 @@ def comparison_scope(query: QueryAnalysis, documents: dict[str, DocumentMeta],
         return Scope("compare", named)
     if filters is not None and len(filters.files) >= 2:
         return Scope("compare", [f for f in filters.files if f in documents])
-    across = surveyed(query.text, documents)
+    across = _survey(query.text, documents)
     if across is not None and not named:
-        files = [f for f in across if f in allowed]
+        files = [f for f in across[0] if f in allowed]
         if len(files) >= 2:
-            return Scope("survey", files)
+            return Scope("survey", files, across[1])
     return None
 
 
@@ -84,17 +93,25 @@ class Comparer:
                 topic: str = "") -> Answer:
         s = self.settings
         # Within one document every passage carries its title: the words naming documents say nothing.
-        topic = topic or query.topic or query.text
+        topic = topic or scope.topic or query.topic or query.text
         per_document = self.retriever.search_within(topic, scope.files, s.passages_per_document)
         if scope.kind == "survey":  # the full search for the documents most likely shown
             ranked = sorted(per_document, key=lambda f: -max((r.similarity for r in per_document[f]), default=0.0))
             chosen = ranked[:s.max_rows + s.max_rows // 2]
         else:
             chosen = list(per_document)
-        own = {file: self._about(query, file) for file in per_document}
+        # A survey asks each document its question without the words naming the set surveyed.
+        asked = analyse(scope.topic, self.retriever.documents) if scope.topic else query
+        own = {file: self._about(asked, file) for file in per_document}
+        # What the whole question finds among the compared documents leads each one's passages: it
+        # is read with every name it gives, so no document is searched for another's title words.
+        overall = self.retriever.search(query, s.passages_per_document * len(chosen)) if scope.kind == "compare" else []
         for file in chosen:
             # Within each document, the whole question as the retriever reads it (units, lists, topic).
-            per_document[file] = self.retriever.search(own[file], s.passages_per_document, Filters(files=[file]))
+            found = [r for r in overall if r.chunk.file == file]
+            found += [r for r in self.retriever.search(own[file], s.passages_per_document, Filters(files=[file]))
+                      if all(r.chunk.id != f.chunk.id for f in found)]
+            per_document[file] = found[:s.passages_per_document]
         topic_query = analyse(topic, self.retriever.documents)
         # Which documents address it is judged on the answerer's scores alone; the model re-ranks
         # only the rows shown (a survey reads 28 documents and shows 8: 9 s -> 2.4 s on a loaded machine).
@@ -113,8 +130,12 @@ class Comparer:
                     f.ranked, query_of.topic or topic_query.text, s.rerank_sentences, s.sentence_similarity_weight))
         citations: list = []
         rows = [self._row(f, citations) for f in found]
-        # Passages in rank order across the rows: each document's best first.
-        retrieved = [f.results[i] for i in range(s.passages_per_document) for f in found if i < len(f.results)]
+        # Passages in rank order: those the whole question found, then the rest across the rows, each
+        # document's best first.
+        whole = {id(r) for r in overall}
+        led = sorted((r for f in found for r in f.results if id(r) in whole), key=lambda r: r.rank)
+        retrieved = led + [f.results[i] for i in range(s.passages_per_document) for f in found
+                           if i < len(f.results) and id(f.results[i]) not in whole]
         silent = len(scope.files) - addressing
         table = ComparisonTable(scope.kind, topic, _lead(scope.kind, rows, len(scope.files), silent),
                                 rows, silent, len(scope.files))

@@ -88,19 +88,23 @@ def headed_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str
     return out
 
 
-def typed_years(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+def typed_years(query: str, documents: dict[str, DocumentMeta], named: list[str] = ()) -> list[str]:
     """Files named by catalogue metadata alone: two or more years and a document type ("the US 2018
     and 2023 strategies", "the 2013 and 2015 resolutions"), within a jurisdiction the question
-    names by name or initials; every document of those years, that type and place."""
+    names by name or initials; every document of those years, that type and place. A year whose
+    document the question already names by title ("the 2018 National Cyber Strategy and the 2023
+    strategy") is not read again as "every 2018 strategy"."""
     years = set(_YEAR.findall(query))
     if len(years) < 2:
         return []
+    named_years = {documents[f].year for f in named}
+    years -= named_years
     asked = set(content_terms(query))
     types = {d.type for d in documents.values() if d.type and set(content_terms(d.type)) & asked}
     places = jurisdictions_said(query, documents)
     files = [f for f, d in documents.items() if d.year in years and d.type in types
              and (not places or d.jurisdiction in places)]
-    return files if len({documents[f].year for f in files}) >= 2 else []
+    return files if len({documents[f].year for f in files} | named_years) >= 2 else []
 
 
 def jurisdiction_initials(name: str) -> str:
@@ -321,8 +325,8 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     terms = content_terms(question)
     aliased = aliased_documents(question, documents)
     by_symbol, missing = documents_by_symbol(question, documents)
-    named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)
-                               + typed_years(question, documents)))
+    named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)))
+    named += [f for f in typed_years(question, documents, named) if f not in named]
     return QueryAnalysis(
         text=question, terms=terms, named=named, aliased=aliased,
         units=structural_references(question), paragraphs=named_paragraphs(question),

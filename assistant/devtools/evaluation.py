@@ -10,6 +10,7 @@ import functools
 import html
 import json
 import math
+import re
 import statistics
 import sys
 import time
@@ -90,15 +91,24 @@ def support(sentence: str, quote: str) -> float:
     return len(s & set(content_terms(quote))) / len(s) if s else 1.0
 
 
-def answer_scores(q: Question, answer: dict) -> dict:
-    import re
+def cited_claims(answer: dict) -> list[tuple[str, list[int]]]:
+    """(claim, its citation numbers) of an answer. A table's claims are its rows' quotes, each with
+    its own number: the text flattens the table, so parsing it would lay the lead and a row's
+    document label on the row's first quote."""
+    table = answer.get("table")
+    if table:
+        return [(quote, [n]) for row in table["rows"] for quote, n in zip(row["quotes"], row["citations"])]
+    return [(sentence, [int(n) for n in re.findall(r"\d+", markers)])
+            for sentence, markers in re.findall(r"([^\[\]]+?)((?:\s*\[\d+\])+)", answer["answer"])]
 
+
+def answer_scores(q: Question, answer: dict) -> dict:
     out: dict = {"abstained": answer["abstained"]}
     texts = {norm(r["text"]) for r in answer["retrieved"]}
     cites = {c["n"]: c for c in answer["citations"]}
     supported, total = 0, 0
-    for sentence, markers in re.findall(r"([^\[\]]+?)((?:\s*\[\d+\])+)", answer["answer"]):
-        for n in map(int, re.findall(r"\d+", markers)):
+    for sentence, numbers in cited_claims(answer):
+        for n in numbers:
             total += 1
             c = cites.get(n)
             if c and any(norm(c["quote"]) in t for t in texts) and support(sentence, c["quote"]) >= 0.6:
