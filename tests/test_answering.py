@@ -235,3 +235,48 @@ def test_a_paragraph_too_long_to_quote_is_answered_by_its_clause_that_holds_the_
     assert all(c.quote in text for c in answer.citations)
     assert "to report on the protection of pumping stations" in answer.citations[0].quote
     assert answer.answer.startswith("…")  # the clause starts mid-sentence
+
+
+def _passage(text: str, labels: list[tuple[int, str]], start: int = 0, before: str = ""):
+    """A retrieved passage of `text` whose units are `labels` (offset in the passage, label), the
+    page text holding `before` ahead of it."""
+    from bisect import bisect_right
+
+    from assistant.records import Retrieved, StoredChunk
+
+    starts = [start + o for o, _ in labels]
+
+    def unit(offset: int) -> str:
+        if offset < start:
+            return labels[0][1] if before else ""
+        j = bisect_right(starts, offset) - 1
+        return labels[j][1] if j >= 0 and offset < start + len(text) else ""
+
+    chunk = StoredChunk(0, "t.md", None, "", start, start + len(text), text, "h")
+    return Retrieved(chunk, DocumentMeta("t.md", "T"), 1.0, 0.5, 0.0, 1, text, start, start + len(text),
+                     units_of=unit)
+
+
+def test_a_quote_is_widened_to_the_short_numbered_paragraph_holding_it_with_its_items():
+    from assistant.ask.answering import whole_unit
+
+    text = ("Each Party shall designate a point of contact available at all times. Such assistance shall "
+            "include the following measures: a) the provision of technical advice; b) the preservation of "
+            "data. Each Party shall ensure that trained personnel are available.")
+    items = text.index("a) the"), text.index("b) the"), text.index("Each Party shall ensure")
+    labels = [(0, "Art. 35(1)"), (items[0], "Art. 35(1)(a)"), (items[1], "Art. 35(1)(b)"), (items[2], "Art. 35(2)")]
+    r = _passage(text, labels)
+    a, b = 0, text.index(" Such")
+    x, y = whole_unit(r, a, b, 120)
+    assert text[x:y] == text[:items[2]].rstrip()  # paragraph 1 with its items, not paragraph 2
+    assert whole_unit(r, a, b, 10) == (a, b)  # longer than allowed: the sentence alone
+    # A sentence of a text that numbers nothing stays as it is.
+    assert whole_unit(_passage(text, [(0, "")]), a, b, 120) == (a, b)
+
+
+def test_a_paragraph_that_began_before_the_passage_is_not_widened():
+    from assistant.ask.answering import whole_unit
+
+    text = "it shall be preserved for sixty days. Parties shall cooperate."
+    r = _passage(text, [(0, "Art. 29(7)")], start=100, before="Any preservation effected ")
+    assert whole_unit(r, 0, text.index(" Parties"), 120) == (0, text.index(" Parties"))

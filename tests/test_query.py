@@ -89,3 +89,28 @@ def test_the_topic_of_a_question_is_what_is_left_without_the_documents_names(shi
     assert topic_query("How does the 2023 US National Cybersecurity Strategy treat software liability?",
                        ["US_National_Cybersecurity_Strategy_2023.pdf"], docs) == \
         "How does the US treat software liability?"
+
+
+def test_documents_described_by_year_or_date_with_their_type_and_place_are_found_when_few():
+    from assistant.ask.query import dates_said, described_documents
+    from assistant.records import DocumentMeta
+
+    docs = {
+        "r13.txt": DocumentMeta("r13.txt", "Developments in the field", year="2013", type="resolution", date="2013-12-27"),
+        "r18a.txt": DocumentMeta("r18a.txt", "Developments in the field", year="2018", type="resolution", date="2018-12-05"),
+        "r18b.txt": DocumentMeta("r18b.txt", "Advancing behaviour", year="2018", type="resolution", date="2018-12-22"),
+        "s18.txt": DocumentMeta("s18.txt", "Cyber Strategy", year="2018", type="strategy", jurisdiction="United Kingdom"),
+        "s18u.txt": DocumentMeta("s18u.txt", "Cyber Strategy", year="2018", type="strategy", jurisdiction="United States"),
+        "f18.txt": DocumentMeta("f18.txt", "Framework", year="2018", type="framework"),
+        "t18.txt": DocumentMeta("t18.txt", "Study", year="2018", type="study"),
+    }
+    assert dates_said("adopted on 5 December 2018, or December 22, 2018") == {"2018-12-05", "2018-12-22"}
+    assert described_documents("What did the 2013 text ask of governments?", docs) == ["r13.txt"]
+    assert described_documents("What do the 2018 resolutions say on norms?", docs) == ["r18a.txt", "r18b.txt"]
+    assert described_documents("What does the resolution of 5 December 2018 welcome?", docs) == ["r18a.txt"]
+    assert described_documents("What does the UK's 2018 strategy say?", docs) == ["s18.txt"]
+    # Too many documents fit: the description distinguishes nothing.
+    assert described_documents("What was said in 2018 about skills?", docs) == []
+    # No year or date: a type or a place alone describes no document.
+    assert described_documents("What do the resolutions say about norms?", docs) == []
+    assert described_documents("What happened in 1999?", docs) == []  # no document of that year

@@ -251,6 +251,8 @@ class ExtractiveAnswerer:
         s = self.settings
         ranked = self.reranked(sorted(self.candidates(query, results), key=lambda c: -c.score),
                                query.topic or query.text, s.rerank_sentences, s.sentence_similarity_weight)
+        if s.unit_max_words:
+            ranked = self._whole_units(ranked)
         chosen, passed_over, left_out = self._pick(ranked)
         named = query.named_or_aliased
         if len(named) >= 2:
@@ -405,6 +407,25 @@ class ExtractiveAnswerer:
     def _repeats(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
         return any(_jaccard(candidate.terms, c.terms) > self.settings.repeat_overlap for c in chosen)
 
+    def _whole_units(self, ranked: list[Candidate]) -> list[Candidate]:
+        """Candidates (best first) each widened to the short numbered unit holding it (`whole_unit`),
+        scored as their best sentence; a unit is offered once."""
+        out, seen, sentences = [], set(), {}
+        for c in ranked:
+            if id(c.result) not in sentences:
+                text = text_of(c.result)
+                sentences[id(c.result)] = sentence_spans(text, 0, len(text))
+            a, b = whole_unit(c.result, c.start, c.end, self.settings.unit_max_words, sentences[id(c.result)])
+            key = (id(c.result), a, b)
+            if key in seen:
+                continue
+            seen.add(key)
+            if (a, b) != (c.start, c.end):
+                quote = text_of(c.result)[a:b]
+                c = replace(c, start=a, quote=quote, terms=set(content_terms(quote)))
+            out.append(c)
+        return out
+
     def _each_side(self, chosen: list[Candidate], others: list[Candidate], named: set[str]) -> list[Candidate]:
         """A question comparing documents it names is answered from each of them: a named document
         with a usable sentence in the passages but none chosen gets its best one, in place of the
@@ -444,6 +465,40 @@ class _LeadSentences:
         self.seen.add((id(r), section))
         return first_here and (section != self.continued[id(r)] or (
             bool(section) and f" {fold_words(section.split(' – ')[0])} " in f" {fold_words(text_of(r)[:a])} "))
+
+
+def _within(label: str, unit: str) -> bool:
+    """Whether a span labelled `label` lies in the unit `unit`: the unit itself or one of its
+    lettered or numbered items ("Art. 35(1)(a)" in "Art. 35(1)")."""
+    return label == unit or label.startswith(unit + "(")
+
+
+def whole_unit(r: Retrieved, a: int, b: int, max_words: int,
+               spans: list[tuple[int, int]] | None = None) -> tuple[int, int]:
+    """The quote [a, b) widened to the whole numbered unit holding it (a treaty's paragraph with
+    its items, a resolution's paragraph, a strategy's numbered paragraph), when the passage shows
+    all of it and it has at most `max_words` words: a reader cites, and a question asks about, the
+    paragraph, while a sentence of it often leaves out the condition or the items that answer.
+    Otherwise [a, b) unchanged. `spans`: the passage's sentences, when the caller has them."""
+    unit = r.unit_at(a)
+    if not unit or not _within(r.unit_at(max(a, b - 1)), unit):
+        return a, b
+    text = text_of(r)
+    spans = spans if spans is not None else sentence_spans(text, 0, len(text))
+    inside = [i for i, (x, y) in enumerate(spans) if x < b and a < y]
+    if not inside:
+        return a, b
+    lo, hi = inside[0], inside[-1]
+    while lo > 0 and _within(r.unit_at(spans[lo - 1][0]), unit):
+        lo -= 1
+    while hi + 1 < len(spans) and _within(r.unit_at(spans[hi + 1][0]), unit):
+        hi += 1
+    runs_on = (lo == 0 and r.start > 0 and _within(r.unit_at(-1), unit)) or \
+        (hi == len(spans) - 1 and _within(r.unit_at(len(text)), unit))
+    x, y = min(a, spans[lo][0]), max(b, spans[hi][1])
+    if runs_on or len(text[x:y].split()) > max_words:
+        return a, b
+    return x, y
 
 
 # In a table row read as text, the entry's statement runs on into the next cell's codes with no end

@@ -107,6 +107,39 @@ def typed_years(query: str, documents: dict[str, DocumentMeta], named: list[str]
     return files if len({documents[f].year for f in files} | named_years) >= 2 else []
 
 
+_MONTHS = ("january february march april may june july august september october november december").split()
+_DATE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})\b"
+                   r"|\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4})\b", re.IGNORECASE)
+
+
+def dates_said(text: str) -> set[str]:
+    """ISO dates a text writes in words: "5 December 2018", "December 5, 2018" -> "2018-12-05"."""
+    out = set()
+    for m in _DATE.finditer(text):
+        day, month, year = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(5), m.group(4), m.group(6))
+        out.add(f"{year}-{_MONTHS.index(month.lower()) + 1:02d}-{int(day):02d}")
+    return out
+
+
+def described_documents(query: str, documents: dict[str, DocumentMeta], most: int = 3) -> list[str]:
+    """Documents a question describes by catalogue metadata without naming them: a year or a date
+    of adoption, narrowed by a document type and a jurisdiction when it says them ("the 2013
+    resolution", "the text adopted on 5 December 2018", "Australia's 2016 strategy"). Every facet it
+    says must match (any of several years); a description that fits more than `most` documents
+    distinguishes nothing ("the 2018 documents")."""
+    dates = {d for d in dates_said(query) if any(m.date == d for m in documents.values())}
+    years = {y for y in _YEAR.findall(query) if any(m.year == y or m.date[:4] == y for m in documents.values())}
+    if not dates and not years:
+        return []
+    asked = set(content_terms(query))
+    types = {d.type for d in documents.values() if d.type and set(content_terms(d.type)) & asked}
+    places = jurisdictions_said(query, documents)
+    files = [f for f, d in documents.items()
+             if (d.date in dates if dates else (d.year in years or d.date[:4] in years))
+             and (not types or d.type in types) and (not places or d.jurisdiction in places)]
+    return files if len(files) <= most else []
+
+
 def jurisdiction_initials(name: str) -> str:
     """ "United States" -> "us", "United Kingdom" -> "uk"; "" for a one-word name."""
     words = [w for w in re.findall(r"[A-Za-z]+", name) if w[0].isupper()]
@@ -303,6 +336,7 @@ class QueryAnalysis:
     # the documents it names (by title, year, symbol or short name): what it asks of them
     topic: str = ""  # the question without the words naming its named documents
     headings: set[tuple[str, str]] = field(default_factory=set)  # numbered headings named: ("objective", "2.4")
+    described: list[str] = field(default_factory=list)  # files described by year or date (+ type, place)
 
     @property
     def named_or_aliased(self) -> set[str]:
@@ -337,4 +371,5 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         topic_terms=_topic_terms(question, by_symbol + named + aliased, documents),
         topic=topic_query(question, named, documents) if named else "",
         headings=heading_units_named(question),
+        described=[f for f in described_documents(question, documents) if f not in named],
     )

@@ -231,6 +231,10 @@ class Retriever:
                 fused[i] = fused.get(i, 0.0) + s.topic_weight * v
         if named and s.named_boost:
             fused = {i: v * (1 + s.named_boost) if self.chunks[i].file in named else v for i, v in fused.items()}
+        if query.described and s.described_boost:
+            described = set(query.described)
+            fused = {i: v * (1 + s.described_boost) if self.chunks[i].file in described else v
+                     for i, v in fused.items()}
         fused = follow_announcement(fused, enumerations)
         ranked = self._substantive(sorted(fused.items(), key=lambda x: -x[1]))
         picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
