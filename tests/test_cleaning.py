@@ -39,6 +39,14 @@ def test_a_word_split_by_a_stray_space_is_joined_only_when_the_document_has_it_w
         == "They went in to vote. They came into the room; in the end, to vote."
 
 
+def test_a_split_word_the_document_never_writes_whole_is_joined_when_english_has_it():
+    # "good" is nowhere else in the text; "od" is no word: the model's English lexicon decides.
+    assert clean("ICTs for the common go od of humankind.") == "ICTs for the common good of humankind."
+    assert clean("It may affe ct the result.") == "It may affect the result."
+    # Both halves are English words: two words, though each occurs once and "abroad" is a word too.
+    assert clean("It takes a broad view over time.") == "It takes a broad view over time."
+
+
 def test_a_year_split_by_a_space_and_a_hyphen_set_off_by_one_are_mended_from_the_document():
     text = "in 202 1 the Open -ended group; the open-ended group met in 2021. Paragraph 2 1 and 21 stay."
     assert clean(text) == "in 2021 the Open-ended group; the open-ended group met in 2021. Paragraph 2 1 and 21 stay."

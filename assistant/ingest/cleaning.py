@@ -11,9 +11,13 @@ the document, a hyphen is kept when the hyphenated word occurs there or both hal
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import default_model_path
 
 _WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?|\d+")
 # A word broken at a line end: "conse-\nquences", "discus -\nsion".
@@ -265,9 +269,23 @@ def _join_line_end_breaks(text: str, vocabulary: Counter, hyphenated: Counter, r
     return _LINE_END_BREAK.sub(mend, text)
 
 
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole lower-case words of the bundled embedding model's vocabulary (about 22,000): an English
+    lexicon that ships with the project, for a word a document happens to write only once."""
+    path = Path(default_model_path()) / "vocab.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").split()
+    except OSError:
+        return frozenset()  # another model, or none: the document's own words decide alone
+    return frozenset(w for w in lines if w.isalpha() and w.islower())
+
+
 def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, report: CleaningReport) -> str:
     """ "critica l" -> "critical": two words one space apart, one of them seen nowhere else in the
-    document, whose join is a word of the document."""
+    document, whose join is a word of the document; or, when the document never writes the word whole
+    ("the common go od of"), a word of the English lexicon, if the stray part is no word of it."""
+    lexicon = english_words()
     words = list(_SPLIT_WORD_TOKEN.finditer(text))
 
     def split_pair(a: re.Match, b: re.Match) -> bool:
@@ -290,7 +308,7 @@ def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, repor
         joined = (first + second).lower()
         seen_split = pairs[(first.lower(), second)]
         stray = [w for w in (first.lower(), second) if vocabulary[w] <= seen_split]
-        if vocabulary[joined] and stray:
+        if stray and (vocabulary[joined] or joined in lexicon and any(w not in lexicon for w in stray)):
             report.counts["split word joined"] += 1
             out.append(text[at:a.end()])
             at = b.start()
