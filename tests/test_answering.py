@@ -280,3 +280,22 @@ def test_a_paragraph_that_began_before_the_passage_is_not_widened():
     text = "it shall be preserved for sixty days. Parties shall cooperate."
     r = _passage(text, [(0, "Art. 29(7)")], start=100, before="Any preservation effected ")
     assert whole_unit(r, 0, text.index(" Parties"), 120) == (0, text.index(" Parties"))
+
+
+def test_a_paragraph_is_not_widened_over_a_page_break():
+    from assistant.ask.answering import whole_unit
+
+    text = "Parties shall cooperate widely.\f\nThe Strategy: a running header. They shall report yearly."
+    r = _passage(text, [(0, "para 2.19")])
+    assert whole_unit(r, 0, text.index("\f"), 120) == (0, text.index("\f"))
+
+
+def test_picks_side_by_side_are_one_quote_only_within_one_unit_or_its_siblings():
+    from assistant.ask.lists import merge_adjacent
+
+    text = "(b) To support cooperative measures; 2. Invites all States to inform. (a) Efforts at home;"
+    second, third = text.index("2. Invites"), text.index("(a) Efforts")
+    r = _passage(text, [(0, "op. para 1(b)"), (second, "op. para 2"), (third, "op. para 2(a)")])
+    spans = [(r, 0, second - 1), (r, second, third - 1), (r, third, len(text))]
+    # 1(b) and 2 are two quotes; 2 and its item (a) read as one.
+    assert [q for _, q in merge_adjacent(spans)] == [text[:second - 1], text[second:]]

@@ -251,7 +251,8 @@ class ExtractiveAnswerer:
         s = self.settings
         ranked = self.reranked(sorted(self.candidates(query, results), key=lambda c: -c.score),
                                query.topic or query.text, s.rerank_sentences, s.sentence_similarity_weight)
-        if s.unit_max_words:
+        # A question naming a paragraph or a heading is quoted from it by the rules for units asked.
+        if s.unit_max_words and not (query.numbered or query.units or query.paragraphs or query.headings):
             ranked = self._whole_units(ranked)
         chosen, passed_over, left_out = self._pick(ranked)
         named = query.named_or_aliased
@@ -495,8 +496,11 @@ def whole_unit(r: Retrieved, a: int, b: int, max_words: int,
         hi += 1
     runs_on = (lo == 0 and r.start > 0 and _within(r.unit_at(-1), unit)) or \
         (hi == len(spans) - 1 and _within(r.unit_at(len(text)), unit))
-    x, y = min(a, spans[lo][0]), max(b, spans[hi][1])
-    if runs_on or len(text[x:y].split()) > max_words:
+    # A sentence may open before the candidate (a heading trimmed off) or run past it, in another unit.
+    x = min(a, spans[lo][0]) if _within(r.unit_at(spans[lo][0]), unit) else a
+    y = max(b, spans[hi][1]) if _within(r.unit_at(spans[hi][1] - 1), unit) else b
+    # Within the candidate's page(s): a quote is verified on the page it cites.
+    if runs_on or len(text[x:y].split()) > max_words or "\f" in text[x:a] + text[b:y]:
         return a, b
     return x, y
 

@@ -176,7 +176,9 @@ class Comparer:
         few are then re-ranked with the model's similarity of sentence and topic)."""
         ranked = sorted(self.answerer.candidates(query, results), key=lambda c: -c.score)
         # Where the document is numbered, a row quotes its numbered units, not unnumbered front matter.
-        return [c for c in ranked if c.result.unit_at(c.start)] or ranked
+        ranked = [c for c in ranked if c.result.unit_at(c.start)] or ranked
+        asked = query.numbered or query.units or query.paragraphs or query.headings
+        return self.answerer._whole_units(ranked) if self.answerer.settings.unit_max_words and not asked else ranked
 
     def _row(self, found: "_Evidence", citations: list) -> TableRow:
         meta = self.retriever.documents[found.file]

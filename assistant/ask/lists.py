@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..config import AnswerSettings
 from ..records import Retrieved
 from ..text.sentences import sentence_spans, usable_sentence
+from ..text.units import enclosing_unit
 from ..text.vocabulary import BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, item_openings
 
 
@@ -120,7 +121,11 @@ def merge_adjacent(picked: list[tuple[Retrieved, int, int]]) -> list[tuple[Retri
     for r, a, b in picked:
         text = text_of(r)
         last = merged[-1] if merged else None
-        if last and last[0] is r and (a <= last[2] or not text[last[2]:a].strip()):
+        # Picks one after the other are joined when they stand in one unit or in siblings ("Art. 16(1)"
+        # and "(2)"), not across unrelated units (op. para 1(b) and op. para 2): the quote must be citable.
+        if last and last[0] is r and (a <= last[2] or not text[last[2]:a].strip() and (
+                bool(enclosing_unit(r.unit_at(last[1]), r.unit_at(max(a, b - 1))))
+                or not (r.unit_at(last[1]) or r.unit_at(a)))):
             last[2] = max(last[2], b)
         else:
             merged.append([r, a, b])
