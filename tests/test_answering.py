@@ -299,3 +299,31 @@ def test_picks_side_by_side_are_one_quote_only_within_one_unit_or_its_siblings()
     spans = [(r, 0, second - 1), (r, second, third - 1), (r, third, len(text))]
     # 1(b) and 2 are two quotes; 2 and its item (a) read as one.
     assert [q for _, q in merge_adjacent(spans)] == [text[:second - 1], text[second:]]
+
+
+def test_in_a_numbered_passage_the_unnumbered_front_matter_is_not_quoted():
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+
+    header = "Resolution adopted by the General Assembly on 7 December 2022 on the report of the Committee.\n"
+    body = "Requests the Secretary-General to seek the views of Member States on the programme of action.\n"
+    text = header + body
+    r = _passage(text, [(0, ""), (len(header), "op. para 3")])
+    question = "What did the General Assembly in December 2022 request of the Secretary-General?"
+    quoted = [c.quote for c in ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).candidates(
+        analyse(question, {}), [r])]
+    assert quoted == [body.strip()]
+    # In a text that numbers nothing, the same line is a sentence like any other.
+    plain = _passage(text, [(0, "")])
+    assert len(ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).candidates(analyse(question, {}), [plain])) == 2
+
+
+def test_a_widened_paragraph_leaves_out_the_heading_over_it():
+    from assistant.ask.answering import whole_unit
+
+    text = "### Article 8\n\nThe Organization shall place no restrictions on the eligibility of staff. It shall act fairly."
+    start = text.index("The Organization")
+    r = _passage(text, [(0, "Art. 8")])
+    x, y = whole_unit(r, start, text.index(" It shall"), 120)
+    assert text[x:y] == text[start:]

@@ -251,8 +251,9 @@ class ExtractiveAnswerer:
         s = self.settings
         ranked = self.reranked(sorted(self.candidates(query, results), key=lambda c: -c.score),
                                query.topic or query.text, s.rerank_sentences, s.sentence_similarity_weight)
-        # A question naming a paragraph or a heading is quoted from it by the rules for units asked.
-        if s.unit_max_words and not (query.numbered or query.units or query.paragraphs or query.headings):
+        # A question naming a paragraph or a coded entry ("op. para 2(a)", "ID.AM") is quoted from it by the rules
+        # for units asked (under an article or a heading named, its paragraphs are widened as anywhere).
+        if s.unit_max_words and not (query.numbered or query.paragraphs):
             ranked = self._whole_units(ranked)
         chosen, passed_over, left_out = self._pick(ranked)
         named = query.named_or_aliased
@@ -277,7 +278,13 @@ class ExtractiveAnswerer:
                     and not r.asked_units and not (units and units & section_units(r.chunk.section)):
                 continue
             text = text_of(r)
-            for a, b in sentence_spans(text, 0, len(text)):
+            sentences = sentence_spans(text, 0, len(text))
+            # In a passage whose text is numbered (a resolution's paragraphs, a treaty's articles), what
+            # stands outside every unit is front matter: a header, the adoption line, a distribution code.
+            numbered = self.settings.skip_front_matter and any(r.unit_at(a) for a, _ in sentences)
+            for a, b in sentences:
+                if numbered and not r.unit_at(a):
+                    continue
                 header = SPACED_HEADER.match(text, a, b)  # "2 D O D C Y B E R …" page header
                 a = header.end() if header else a
                 heading = LEADING_HEADINGS.match(text, a, b)  # "SECURE GLOBAL SUPPLY CHAINS" over it
@@ -494,6 +501,14 @@ def whole_unit(r: Retrieved, a: int, b: int, max_words: int,
         lo -= 1
     while hi + 1 < len(spans) and _within(r.unit_at(spans[hi + 1][0]), unit):
         hi += 1
+
+    def prose(i: int) -> bool:  # not a heading at either end ("### Article 8", "CHAPTER II", "Article 2 – Illegal access")
+        piece = text[spans[i][0]:spans[i][1]].strip()
+        return not piece.startswith("#") and (piece[-1:] in ".;:,!?)\"”’" or len(piece.split()) >= 8)
+    while lo < inside[0] and not prose(lo):
+        lo += 1
+    while hi > inside[-1] and not prose(hi):
+        hi -= 1
     runs_on = (lo == 0 and r.start > 0 and _within(r.unit_at(-1), unit)) or \
         (hi == len(spans) - 1 and _within(r.unit_at(len(text)), unit))
     # A sentence may open before the candidate (a heading trimmed off) or run past it, in another unit.
