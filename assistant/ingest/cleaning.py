@@ -308,7 +308,8 @@ def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, repor
         joined = (first + second).lower()
         seen_split = pairs[(first.lower(), second)]
         stray = [w for w in (first.lower(), second) if vocabulary[w] <= seen_split]
-        if stray and (vocabulary[joined] or joined in lexicon and any(w not in lexicon for w in stray)):
+        if stray and (vocabulary[joined] or joined in lexicon and second.islower()
+                      and any(w not in lexicon for w in stray)):
             report.counts["split word joined"] += 1
             out.append(text[at:a.end()])
             at = b.start()
