@@ -114,3 +114,16 @@ def test_documents_described_by_year_or_date_with_their_type_and_place_are_found
     # No year or date: a type or a place alone describes no document.
     assert described_documents("What do the resolutions say about norms?", docs) == []
     assert described_documents("What happened in 1999?", docs) == []  # no document of that year
+
+
+def test_a_question_about_described_documents_is_read_without_the_words_describing_them():
+    from assistant.ask.query import analyse
+    from assistant.records import DocumentMeta
+
+    docs = {"r15.txt": DocumentMeta("r15.txt", "Developments in the field", year="2015", type="resolution",
+                                    jurisdiction="UN", date="2015-12-23"),
+            "r13.txt": DocumentMeta("r13.txt", "Developments in the field", year="2013", type="resolution",
+                                    jurisdiction="UN", date="2013-12-27")}
+    query = analyse("In the UN resolution adopted on 23 December 2015, when was the group to be established?", docs)
+    assert query.described == ["r15.txt"] and query.named == []
+    assert query.topic == "In the adopted on , when was the group to be established?"

@@ -329,7 +329,8 @@ class ExtractiveAnswerer:
             lead = leads.is_lead(r, a, section)
             # The heading a sentence stands under counts as part of what it says
             # ("Article 35 – 24/7 Network" for "Each Party shall designate a point of contact…").
-            asked, weight = (topic_terms, topic_weight) if r.chunk.file in query.named else (q_terms, q_weight)
+            pointed = r.chunk.file in query.named or (not query.named and r.chunk.file in query.described)
+            asked, weight = (topic_terms, topic_weight) if pointed else (q_terms, q_weight)
             overlap = sum(self.weights(t) for t in asked & (terms | section_terms[section])) / weight
             score = self._score(query, r, a, b, quote, section, overlap, lead, top_sim)
             out.append(Candidate(score, r, a, quote, terms))

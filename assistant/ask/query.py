@@ -140,6 +140,20 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     return files if len(files) <= most else []
 
 
+def undescribed(query: str, files: list[str], documents: dict[str, DocumentMeta]) -> str:
+    """The question without the words describing the given documents (their dates, years, type and
+    jurisdiction): "In the resolution adopted on 23 December 2015, when was the group to be
+    established?" -> "In the adopted on when was the group to be established?". Every passage of
+    those documents shares them; a resolution's adoption line holds them all."""
+    describing = set()
+    for f in files:
+        d = documents[f]
+        describing.update(content_terms(f"{d.type} {d.jurisdiction}"))
+        describing.add(jurisdiction_initials(d.jurisdiction))
+    words = re.findall(r"\S+", _YEAR.sub(" ", _DATE.sub(" ", query)))
+    return " ".join(w for w, terms in zip(words, content_terms_many(words)) if not set(terms) & describing)
+
+
 def jurisdiction_initials(name: str) -> str:
     """ "United States" -> "us", "United Kingdom" -> "uk"; "" for a one-word name."""
     words = [w for w in re.findall(r"[A-Za-z]+", name) if w[0].isupper()]
@@ -361,6 +375,7 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     by_symbol, missing = documents_by_symbol(question, documents)
     named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)))
     named += [f for f in typed_years(question, documents, named) if f not in named]
+    described = [f for f in described_documents(question, documents) if f not in named]
     return QueryAnalysis(
         text=question, terms=terms, named=named, aliased=aliased,
         units=structural_references(question), paragraphs=named_paragraphs(question),
@@ -369,7 +384,8 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         identifiers={t for t in terms if _IDENTIFIER.search(t)}, by_symbol=by_symbol, missing_symbols=missing,
         language=question_language(question), numbered=units_asked(question),
         topic_terms=_topic_terms(question, by_symbol + named + aliased, documents),
-        topic=topic_query(question, named, documents) if named else "",
+        topic=topic_query(question, named, documents) if named else (
+            undescribed(question, described, documents) if described else ""),
         headings=heading_units_named(question),
-        described=[f for f in described_documents(question, documents) if f not in named],
+        described=described,
     )

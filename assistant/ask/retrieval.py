@@ -226,8 +226,9 @@ class Retriever:
         listed, enumerations = self.listing(query, qv, allowed)
         fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed), listed)
         named = query.named if s.represent_named_documents else []
-        if named and s.topic_weight:
-            for i, v in self._topic_ranking(query, named, k, allowed).items():
+        pointed = named or query.described  # documents named, or else described by date, year, type, place
+        if pointed and s.topic_weight:
+            for i, v in self._topic_ranking(query, pointed, k, allowed).items():
                 fused[i] = fused.get(i, 0.0) + s.topic_weight * v
         if named and s.named_boost:
             fused = {i: v * (1 + s.named_boost) if self.chunks[i].file in named else v for i, v in fused.items()}
