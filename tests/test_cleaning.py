@@ -39,6 +39,11 @@ def test_a_word_split_by_a_stray_space_is_joined_only_when_the_document_has_it_w
         == "They went in to vote. They came into the room; in the end, to vote."
 
 
+def test_a_word_broken_at_a_line_end_without_a_hyphen_is_joined_into_a_word_of_the_document():
+    text = "• Go\nvernments looking to work together.\nOther governments agree. We go\nforward in\nto the room."
+    assert clean(text) == "• Governments looking to work together.\nOther governments agree. We go\nforward in\nto the room."
+
+
 def test_a_split_word_the_document_never_writes_whole_is_joined_when_english_has_it():
     # "good" is nowhere else in the text; "od" is no word: the model's English lexicon decides.
     assert clean("ICTs for the common go od of humankind.") == "ICTs for the common good of humankind."

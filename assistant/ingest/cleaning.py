@@ -290,8 +290,14 @@ def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, repor
 
     def split_pair(a: re.Match, b: re.Match) -> bool:
         """One space apart, and the second goes on the first: a lower-case word, or the end of a
-        year ("202 1"; other numbers side by side are too often two numbers)."""
-        return b.start() == a.end() + 1 and text[a.end()] == " " and (
+        year ("202 1"; other numbers side by side are too often two numbers). Or one line break
+        apart, a word broken with no hyphen ("• Go\nvernments"): words only, joined only into a
+        word of the document."""
+        if b.start() != a.end() + 1:
+            return False
+        if text[a.end()] == "\n":
+            return b.group()[:1].islower() and a.group()[:1].isalpha()
+        return text[a.end()] == " " and (
             b.group()[:1].islower() and a.group()[:1].isalpha()
             or a.group().isdigit() and b.group().isdigit() and bool(_YEAR_PARTS.fullmatch(a.group() + b.group()))
             and len(a.group()) >= 2)
@@ -308,7 +314,8 @@ def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, repor
         joined = (first + second).lower()
         seen_split = pairs[(first.lower(), second)]
         stray = [w for w in (first.lower(), second) if vocabulary[w] <= seen_split]
-        if stray and (vocabulary[joined] or joined in lexicon and second.islower()
+        spaced = text[a.end()] == " "
+        if stray and (vocabulary[joined] or spaced and joined in lexicon and second.islower()
                       and any(w not in lexicon for w in stray)):
             report.counts["split word joined"] += 1
             out.append(text[at:a.end()])
