@@ -127,3 +127,17 @@ def test_a_question_about_described_documents_is_read_without_the_words_describi
     query = analyse("In the UN resolution adopted on 23 December 2015, when was the group to be established?", docs)
     assert query.described == ["r15.txt"] and query.named == []
     assert query.topic == "In the adopted on , when was the group to be established?"
+    # A question naming its document uses a year for something else.
+    docs["bc.md"] = DocumentMeta("bc.md", "Convention on Cybercrime (Budapest Convention, ETS No. 185)", year="2001",
+                                 type="treaty")
+    assert analyse("How many states were parties to the Budapest Convention as of 2015?", docs).described == []
+
+
+def test_a_bracketed_description_in_a_title_is_no_short_name():
+    from assistant.ask.query import aliased_documents
+    from assistant.records import DocumentMeta
+
+    docs = {"wg.pdf": DocumentMeta("wg.pdf", "Working Group 4: Advancing norms (final report)"),
+            "bc.md": DocumentMeta("bc.md", "Convention on Cybercrime (Budapest Convention, ETS No. 185)")}
+    assert aliased_documents("When must the group hand in its final report?", docs) == []
+    assert aliased_documents("What does the Budapest Convention say?", docs) == ["bc.md"]

@@ -30,8 +30,9 @@ def _names(file: str, meta: DocumentMeta) -> list[set[str]]:
 
 def _aliases(title: str) -> list[str]:
     """Short names a catalogue title gives in brackets: "Convention on Cybercrime (Budapest
-    Convention, ETS No. 185)" -> ["Budapest Convention"]."""
-    return [alias.split(",")[0] for alias in re.findall(r"\(([^)]*)\)", title)]
+    Convention, ETS No. 185)" -> ["Budapest Convention"]. A name is capitalised: "(final report)"
+    describes the document, it does not name it ("hand in its final report" names nothing)."""
+    return [name for alias in re.findall(r"\(([^)]*)\)", title) if (name := alias.split(",")[0].strip())[:1].isupper()]
 
 
 def aliased_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
@@ -375,7 +376,9 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     by_symbol, missing = documents_by_symbol(question, documents)
     named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)))
     named += [f for f in typed_years(question, documents, named) if f not in named]
-    described = [f for f in described_documents(question, documents) if f not in named]
+    # A question that names its document uses a year for something else ("parties to the Budapest
+    # Convention as of 2023"): documents are looked for by description only when none is named.
+    described = [] if named or aliased else described_documents(question, documents)
     return QueryAnalysis(
         text=question, terms=terms, named=named, aliased=aliased,
         units=structural_references(question), paragraphs=named_paragraphs(question),
