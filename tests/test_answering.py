@@ -3,6 +3,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -327,3 +328,26 @@ def test_a_widened_paragraph_leaves_out_the_heading_over_it():
     r = _passage(text, [(0, "Art. 8")])
     x, y = whole_unit(r, start, text.index(" It shall"), 120)
     assert text[x:y] == text[start:]
+
+
+def test_a_clause_of_the_paragraph_quoted_first_is_preferred_to_an_equal_one_elsewhere():
+    from assistant.ask.answering import Candidate, ExtractiveAnswerer, TermWeights
+    from assistant.config import AnswerSettings
+
+    text = ("5. Requests the Secretary-General, with a group of experts to be established in 2016, to continue "
+            "to study threats, and to submit a report at its seventy-second session; "
+            "6. Decides to include the item in the agenda.")
+    six = text.index("6. Decides")
+    r = _passage(text, [(0, "op. para 5"), (six, "op. para 6")])
+
+    def clause(start, end, score):
+        return Candidate(score, r, start, text[start:end], set(text[start:end].lower().split()))
+
+    first = clause(0, text.index(", to continue"), 0.9)
+    same = clause(text.index("and to submit"), six - 1, 0.60)
+    other = clause(six, len(text), 0.62)
+    settings = AnswerSettings(max_sentences=2, min_sentences=1, stop_below_share=0.5, floor_share=0.5)
+    chosen = ExtractiveAnswerer(settings, TermWeights(None, 10))._pick([first, other, same])[0]
+    assert chosen == [first, same]  # the later clause of paragraph 5 outranks paragraph 6's sentence
+    no_bonus = replace(settings, lead_unit_bonus=0.0)
+    assert ExtractiveAnswerer(no_bonus, TermWeights(None, 10))._pick([first, other, same])[0] == [first, other]

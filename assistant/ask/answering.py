@@ -395,9 +395,15 @@ class ExtractiveAnswerer:
         docs: set[str] = set()
         total_words = 0
         left_out: list[Candidate] = []
+        # The numbered unit of the first pick: a question about one long paragraph (a resolution's
+        # operative paragraph, quoted by its clauses) is often answered by two of its clauses.
+        lead_unit: tuple = ()
+
         while candidates and len(chosen) < s.max_sentences:
             def adjusted(c: Candidate) -> float:
-                return c.score + (s.new_document_bonus if chosen and c.file not in docs else 0.0)
+                same_unit = bool(lead_unit) and c.result is lead_unit[0] and c.result.unit_at(c.start) == lead_unit[1]
+                return c.score + (s.new_document_bonus if chosen and c.file not in docs else 0.0) \
+                    + (s.lead_unit_bonus if same_unit else 0.0)
             best = max(candidates, key=adjusted)
             candidates.remove(best)
             if chosen and adjusted(best) < s.stop_below_share * chosen[0].score and len(chosen) >= s.min_sentences:
@@ -414,6 +420,8 @@ class ExtractiveAnswerer:
             chosen.append(best)
             docs.add(best.file)
             total_words += words
+            if len(chosen) == 1 and best.result.unit_at(best.start):
+                lead_unit = (best.result, best.result.unit_at(best.start))
         return chosen, candidates, left_out
 
     def _repeats(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
