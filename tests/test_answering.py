@@ -351,3 +351,19 @@ def test_a_clause_of_the_paragraph_quoted_first_is_preferred_to_an_equal_one_els
     assert chosen == [first, same]  # the later clause of paragraph 5 outranks paragraph 6's sentence
     no_bonus = replace(settings, lead_unit_bonus=0.0)
     assert ExtractiveAnswerer(no_bonus, TermWeights(None, 10))._pick([first, other, same])[0] == [first, other]
+
+
+def test_a_long_paragraph_cut_by_the_end_of_its_page_is_still_quoted_by_its_clauses():
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+
+    filler = ",\n".join(f"taking into account the views of region {n} on shared networks" for n in range(12))
+    text = ("Welcomes the proposal to establish a programme of action on water security,\n"
+            f"as a permanent mechanism to discuss threats to pumping stations, {filler},\nand the")
+    assert len(text.split()) > AnswerSettings().max_words and not text.rstrip().endswith(".")
+    r = _passage(text, [(0, "op. para 1")])
+    question = "What kind of mechanism on pumping stations did the proposal establish?"
+    quotes = [c.quote for c in ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).candidates(
+        analyse(question, {}), [r])]
+    assert any("permanent mechanism to discuss threats to pumping stations" in q for q in quotes)

@@ -298,7 +298,7 @@ class ExtractiveAnswerer:
                     spans.append((r, a, b))
                 elif asked and (cell := _cell_statement(text, a, b)):
                     spans.append((r, a, cell))  # the entry asked for, laid out as a table row
-                elif len(text[a:b].split()) > longest and usable_sentence(fold(text[a:b]), text[a:b], 10 ** 6):
+                elif len(text[a:b].split()) > longest and _usable_long(text, a, b):
                     # Too long to quote whole: its list items, or else its clauses, are quoted instead.
                     for x, y in list_item_spans(text, a, b) or [(a, b)]:
                         if len(text[x:y].split()) <= longest:
@@ -485,6 +485,16 @@ class _LeadSentences:
         self.seen.add((id(r), section))
         return first_here and (section != self.continued[id(r)] or (
             bool(section) and f" {fold_words(section.split(' – ')[0])} " in f" {fold_words(text_of(r)[:a])} "))
+
+
+def _usable_long(text: str, a: int, b: int) -> bool:
+    """Whether a sentence too long to quote whole is prose, to be quoted by its clauses. One that
+    runs past the end of the passage (a resolution's paragraph going on over a page break) is
+    judged as if it ended there: it has no end mark only because the page ended."""
+    raw = text[a:b]
+    if not text[b:].strip() and not raw.rstrip().endswith((".", ";", ":")):
+        raw = raw.rstrip() + "."
+    return usable_sentence(fold(raw), raw, 10 ** 6)
 
 
 def _within(label: str, unit: str) -> bool:
