@@ -367,3 +367,13 @@ def test_a_long_paragraph_cut_by_the_end_of_its_page_is_still_quoted_by_its_clau
     quotes = [c.quote for c in ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).candidates(
         analyse(question, {}), [r])]
     assert any("permanent mechanism to discuss threats to pumping stations" in q for q in quotes)
+
+
+def test_a_paragraph_holding_a_note_the_layout_put_inside_it_is_not_widened():
+    from assistant.ask.answering import whole_unit
+
+    text = ("Civil society has taken part in the dialogues since 2019. It chaired several informal sessions.\n"
+            "29United Nations General Assembly, “Report of the Group” (2011) https://undocs.org/A/RES/66/24.\n"
+            "It also drafted proposals for the working group.")
+    r = _passage(text, [(0, "para 4")])
+    assert whole_unit(r, 0, text.index(" It chaired"), 120) == (0, text.index(" It chaired"))

@@ -519,20 +519,29 @@ def whole_unit(r: Retrieved, a: int, b: int, max_words: int,
     if not inside:
         return a, b
     lo, hi = inside[0], inside[-1]
+
+    def prose(i: int) -> bool:
+        """A sentence or list item of the unit: not a heading ("### Article 8", "CHAPTER II"), a
+        note or a web address that the page's layout put inside it."""
+        piece = text[spans[i][0]:spans[i][1]].strip()
+        folded = fold(piece)
+        short = 2 <= len(folded.split()) < 6 and folded[-1:] in ".;" and all(
+            w.strip(".,;:()").isalpha() for w in folded.split())
+        return not piece.startswith("#") and (usable_sentence(folded, piece, 10 ** 6) or short
+                                              or bool(LIST_ITEM.match(folded)) and "://" not in piece)
     while lo > 0 and _within(r.unit_at(spans[lo - 1][0]), unit):
         lo -= 1
     while hi + 1 < len(spans) and _within(r.unit_at(spans[hi + 1][0]), unit):
         hi += 1
-
-    def prose(i: int) -> bool:  # not a heading at either end ("### Article 8", "CHAPTER II", "Article 2 – Illegal access")
-        piece = text[spans[i][0]:spans[i][1]].strip()
-        return not piece.startswith("#") and (piece[-1:] in ".;:,!?)\"”’" or len(piece.split()) >= 8)
-    while lo < inside[0] and not prose(lo):
+    runs_on = (lo == 0 and r.start > 0 and _within(r.unit_at(-1), unit)) or \
+        (hi == len(spans) - 1 and _within(r.unit_at(len(text)), unit))
+    while lo < inside[0] and not prose(lo):  # a heading over the unit, a number on its own line
         lo += 1
     while hi > inside[-1] and not prose(hi):
         hi -= 1
-    runs_on = (lo == 0 and r.start > 0 and _within(r.unit_at(-1), unit)) or \
-        (hi == len(spans) - 1 and _within(r.unit_at(len(text)), unit))
+    # A note or a web address the page's layout put inside the unit: the sentence alone.
+    if not all(prose(i) for i in range(lo, hi + 1) if i < inside[0] or i > inside[-1]):
+        return a, b
     # A sentence may open before the candidate (a heading trimmed off) or run past it, in another unit.
     x = min(a, spans[lo][0]) if _within(r.unit_at(spans[lo][0]), unit) else a
     y = max(b, spans[hi][1]) if _within(r.unit_at(spans[hi][1] - 1), unit) else b
