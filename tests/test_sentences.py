@@ -126,3 +126,14 @@ def test_the_next_paragraphs_number_is_not_part_of_the_sentence_before_it():
     assert [text[a:b] for a, b in sentence_spans(text, 0, len(text))][0].endswith("organizations,")
     kept = "They act under Article\n5. Then they report."
     assert [kept[a:b] for a, b in sentence_spans(kept, 0, len(kept))][0] == "They act under Article\n5."
+
+
+def test_a_publication_imprint_is_not_quotable():
+    from assistant.text.sentences import usable_sentence
+
+    line = "ISBN 978-1-925238-61-7 Australia’s Cyber Security Strategy (Hardcopy)"
+    assert not usable_sentence(line, line)
+    assert usable_sentence("The strategy sets out five themes of action (see below).", "")
+    # A short line closed by a bracket is a caption, not a sentence.
+    line = "Creative Commons Attribution 4.0 International licence (CC BY 4.0)"
+    assert not usable_sentence(line, line)

@@ -118,8 +118,13 @@ _ANY_DATE = re.compile(r"\b\d{1,2}\s+[A-Z][a-z]{2,8}\.?,?\s+\d{4}\b|\b[A-Z][a-z]
 _QUOTED_TITLE_YEAR = re.compile(r"[“\"][^”\"]{3,}[”\"],?\s*\((?:1[89]|20)\d\d\)")
 
 
+# A publication's imprint: "ISBN 978-1-925238-61-7 Australia's Cyber Security Strategy (Hardcopy)".
+_IMPRINT = re.compile(r"\bIS[BS]N(?:-1[03])?:?\s*[\dX][\d\- X]{7,}")
+
+
 def reference_entry(text: str) -> bool:
     return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3 \
+        or bool(_IMPRINT.search(text)) \
         or bool(_QUOTED_TITLE_YEAR.search(text)) \
         or bool(_WEB_ADDRESS.search(text)) \
         or (len(text.split()) <= SOURCE_TAIL_MAX_WORDS and bool(_DATED_TAIL.search(text)))
@@ -146,7 +151,9 @@ def usable_sentence(text: str, raw: str = "", max_words: int = 90) -> bool:
         return False
     if text.startswith("#") or text.isupper() or text.endswith("?"):
         return False
-    ends = text.rstrip().endswith((".", ";", ":", "!", ")", "\"", "”", "’")) \
+    # A closing bracket ends a sentence, not a short caption: "… licence (CC BY 4.0)", "… (Hardcopy)".
+    ends = text.rstrip().endswith((".", ";", ":", "!", "\"", "”", "’")) \
+        or text.rstrip().endswith(")") and len(words) >= CAPTION_MAX_WORDS \
         or bool(_CLAUSE_PARAGRAPH.match(text.rstrip()))  # "Noting ... security," of a preamble
     # Lines run together with no end mark are a list, a menu or a banner, not a sentence
     # ("Notes on the future … 10 Aug, 2019 Twiplomacy Study 2015 13 Aug, 2015 …").
