@@ -251,10 +251,7 @@ class ExtractiveAnswerer:
         s = self.settings
         ranked = self.reranked(sorted(self.candidates(query, results), key=lambda c: -c.score),
                                query.topic or query.text, s.rerank_sentences, s.sentence_similarity_weight)
-        # A question naming a paragraph or a coded entry ("op. para 2(a)", "ID.AM") is quoted from it by the rules
-        # for units asked (under an article or a heading named, its paragraphs are widened as anywhere).
-        if s.unit_max_words and not (query.numbered or query.paragraphs):
-            ranked = self._whole_units(ranked)
+        ranked = self.whole_units(ranked, query)
         chosen, passed_over, left_out = self._pick(ranked)
         named = query.named_or_aliased
         if len(named) >= 2:
@@ -427,9 +424,13 @@ class ExtractiveAnswerer:
     def _repeats(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
         return any(_jaccard(candidate.terms, c.terms) > self.settings.repeat_overlap for c in chosen)
 
-    def _whole_units(self, ranked: list[Candidate]) -> list[Candidate]:
+    def whole_units(self, ranked: list[Candidate], query: QueryAnalysis) -> list[Candidate]:
         """Candidates (best first) each widened to the short numbered unit holding it (`whole_unit`),
-        scored as their best sentence; a unit is offered once."""
+        scored as their best sentence; a unit is offered once. Not for a question naming a paragraph
+        or a coded entry ("op. para 2(a)", "ID.AM"), quoted by the rules for units asked (under an
+        article or a heading named, its paragraphs are widened as anywhere)."""
+        if not self.settings.unit_max_words or query.numbered or query.paragraphs:
+            return ranked
         out, seen, sentences = [], set(), {}
         for c in ranked:
             if id(c.result) not in sentences:

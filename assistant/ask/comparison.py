@@ -177,8 +177,7 @@ class Comparer:
         ranked = sorted(self.answerer.candidates(query, results), key=lambda c: -c.score)
         # Where the document is numbered, a row quotes its numbered units, not unnumbered front matter.
         ranked = [c for c in ranked if c.result.unit_at(c.start)] or ranked
-        asked = query.numbered or query.paragraphs
-        return self.answerer._whole_units(ranked) if self.answerer.settings.unit_max_words and not asked else ranked
+        return self.answerer.whole_units(ranked, query)
 
     def _row(self, found: "_Evidence", citations: list) -> TableRow:
         meta = self.retriever.documents[found.file]
