@@ -143,7 +143,6 @@ class AnswerSettings:
     max_answer_words: int = 80
     strong_pick_share: float = 0.92
     max_further_quotes: int = 3
-    skip_front_matter: bool = True
     # A quote is widened to the whole numbered unit holding it (a treaty's paragraph with its items, a
     # resolution's paragraph) when that unit has at most this many words (0: never); with
     # strong_pick_share 0.85 -> 0.92 (the budget was overridden by nearly every pick: sentence scores sit

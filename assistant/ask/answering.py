@@ -278,7 +278,7 @@ class ExtractiveAnswerer:
             sentences = sentence_spans(text, 0, len(text))
             # In a passage whose text is numbered (a resolution's paragraphs, a treaty's articles), what
             # stands outside every unit is front matter: a header, the adoption line, a distribution code.
-            numbered = self.settings.skip_front_matter and any(r.unit_at(a) for a, _ in sentences)
+            numbered = any(r.unit_at(a) for a, _ in sentences)
             for a, b in sentences:
                 if numbered and not r.unit_at(a):
                     continue
@@ -326,8 +326,7 @@ class ExtractiveAnswerer:
             lead = leads.is_lead(r, a, section)
             # The heading a sentence stands under counts as part of what it says
             # ("Article 35 – 24/7 Network" for "Each Party shall designate a point of contact…").
-            pointed = r.chunk.file in query.named or (not query.named and r.chunk.file in query.described)
-            asked, weight = (topic_terms, topic_weight) if pointed else (q_terms, q_weight)
+            asked, weight = (topic_terms, topic_weight) if r.chunk.file in query.pointed else (q_terms, q_weight)
             overlap = sum(self.weights(t) for t in asked & (terms | section_terms[section])) / weight
             score = self._score(query, r, a, b, quote, section, overlap, lead, top_sim)
             out.append(Candidate(score, r, a, quote, terms))
@@ -367,7 +366,7 @@ class ExtractiveAnswerer:
                 score += s.named_unit_lead_bonus  # its opening words, after the number
         # The question asks about the documents it names, or else those it describes by date, year, type
         # and place (dev 0.654 -> 0.692 all evidence in the answer, dev2 0.367 -> 0.40; gold and held-out equal).
-        pointed = named or set(query.described)
+        pointed = named or set(query.pointed)
         if pointed and r.chunk.file not in pointed:
             score -= s.named_elsewhere_penalty
         return score
@@ -433,8 +432,8 @@ class ExtractiveAnswerer:
             return ranked
         out, seen, sentences = [], set(), {}
         for c in ranked:
+            text = text_of(c.result)
             if id(c.result) not in sentences:
-                text = text_of(c.result)
                 sentences[id(c.result)] = sentence_spans(text, 0, len(text))
             a, b = whole_unit(c.result, c.start, c.end, self.settings.unit_max_words, sentences[id(c.result)])
             key = (id(c.result), a, b)
@@ -442,7 +441,7 @@ class ExtractiveAnswerer:
                 continue
             seen.add(key)
             if (a, b) != (c.start, c.end):
-                quote = text_of(c.result)[a:b]
+                quote = text[a:b]
                 c = replace(c, start=a, quote=quote, terms=set(content_terms(quote)))
             out.append(c)
         return out

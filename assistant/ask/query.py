@@ -151,8 +151,7 @@ def undescribed(query: str, files: list[str], documents: dict[str, DocumentMeta]
         d = documents[f]
         describing.update(content_terms(f"{d.type} {d.jurisdiction}"))
         describing.add(jurisdiction_initials(d.jurisdiction))
-    words = re.findall(r"\S+", _YEAR.sub(" ", _DATE.sub(" ", query)))
-    return " ".join(w for w, terms in zip(words, content_terms_many(words)) if not set(terms) & describing)
+    return _without_terms(_YEAR.sub(" ", _DATE.sub(" ", query)), describing)
 
 
 def jurisdiction_initials(name: str) -> str:
@@ -251,8 +250,13 @@ def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta]
     differ in how they propose to impose consequences..." -> "How do the and the differ in how
     they propose to impose consequences...")."""
     naming = set().union(*(t for f in files for t in _names(f, documents[f])))
-    words = re.findall(r"\S+", _YEAR.sub(" ", query))
-    return " ".join(w for w, terms in zip(words, content_terms_many(words)) if not set(terms) & naming)
+    return _without_terms(_YEAR.sub(" ", query), naming)
+
+
+def _without_terms(text: str, terms: set[str]) -> str:
+    """The text's words but those whose stemmed terms include one of `terms`."""
+    words = re.findall(r"\S+", text)
+    return " ".join(w for w, own in zip(words, content_terms_many(words)) if not set(own) & terms)
 
 
 def counted_request(question: str) -> set[tuple[int, str]]:
@@ -356,6 +360,12 @@ class QueryAnalysis:
     @property
     def named_or_aliased(self) -> set[str]:
         return set(self.named) | set(self.aliased)
+
+    @property
+    def pointed(self) -> list[str]:
+        """The documents the question is about: those it names, or else those it describes (a
+        question naming a document describes none)."""
+        return self.named or self.described
 
     def numbered_in(self, file: str) -> set[tuple[str, ...]]:
         """The paragraphs and coded entries asked for that `file` may hold: in a document the question

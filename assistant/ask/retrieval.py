@@ -230,12 +230,10 @@ class Retriever:
         if pointed and s.topic_weight:
             for i, v in self._topic_ranking(query, pointed, k, allowed).items():
                 fused[i] = fused.get(i, 0.0) + s.topic_weight * v
-        if named and s.named_boost:
-            fused = {i: v * (1 + s.named_boost) if self.chunks[i].file in named else v for i, v in fused.items()}
-        if query.described and s.described_boost:
-            described = set(query.described)
-            fused = {i: v * (1 + s.described_boost) if self.chunks[i].file in described else v
-                     for i, v in fused.items()}
+        boost = s.named_boost if named else s.described_boost  # describing a document names it less surely
+        if pointed and boost:
+            files = set(pointed)
+            fused = {i: v * (1 + boost) if self.chunks[i].file in files else v for i, v in fused.items()}
         fused = follow_announcement(fused, enumerations)
         ranked = self._substantive(sorted(fused.items(), key=lambda x: -x[1]))
         picked = diversify([(i, score, self.chunks[i].file) for i, score in ranked], k,
