@@ -320,9 +320,9 @@ def test_compare_control_builds_a_table_with_a_row_per_document_a_page_link_and_
 
 
 @pytest.mark.parametrize("n, question, documents", [
-    (1, "How do the US 2018 and 2023 strategies treat deterrence?", 2),
-    (2, "Which documents call for protecting critical infrastructure from ICT attacks?", 2),
-    (3, "What do the Paris Call and resolution 73/27 say about supply chains?", 2)])
+    (1, "How do the US 2018 and 2023 strategies approach deterring adversaries?", 2),
+    (2, "Which documents call for securing critical infrastructure against cyber attacks?", 2),
+    (3, "How do resolution 73/27 and the Paris Call treat the security of ICT products?", 2)])
 def test_a_question_across_documents_typed_in_the_chat_is_answered_by_a_table(server, browser, n, question, documents):
     url, _ = server
     SHOTS.mkdir(exist_ok=True)

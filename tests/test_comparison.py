@@ -127,7 +127,7 @@ def test_a_question_naming_two_documents_is_answered_by_a_table_led_by_what_the_
 
 
 def test_a_survey_lists_only_documents_that_address_it_and_counts_the_rest(shipped_assistant):
-    answer = shipped_assistant.ask("Which documents call for protecting critical infrastructure?")
+    answer = shipped_assistant.ask("Which documents call for the protection of critical infrastructure?")
     table = answer.table
     assert table.kind == "survey" and table.documents == len(shipped_assistant.documents)
     assert 2 <= len(table.rows) <= 8 and all(r.addressed for r in table.rows)
