@@ -244,6 +244,9 @@ class Settings:
     # Exact search below this many chunks; an approximate index above (see store.py).
     exact_search_max_chunks: int = 200_000
     feedback_log: Path = PROJECT_ROOT / "feedback" / "feedback.jsonl"
+    # CDA_DATABASE_URL: PostgreSQL for feedback, exported conversations and evaluation runs, shared
+    # by every replica ("postgresql://user:password@host:5432/cda"); unset, the local files above.
+    database_url: str = ""
     llm: str = ""  # "", "openai" (OpenAI-compatible endpoint) or "gguf" (local llama-cpp)
     llm_base_url: str = ""
     llm_model: str = ""
@@ -261,6 +264,7 @@ def load_settings(**overrides) -> Settings:
         embed_batch_size=_env("CDA_EMBED_BATCH", Settings.embed_batch_size, int),
         exact_search_max_chunks=_env("CDA_EXACT_MAX", Settings.exact_search_max_chunks, int),
         feedback_log=Path(_env("CDA_FEEDBACK_LOG", str(Settings.feedback_log))),
+        database_url=_env("CDA_DATABASE_URL", ""),
         answer=AnswerSettings(
             abstain_below=_env("CDA_ABSTAIN_BELOW", AnswerSettings.abstain_below, float),
         ),

@@ -40,6 +40,10 @@ def test_build_then_noop_then_add_then_remove(small_settings, embedder):
     gen = open_generation(small_settings.index_dir)
     assert not any(c.file == "UN_Charter_1945_en.md" for c in gen.chunks)
     assert gen.faiss_index.ntotal == len(gen.chunks) == removed.chunks
+    # After four publishes, the current generation and the one it replaced (a serving replica may
+    # still be answering from it) are kept; older ones are gone.
+    kept = {p.name for p in Path(small_settings.index_dir).iterdir() if p.name.startswith("gen-")}
+    assert len(kept) == 2 and gen.path.name in kept
 
 
 def test_changed_document_is_reembedded_and_broken_one_keeps_last_good_version(small_settings, embedder):

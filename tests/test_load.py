@@ -7,6 +7,7 @@ import os
 import pytest
 
 from assistant.config import PROJECT_ROOT
+from assistant.storage.records_store import LocalRecords
 from assistant.devtools.loadtest import (UserResult, _user_loop, format_summary, load_question_pool, references_for, run,
                                 start_server, stop_server, wait_until_served)
 
@@ -29,7 +30,7 @@ def load_app(shipped_index, tmp_path_factory):
 
 def test_concurrent_users_get_their_own_answers_without_errors(load_app):
     url, feedback = load_app
-    summary = run(url, USERS, SECONDS, POOL, timeout=120, feedback_log=feedback)
+    summary = run(url, USERS, SECONDS, POOL, timeout=120, records=LocalRecords(feedback))
     print(format_summary(summary))
     assert summary["errors"] == 0, summary["error_samples"]
     assert summary["cross_talk"] == 0, summary["cross_talk_samples"]

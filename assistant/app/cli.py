@@ -90,6 +90,24 @@ def cmd_eval(args) -> int:
     return eval_main(args)
 
 
+def cmd_db(args) -> int:
+    from ..storage.records_store import MIGRATIONS, PostgresRecords
+
+    settings = load_settings()
+    if not settings.database_url:
+        print(f"CDA_DATABASE_URL is not set: feedback is kept in {settings.feedback_log}, exports and "
+              f"evaluation runs in the files written; nothing to upgrade.")
+        return 0
+    db = PostgresRecords(settings.database_url)
+    if args.db_command == "status":
+        print(f"database schema: version {db.schema_version()}; this software needs {len(MIGRATIONS)}")
+        return 0
+    before, after = db.upgrade()
+    print(f"database schema: version {before} -> {after}" if before != after
+          else f"database schema up to date (version {after})")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from .webapp import serve
 
@@ -246,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also score faithfulness with the configured LLM (CDA_LLM) as judge")
     ev.set_defaults(func=cmd_eval)
 
+    db = sub.add_parser("db", help="the shared database (CDA_DATABASE_URL): schema upgrade and status",
+                        description="Bring the PostgreSQL schema for feedback, exported conversations and "
+                        "evaluation runs up to date (run once per release, before starting replicas).",
+                        epilog="Examples:\n  CDA_DATABASE_URL=postgresql://cda@db:5432/cda cda db upgrade\n"
+                        "  cda db status", formatter_class=_RAW).add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply the schema migrations not yet applied").set_defaults(func=cmd_db)
+    db.add_parser("status", help="the schema version").set_defaults(func=cmd_db)
+
     serve = sub.add_parser("serve", help="run the web chat",
                            description="Run the web chat (the same as `python app.py`).", epilog=EPILOG_SERVE,
                            formatter_class=_RAW)
@@ -272,10 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ..ingest import LoadError
     from ..storage import IndexProblem
+    from ..storage.records_store import DatabaseError
 
     try:
         return args.func(args)
-    except (IndexProblem, LoadError, ValueError, FileNotFoundError) as exc:
+    except (IndexProblem, LoadError, DatabaseError, ValueError, FileNotFoundError) as exc:
         print(f"cda: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

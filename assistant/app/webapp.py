@@ -5,6 +5,7 @@ The page and the /source route are served by one FastAPI app on 127.0.0.1 by def
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import ipaddress
 import json
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +25,7 @@ from urllib.parse import quote
 from fastapi import Request  # module level: FastAPI resolves the route's string annotations here
 
 from ..config import PROJECT_ROOT, Settings, web_auth
+from ..storage.records_store import open_records
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -35,7 +38,6 @@ EXAMPLES = [
     "What is cyber diplomacy?",
     "What does the Paris Call ask stakeholders to do?",
 ]
-_feedback_lock = threading.Lock()
 EVALS_DIR = PROJECT_ROOT / "evals"
 MAX_UPLOAD_BYTES = 2_000_000
 
@@ -70,8 +72,11 @@ def evaluate_to_zip(assistant, settings: Settings, questions_path: Path, progres
     if progress is not None:
         progress(0, desc=f"evaluating {len(questions)} questions")
     rows, metrics = run_eval(assistant, questions, k=settings.retrieval.k)
-    write_run(out, rows, metrics, {"k": settings.retrieval.k, "backend": assistant.backend,
-                                   "questions": questions_path.name})
+    run_settings = {"k": settings.retrieval.k, "backend": assistant.backend, "questions": questions_path.name}
+    write_run(out, rows, metrics, run_settings)
+    if settings.database_url:  # shared with the other replicas' trainers
+        open_records(settings.database_url, settings.feedback_log).add_eval_run(
+            questions_path.name, metrics, run_settings, rows)
     archive = shutil.make_archive(str(out), "zip", out)
     table = "| metric | value |\n|---|---|\n" + "\n".join(
         f"| {k} | {metrics.get(k) if metrics.get(k) is not None else '–'} |" for k in METRIC_ORDER)
@@ -314,11 +319,9 @@ def export_markdown(turns: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def append_feedback(path: Path, entry: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(entry, ensure_ascii=False) + "\n"
-    with _feedback_lock, open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
+def feedback_id(session: str, turn: int, rating: str, comment: str) -> str:
+    """The same click in the same session is one entry, however often it reaches a replica."""
+    return hashlib.sha256(f"{session}\x00{turn}\x00{rating}\x00{comment}".encode()).hexdigest()[:32]
 
 
 _START, _END = "\ue000", "\ue001"  # private-use characters: never in a document, kept by the renderer
@@ -359,6 +362,13 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None) -> FastA
     get_assistant = _assistant_getter(settings)
     app = FastAPI()
     _add_source_route(app, settings, auth, get_assistant)
+
+    @app.get("/healthz")
+    def healthz():
+        """For a proxy's or an orchestrator's health check: the index generation this replica serves
+        (opening it if a rebuild published a new one). No authentication: it reveals nothing."""
+        return {"status": "ok", "generation": get_assistant().generation.path.name}
+
     demo = _build_page(settings, get_assistant, _Facets.of(get_assistant))
     demo.queue(default_concurrency_limit=4, max_size=64)
     # Uploads are refused above the question-set limit before they reach the disk (HTTP 413).
@@ -601,7 +611,7 @@ def _wire_questions(ask: SimpleNamespace, turns, settings: Settings, get_assista
 
     inputs = [ask.box, ask.chatbot, turns, ask.f_types, ask.f_juris, ask.f_ymin, ask.f_ymax]
     outputs = [ask.chatbot, turns, ask.sources, ask.box]
-    # A named handler (its API endpoint /show_table_file), so the feedback lambdas keep their names.
+    # A named handler: its API endpoint is /show_table_file.
     def show_table_file(turn_list):
         return table_file(turn_list[-1] if turn_list else {})
 
@@ -630,11 +640,15 @@ def _wire_conversation_buttons(ask: SimpleNamespace, turns, settings: Settings,
     """Helpful / Not helpful (appended to the feedback log), New conversation, Export as Markdown."""
     import gradio as gr
 
-    def give_feedback(rating, text, turn_list):
+    records = open_records(settings.database_url, settings.feedback_log)
+
+    def give_feedback(rating, text, turn_list, request: gr.Request | None = None):
         if not turn_list:
             return "Ask a question first.", text
         last = turn_list[-1]
-        append_feedback(settings.feedback_log, {
+        session = getattr(request, "session_hash", None) or uuid.uuid4().hex
+        records.add_feedback({
+            "id": feedback_id(session, len(turn_list), rating, text or ""),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rating": rating, "comment": text or "",
             "question": last["question"], "answer": last["answer"], "abstained": last["abstained"],
             "citations": last["citations"],
@@ -642,16 +656,24 @@ def _wire_conversation_buttons(ask: SimpleNamespace, turns, settings: Settings,
                          "filters": last.get("filters"), "abstain_below": settings.answer.abstain_below}})
         return f"Thanks — feedback ({'helpful' if rating == 'up' else 'not helpful'}) recorded.", ""
 
-    ask.up.click(lambda t, tl: give_feedback("up", t, tl), [ask.comment, turns], [ask.feedback_note, ask.comment])
-    ask.down.click(lambda t, tl: give_feedback("down", t, tl), [ask.comment, turns],
-                   [ask.feedback_note, ask.comment])
+    def helpful(text, turn_list, request: gr.Request):
+        return give_feedback("up", text, turn_list, request)
+
+    def not_helpful(text, turn_list, request: gr.Request):
+        return give_feedback("down", text, turn_list, request)
+
+    ask.up.click(helpful, [ask.comment, turns], [ask.feedback_note, ask.comment])
+    ask.down.click(not_helpful, [ask.comment, turns], [ask.feedback_note, ask.comment])
     ask.new.click(lambda: ([], [], sources_html({}), ""), None, [ask.chatbot, turns, ask.sources, ask.feedback_note])
 
     def do_export(turn_list):
         if not turn_list:
             return gr.update(visible=False)
         path = Path(tempfile.mkdtemp(prefix="cda-export-")) / "conversation.md"
-        path.write_text(export_markdown(turn_list), encoding="utf-8")
+        markdown = export_markdown(turn_list)
+        path.write_text(markdown, encoding="utf-8")
+        if settings.database_url:  # kept where trainers can read it, not only in the user's download
+            records.add_export(markdown)
         return gr.update(value=str(path), visible=True)
 
     ask.export.click(do_export, [turns], [ask.export_file])

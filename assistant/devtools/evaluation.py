@@ -409,20 +409,14 @@ def compare_runs(run_a: Path, run_b: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cases_from_feedback(log: Path) -> list[dict]:
+def cases_from_feedback(entries) -> list[dict]:
+    """Thumbs-down feedback entries (from the local log or the shared database) as draft cases."""
     cases = []
-    for number, line in enumerate(Path(log).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            print(f"{log}:{number}: skipped, not valid JSON", file=sys.stderr)
-            continue
+    for entry in entries:
         if entry.get("rating") != "down":
             continue
         cited = sorted({c.get("file") for c in entry.get("citations", []) if c.get("file")})
-        cases.append({"id": f"feedback-{number}", "question": entry.get("question", ""), "answer": "",
+        cases.append({"id": f"feedback-{entry['id']}", "question": entry.get("question", ""), "answer": "",
                       "sources": cited, "evidence": [], "answerable": not entry.get("abstained", False),
                       "kind": "feedback", "comment": entry.get("comment", ""),
                       "given_answer": entry.get("answer", ""),
@@ -434,6 +428,7 @@ def cases_from_feedback(log: Path) -> list[dict]:
 def main(args) -> int:
     from .. import Assistant
     from ..config import load_settings
+    from ..storage.records_store import open_records, read_feedback_log
 
     words = args.args
     if words[0] == "compare":
@@ -446,9 +441,16 @@ def main(args) -> int:
             (Path(args.out) / "compare.md").write_text(text)
         return 0
     if words[0] == "from-feedback":
-        if len(words) != 2:
-            raise ValueError("usage: cda eval from-feedback LOG.jsonl [--out DIR]")
-        cases = cases_from_feedback(Path(words[1]))
+        if len(words) not in (1, 2):
+            raise ValueError("usage: cda eval from-feedback [LOG.jsonl] [--out DIR]")
+        if len(words) == 2:  # a log named on the command line
+            if not Path(words[1]).exists():
+                raise FileNotFoundError(f"no feedback log at {words[1]}")
+            entries = list(read_feedback_log(Path(words[1])))
+        else:  # wherever the app keeps it: the shared database, or the local log
+            settings = load_settings()
+            entries = open_records(settings.database_url, settings.feedback_log).feedback()
+        cases = cases_from_feedback(entries)
         text = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases)
         if args.out:
             Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -479,9 +481,13 @@ def main(args) -> int:
         baseline = make_baseline(args.baseline, settings)
     rows, metrics = run_eval(assistant, questions, k=args.k, baseline=baseline, progress=sys.stderr.isatty(),
                              judge=judge)
-    write_run(Path(args.out), rows, metrics, {"k": args.k, "backend": assistant.backend,
-                                             "abstain_below": settings.answer.abstain_below,
-                                             "questions": str(words[0])})
+    run_settings = {"k": args.k, "backend": assistant.backend, "abstain_below": settings.answer.abstain_below,
+                    "questions": str(words[0])}
+    write_run(Path(args.out), rows, metrics, run_settings)
+    if settings.database_url:  # trainers' runs shared, not only on this machine's disk
+        run_id = open_records(settings.database_url, settings.feedback_log).add_eval_run(
+            str(words[0]), metrics, run_settings, rows)
+        print(f"run stored in the database as {run_id}", file=sys.stderr)
     print(json.dumps({k: metrics.get(k) for k in METRIC_ORDER} | (
         {"baseline": metrics["baseline"]} if "baseline" in metrics else {})))
     print(f"report: {Path(args.out) / 'report.md'}", file=sys.stderr)

@@ -27,16 +27,19 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..config import PROJECT_ROOT, load_settings
+from ..storage.records_store import LocalRecords
 
 RESPOND = "/respond"
 EXPORT = "/do_export"
-THUMBS_UP = "/lambda"
+THUMBS_UP = "/helpful"
 
 
 def free_port() -> int:
@@ -94,10 +97,12 @@ def _text(content) -> str:
     return re.sub(r"<[^>]+>", "", str(content))
 
 
-def client(url: str):
+def client(url: str, cookie: str = ""):
+    """A Gradio session; behind the proxy, with the affinity cookie a browser would carry
+    (gradio_client keeps no cookies of its own)."""
     from gradio_client import Client
 
-    return Client(url, verbose=False, analytics_enabled=False,
+    return Client(url, verbose=False, analytics_enabled=False, headers={"Cookie": cookie} if cookie else None,
                   download_files=tempfile.mkdtemp(prefix="cda-loadtest-"))
 
 
@@ -125,7 +130,10 @@ class UserResult:
     user: int
     questions: list[str]  # this user's own questions
     session: object = None  # its gradio_client session
+    cookie: str = ""  # the proxy's affinity cookie, when the user goes through one
     asked: list[str] = field(default_factory=list)  # questions answered correctly, in order
+    in_session: list[str] = field(default_factory=list)  # ... in its present session
+    retried: list[str] = field(default_factory=list)  # requests that failed in flight, asked again
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cross_talk: list[str] = field(default_factory=list)
@@ -159,10 +167,10 @@ def references_for(url: str, pool: list[str], needed: int, timeout: float, log=p
 
 
 def _user_loop(url: str, refs: dict[str, Reference], by_answer: dict[str, str],
-               stop_at: float, timeout: float, think: float, result: UserResult) -> None:
+               stop_at: float, timeout: float, think: float, result: UserResult, retry: bool = False) -> None:
     questions = result.questions
     try:
-        c = result.session = client(url)
+        c = result.session = client(url, result.cookie)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         result.errors.append(f"connect: {type(exc).__name__}: {exc}")
         return
@@ -173,10 +181,23 @@ def _user_loop(url: str, refs: dict[str, Reference], by_answer: dict[str, str],
         started = time.perf_counter()
         try:
             user_text, answer, sources = ask(c, q, timeout)
-        except Exception as exc:  # noqa: BLE001 - a failed request is a counted error
-            result.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
-            continue
+        except Exception as exc:  # noqa: BLE001 - a failed request is a counted error, or retried once
+            if not retry:
+                result.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            # As a browser would: a new session (the proxy sends it to a replica that answers), the
+            # question asked again. Its conversation starts afresh there.
+            result.retried.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+            try:
+                c = result.session = client(url, result.cookie)
+                result.in_session = []
+                started = time.perf_counter()
+                user_text, answer, sources = ask(c, q, timeout)
+            except Exception as exc2:  # noqa: BLE001
+                result.errors.append(f"after a retry: {type(exc2).__name__}: {str(exc2)[:200]}")
+                continue
         result.latencies.append(time.perf_counter() - started)
+        result.in_session.append(q)  # a turn of this session, right or wrong
         ref = refs[q]
         if user_text != q:
             result.cross_talk.append(f"asked {q!r}, the conversation shows {user_text!r}")
@@ -194,8 +215,10 @@ def _user_loop(url: str, refs: dict[str, Reference], by_answer: dict[str, str],
             time.sleep(think)
 
 
-def _check_session(result: UserResult, timeout: float) -> None:
-    """The session's own state (its turns) holds this user's questions and no one else's."""
+def _check_session(result: UserResult, timeout: float, proxied: bool = False) -> None:
+    """The session's own state (its turns) holds this user's questions and no one else's. Behind
+    the proxy, a session whose replica died goes on afresh on another one, with or without a
+    failed request: its turns are then the latest of the user's, in order."""
     c = result.session
     if c is None:
         result.session_check = "no session"
@@ -209,12 +232,17 @@ def _check_session(result: UserResult, timeout: float) -> None:
         return
     asked = re.findall(r"^\*\*Q:\*\* (.*)$", text, re.M)
     foreign = sorted(set(asked) - set(result.questions))
-    mine = [q for q in asked if q in set(result.asked)]
+    mine = [q for q in asked if q in set(result.in_session)]
     if foreign:
         result.cross_talk.append(f"session export holds other users' questions: {foreign[:3]}")
         result.session_check = "foreign turns"
-    elif len(mine) < len(result.asked):
-        result.session_check = f"export holds {len(mine)} of {len(result.asked)} turns"
+    elif proxied:
+        latest = asked and asked == result.in_session[-len(asked):]
+        result.session_check = "ok" if latest else f"export's turns are not the user's latest: {asked[-3:]}"
+        if not latest:
+            result.errors.append(result.session_check)
+    elif len(mine) < len(result.in_session):
+        result.session_check = f"export holds {len(mine)} of {len(result.in_session)} turns"
         result.errors.append(result.session_check)
     else:
         result.session_check = "ok"
@@ -237,42 +265,51 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def run(url: str, users: int, seconds: float, pool: list[str], timeout: float = 120, think: float = 0.0,
-        feedback_log: Path | None = None, log=print) -> dict:
+        records=None, log=print, proxied: bool = False, events: list[tuple[float, Callable[[], None]]] = ()) -> dict:
+    """`records`: where the app keeps feedback (a RecordStore), to check each user's entry is there
+    once. `proxied`: users carry the proxy's affinity cookie and ask a failed question once more
+    (counted as retried, not as an error). `events`: (seconds after the start, action) during the
+    load, such as killing a replica."""
     refs = references_for(url, pool, needed=max(users * 3, users), timeout=timeout, log=log)
     if len(refs) < users:
         raise ValueError(f"only {len(refs)} questions have a distinct, non-abstaining answer; need {users}")
     questions = list(refs)
     per_user = [questions[u::users] for u in range(users)]
     by_answer = {r.answer: q for q, r in refs.items()}
-    results = [UserResult(u, per_user[u]) for u in range(users)]
-    feedback_lines_before = _count_lines(feedback_log)
+    results = [UserResult(u, per_user[u], cookie=f"cda_replica=loadtest-{u}-{uuid.uuid4().hex}" if proxied else "")
+               for u in range(users)]
+    feedback_before = {e["id"] for e in records.feedback()} if records is not None else set()
     log(f"{users} users asking for {seconds:.0f} s against {url}")
     started = time.time()
     stop_at = started + seconds
     threads = [threading.Thread(target=_user_loop, daemon=True,
-                                args=(url, refs, by_answer, stop_at, timeout, think, results[u]))
+                                args=(url, refs, by_answer, stop_at, timeout, think, results[u], proxied))
                for u in range(users)]
-    for t in threads:
+    timers = [threading.Timer(at, action) for at, action in events]
+    for t in threads + timers:
         t.start()
-    for t in threads:  # bounded: the last request of a user may take at most `timeout`
-        t.join(timeout=max(0.0, stop_at + timeout + 10 - time.time()))
+    for t in threads:  # bounded: the last request of a user may take at most `timeout` (twice if retried)
+        t.join(timeout=max(0.0, stop_at + (2 if proxied else 1) * timeout + 10 - time.time()))
+    for t in timers:  # one not yet started is dropped; one running (a rebuild) is waited for
+        t.cancel()
+        t.join(timeout=timeout)
     wall = time.time() - started
     stuck = [u for u, t in enumerate(threads) if t.is_alive()]
     for u in stuck:
         results[u].errors.append("still waiting for an answer after the deadline")
 
     # Per-session state and feedback, all users at once.
-    checks = [threading.Thread(target=_check_session, args=(results[u], timeout), daemon=True)
+    checks = [threading.Thread(target=_check_session, args=(results[u], timeout, proxied), daemon=True)
               for u in range(users) if u not in stuck]
     notes: dict[int, str | None] = {}
     fb = [threading.Thread(target=lambda r=results[u]: notes.__setitem__(r.user, _give_feedback(r, timeout)),
                            daemon=True)
-          for u in range(users) if u not in stuck and results[u].asked and results[u].session is not None]
+          for u in range(users) if u not in stuck and results[u].in_session and results[u].session is not None]
     for t in checks + fb:
         t.start()
     for t in checks + fb:
         t.join(timeout=timeout + 10)
-    feedback = _check_feedback(feedback_log, feedback_lines_before, results, notes)
+    feedback = _check_feedback(records, feedback_before, results, notes)
 
     latencies = [x for r in results for x in r.latencies]
     errors = [f"user {r.user}: {e}" for r in results for e in r.errors] + feedback["errors"]
@@ -281,7 +318,7 @@ def run(url: str, users: int, seconds: float, pool: list[str], timeout: float = 
         "url": url, "users": users, "seconds": seconds, "wall_seconds": round(wall, 1),
         "requests": len(latencies) + sum(len(r.errors) for r in results),
         "answered": len(latencies), "correct": sum(len(r.asked) for r in results),
-        "errors": len(errors), "cross_talk": len(cross),
+        "errors": len(errors), "cross_talk": len(cross), "retried": sum(len(r.retried) for r in results),
         "throughput_per_s": round(len(latencies) / wall, 2) if wall else 0.0,
         "latency_s": {"p50": round(percentile(latencies, 50), 3), "p95": round(percentile(latencies, 95), 3),
                       "p99": round(percentile(latencies, 99), 3),
@@ -292,37 +329,33 @@ def run(url: str, users: int, seconds: float, pool: list[str], timeout: float = 
         "feedback_entries_checked": feedback["checked"],
         "distinct_questions": len(questions),
         "error_samples": errors[:10], "cross_talk_samples": cross[:10],
+        "retried_samples": [f"user {r.user}: {e}" for r in results for e in r.retried][:5],
     }
     return summary
 
 
-def _count_lines(path: Path | None) -> int:
-    if path is None or not Path(path).exists():
-        return 0
-    return len(Path(path).read_text(encoding="utf-8").splitlines())
-
-
-def _check_feedback(path: Path | None, skip: int, results: list[UserResult], notes: dict) -> dict:
+def _check_feedback(records, before: set[str], results: list[UserResult], notes: dict) -> dict:
+    """Each user who gave feedback has exactly one new entry, for its own last question."""
     out = {"checked": 0, "errors": [], "cross_talk": []}
     for u, note in notes.items():
         if not note or not note.startswith("Thanks"):
             out["errors"].append(f"user {u}: feedback not recorded ({note})")
-    if path is None:
+    if records is None:
         return out
-    lines = Path(path).read_text(encoding="utf-8").splitlines()[skip:] if Path(path).exists() else []
-    entries = [json.loads(line) for line in lines]
-    for e in entries:
+    per_user: dict[int, int] = {}
+    for e in records.feedback():
         m = re.fullmatch(r"loadtest user (\d+)", e.get("comment", ""))
-        if not m:
+        if e["id"] in before or not m:
             continue
         r = results[int(m.group(1))]
+        per_user[r.user] = per_user.get(r.user, 0) + 1
         out["checked"] += 1
-        if not r.asked or e["question"] != r.asked[-1]:
+        if not r.in_session or e["question"] != r.in_session[-1]:
             out["cross_talk"].append(f"user {r.user}: feedback recorded for {e['question']!r}, "
-                                     f"its last question was {(r.asked or [None])[-1]!r}")
-    missing = {u for u, n in notes.items() if n and n.startswith("Thanks")} - {
-        int(m.group(1)) for e in entries if (m := re.fullmatch(r"loadtest user (\d+)", e.get("comment", "")))}
-    out["errors"] += [f"user {u}: no feedback line in {path}" for u in sorted(missing)]
+                                     f"its last question was {(r.in_session or [None])[-1]!r}")
+    recorded = {u for u, n in notes.items() if n and n.startswith("Thanks")}
+    out["errors"] += [f"user {u}: no feedback entry recorded" for u in sorted(recorded - set(per_user))]
+    out["errors"] += [f"user {u}: {n} feedback entries for one click" for u, n in sorted(per_user.items()) if n > 1]
     return out
 
 
@@ -331,7 +364,7 @@ def format_summary(s: dict) -> str:
     return "\n".join([
         f"load: {s['users']} users for {s['seconds']:.0f} s (wall {s['wall_seconds']} s) against {s['url']}",
         f"requests {s['requests']}, answered {s['answered']}, correct {s['correct']}, errors {s['errors']}, "
-        f"cross-talk {s['cross_talk']}; {s['throughput_per_s']} answers/s",
+        f"cross-talk {s['cross_talk']}, retried {s['retried']}; {s['throughput_per_s']} answers/s",
         f"latency s: p50 {lat['p50']}, p95 {lat['p95']}, p99 {lat['p99']}, max {lat['max']}",
         f"sessions with exactly their own turns: {s['sessions_ok']}/{s['users']}; "
         f"feedback entries checked: {s['feedback_entries_checked']}",
@@ -365,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
             proc, url = start_server(index, work / "server.log", feedback_log)
             log(f"starting the web app on {url} (log: {work / 'server.log'})")
             wait_until_served(proc, url)
-        summary = run(url, args.users, args.seconds, pool, args.timeout, args.think, feedback_log, log)
+        records = LocalRecords(feedback_log) if feedback_log else None
+        summary = run(url, args.users, args.seconds, pool, args.timeout, args.think, records, log)
     finally:
         if proc is not None:
             stop_server(proc)

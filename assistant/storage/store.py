@@ -174,19 +174,25 @@ def write_generation(index_dir: Path, manifest: Manifest, chunks: list[StoredChu
                 os.fsync(fh.fileno())
     os.rename(tmp, gen)
     _fsync_dir(index_dir)
+    try:
+        previous = (index_dir / CURRENT).read_text().strip()
+    except OSError:
+        previous = ""
     pointer = index_dir / f".{CURRENT}.tmp-{os.getpid()}"
     pointer.write_text(gen.name + "\n")
     with open(pointer, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(pointer, index_dir / CURRENT)  # the atomic publish
     _fsync_dir(index_dir)
-    _remove_stale(index_dir, keep=gen.name)
+    # The generation just replaced stays one build longer: a serving replica may be answering from
+    # it (it moves to the new one at its next question); older ones go.
+    _remove_stale(index_dir, keep={gen.name, previous})
     return gen
 
 
-def _remove_stale(index_dir: Path, keep: str) -> None:
+def _remove_stale(index_dir: Path, keep: set[str]) -> None:
     for p in index_dir.iterdir():
-        if p.is_dir() and p.name != keep and (p.name.startswith("gen-") or p.name.startswith(".tmp-gen-")):
+        if p.is_dir() and p.name not in keep and (p.name.startswith("gen-") or p.name.startswith(".tmp-gen-")):
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -5,7 +5,13 @@ question always gets the same answer. Short questions are too short to tell apar
 so only a question of several words detected with high probability counts as another language."""
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
+
+# langdetect is not thread-safe: its profiles load lazily into a global factory, and each detection
+# re-seeds and draws from one shared random generator. Web-app threads detecting at once had an
+# English question read as Afrikaans or Polish (and answered "the documents are in English").
+_DETECT_LOCK = threading.Lock()
 
 MIN_WORDS = 4
 MIN_PROBABILITY = 0.9
@@ -19,9 +25,10 @@ def question_language(text: str, default: str = "en") -> str:
     from langdetect import DetectorFactory, detect_langs
     from langdetect.lang_detect_exception import LangDetectException
 
-    DetectorFactory.seed = 0
-    try:
-        best = detect_langs(text)[0]
-    except LangDetectException:  # no letters at all
-        return default
+    with _DETECT_LOCK:
+        DetectorFactory.seed = 0
+        try:
+            best = detect_langs(text)[0]
+        except LangDetectException:  # no letters at all
+            return default
     return best.lang if best.prob >= MIN_PROBABILITY else default

@@ -1,0 +1,247 @@
+"""A replicated set-up on one machine, for tests, benchmarks and trying it out: a PostgreSQL
+server, N `cda serve` replicas over one index, and nginx in front (deploy/nginx.conf).
+
+    python -m assistant.devtools.cluster nginx-config --listen 8080 --replica 127.0.0.1:7861 \\
+        --replica 127.0.0.1:7862 > cda.conf      # deploy/nginx.conf for these replicas
+    python -m assistant.devtools.cluster up --replicas 2   # PostgreSQL + replicas + nginx, until Ctrl-C
+
+Each server runs from Debian's packages (postgresql, nginx) in a temporary directory of its own,
+on free loopback ports, and is stopped on exit.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import PROJECT_ROOT
+from .loadtest import free_port, start_server, stop_server, wait_until_served
+
+NGINX_CONF = PROJECT_ROOT / "deploy" / "nginx.conf"
+
+
+class ServiceMissing(RuntimeError):
+    """A server program is not installed; the message names the package."""
+
+
+def nginx_config(listen: str, replicas: list[str], template: Path = NGINX_CONF) -> str:
+    """deploy/nginx.conf with its listen address and replica list replaced."""
+    text = template.read_text(encoding="utf-8")
+    servers = "\n".join(f"        server {r} max_fails=1 fail_timeout=10s;" for r in replicas)
+    text, n = re.subn(r"(# @@REPLICAS@@\n).*?(\n\s*# @@END REPLICAS@@)", lambda m: m.group(1) + servers + m.group(2),
+                      text, flags=re.S)
+    listen = listen if ":" in listen else f"127.0.0.1:{listen}"
+    text, m = re.subn(r"listen [^;]+;(\s*# @@LISTEN@@)", lambda x: f"listen {listen};" + x.group(1), text)
+    if n != 1 or m != 1:
+        raise ValueError(f"{template}: the replica and listen markers were not found")
+    return text
+
+
+def _as_postgres_user(cmd: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: as root, run its programs as the `postgres` user."""
+    return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
+
+
+def _postgres_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or ([shutil.which(name)] if shutil.which(name) else [])
+    if not found:
+        raise ServiceMissing(f"{name} not found: apt-get install postgresql")
+    return found[-1]
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on a free loopback port (trust authentication, loopback only),
+    in a new directory of /tmp (the `postgres` user, which runs it when we are root, must reach it)."""
+    work: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cda-pg-")))
+    port: int = 0
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/cda"
+
+    def start(self) -> "PostgresServer":
+        data = self.work / "pgdata"
+        self.work.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.work, "postgres")
+        init = subprocess.run(_as_postgres_user([_postgres_bin("initdb"), "-D", str(data), "--auth=trust",
+                                                 "-U", "postgres", "--no-sync", "-E", "UTF8"]),
+                              capture_output=True, text=True)
+        if init.returncode:
+            raise RuntimeError(f"initdb failed in {data}: {init.stderr.strip()[-500:]}")
+        self.port = free_port()
+        log = open(self.work / "postgres.log", "w")
+        self.proc = subprocess.Popen(_as_postgres_user([
+            _postgres_bin("postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.work),
+            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on"]), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            ready = subprocess.run([_postgres_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                                   capture_output=True)
+            if ready.returncode == 0:
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited: see {self.work / 'postgres.log'}")
+            time.sleep(0.3)
+        else:
+            raise RuntimeError("PostgreSQL did not start within 60 s")
+        subprocess.run([_postgres_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "cda"],
+                       check=True, capture_output=True)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class NginxProxy:
+    work: Path
+    replicas: list[str]
+    port: int = 0
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "NginxProxy":
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(nginx).exists():
+            raise ServiceMissing("nginx not found: apt-get install nginx")
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.work / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:  # workers run as nobody and write request bodies there
+            for p in [self.work / "tmp", *(self.work / "tmp").iterdir()]:
+                os.chmod(p, 0o777)
+        self.port = free_port()
+        conf = self.work / "nginx.conf"
+        conf.write_text(nginx_config(str(self.port), self.replicas), encoding="utf-8")
+        log = open(self.work / "nginx.log", "w")
+        self.proc = subprocess.Popen([nginx, "-p", str(self.work), "-c", str(conf), "-g", "daemon off;"],
+                                     stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful: in-flight requests finish
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class Cluster:
+    """PostgreSQL (optional), `replicas` web apps over `index_dir`, nginx in front."""
+    index_dir: Path
+    replicas: int = 2
+    database: bool = True
+    work: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cda-cluster-")))
+    postgres: PostgresServer | None = None
+    servers: list = field(default_factory=list)  # (process, url) per replica
+    proxy: NginxProxy | None = None
+
+    @property
+    def url(self) -> str:
+        return self.proxy.url
+
+    @property
+    def database_url(self) -> str:
+        return self.postgres.url if self.postgres else ""
+
+    def start(self) -> "Cluster":
+        env = {}
+        if self.database:
+            self.postgres = PostgresServer().start()
+            env["CDA_DATABASE_URL"] = self.postgres.url
+            subprocess.run([sys.executable, "-m", "assistant.app.cli", "db", "upgrade"], cwd=PROJECT_ROOT,
+                           env=dict(os.environ, **env), check=True, capture_output=True)
+        for i in range(self.replicas):
+            self.servers.append(start_server(self.index_dir, self.work / f"replica-{i}.log",
+                                             self.work / f"feedback-{i}.jsonl", extra_env=env))
+        for proc, url in self.servers:
+            wait_until_served(proc, url)
+        self.proxy = NginxProxy(self.work / "nginx", [url.removeprefix("http://") for _, url in self.servers]).start()
+        wait_until_served(self.proxy.proc, self.proxy.url + "/healthz", timeout=30)
+        return self
+
+    def kill_replica(self, i: int) -> None:
+        """SIGKILL: the replica dies with whatever it was doing."""
+        proc, _ = self.servers[i]
+        proc.kill()
+        proc.wait()
+
+    def stop(self) -> None:
+        if self.proxy:
+            self.proxy.stop()
+        for proc, _ in self.servers:
+            stop_server(proc)
+        if self.postgres:
+            self.postgres.stop()
+
+    def __enter__(self) -> "Cluster":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=5) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.devtools.cluster", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    conf = sub.add_parser("nginx-config", help="print deploy/nginx.conf for these replicas")
+    conf.add_argument("--listen", default="127.0.0.1:8080")
+    conf.add_argument("--replica", action="append", required=True, help="HOST:PORT of a `cda serve` (repeat)")
+    up = sub.add_parser("up", help="PostgreSQL, replicas and nginx on this machine until Ctrl-C")
+    up.add_argument("--replicas", type=int, default=2)
+    up.add_argument("--index", default=str(PROJECT_ROOT / "index"))
+    up.add_argument("--no-database", action="store_true", help="replicas keep feedback in local files")
+    args = parser.parse_args(argv)
+    if args.command == "nginx-config":
+        sys.stdout.write(nginx_config(args.listen, args.replica))
+        return 0
+    with Cluster(Path(args.index), args.replicas, database=not args.no_database) as cluster:
+        print(f"proxy: {cluster.url}  replicas: {[u for _, u in cluster.servers]}  "
+              f"database: {cluster.database_url or 'local files'}  (work: {cluster.work})", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
