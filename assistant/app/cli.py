@@ -290,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale", type=int, action="append", default=[],
                        help="search scale point in chunks, repeatable (default 100000)")
     bench.add_argument("--repeats", type=int, default=5, help="repeats per measurement (default 5)")
+    bench.add_argument("--cluster", action="store_true",
+                       help="instead: answers/s of one replica and of two behind nginx, and PostgreSQL "
+                            "feedback writes/s (starts PostgreSQL, replicas and nginx; at most 3 repeats)")
+    bench.add_argument("--users", type=int, default=10, help="--cluster: simulated users (default 10)")
+    bench.add_argument("--seconds", type=float, default=20, help="--cluster: seconds per load (default 20)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -610,6 +610,14 @@ def table(result: dict) -> str:
 
 
 def main(args) -> int:
+    if getattr(args, "cluster", False):
+        from .cluster import bench as cluster_bench
+
+        result = cluster_bench(load_settings().index_dir, users=args.users, seconds=args.seconds,
+                               repeats=min(args.repeats, 3), log=lambda m: print(m, file=sys.stderr, flush=True))
+        print(json.dumps(result, sort_keys=True) if args.json else "\n".join(
+            f"{k}: {v}" for k, v in result.items() if k != "runs"))
+        return 0
     scales = tuple(args.scale) if args.scale else DEFAULT_SCALES
     if any(n < 1 for n in scales):
         raise ValueError("--scale takes positive chunk counts")

@@ -16,12 +16,14 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,6 +210,53 @@ class Cluster:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _write_rate(records, writes: int, threads: int = 4) -> float:
+    """Feedback entries written per second by `threads` writers (each write as the app does it)."""
+    import threading
+
+    def write(t: int):
+        for i in range(t, writes, threads):
+            records.add_feedback({"id": f"bench-{uuid.uuid4().hex}", "rating": "up", "question": f"q{i}",
+                                  "answer": "a", "citations": []})
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=write, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return writes / (time.perf_counter() - started)
+
+
+def bench(index_dir: Path, users: int = 10, seconds: float = 20, repeats: int = 3, log=print) -> dict:
+    """Answers per second of one replica asked directly and of two behind nginx, alternated in the
+    same run (medians and their ratio), and feedback writes per second to PostgreSQL and to the
+    local log. On a 2-core machine the two replicas share the cores that one would use."""
+    from ..storage.records_store import LocalRecords, PostgresRecords
+    from .loadtest import load_question_pool, run
+
+    pool = load_question_pool(PROJECT_ROOT / "evals" / "gold.jsonl")
+    one, two = [], []
+    with Cluster(index_dir, replicas=2) as cluster:
+        for r in range(repeats):
+            direct = run(cluster.servers[0][1], users, seconds, pool, log=lambda m: None)
+            proxied = run(cluster.url, users, seconds, pool, proxied=True, log=lambda m: None)
+            one.append(direct["throughput_per_s"])
+            two.append(proxied["throughput_per_s"])
+            log(f"repeat {r + 1}: one replica {one[-1]} answers/s, two behind nginx {two[-1]} answers/s "
+                f"(p95 {direct['latency_s']['p95']} s / {proxied['latency_s']['p95']} s; "
+                f"errors {direct['errors']} / {proxied['errors']})")
+        db_rate = [_write_rate(PostgresRecords(cluster.database_url), 400) for _ in range(repeats)]
+        local_rate = [_write_rate(LocalRecords(cluster.work / "bench-feedback.jsonl"), 400) for _ in range(repeats)]
+    median = statistics.median
+    return {"users": users, "seconds": seconds, "repeats": repeats, "cores": os.cpu_count(),
+            "one_replica_answers_per_s": median(one), "two_replicas_nginx_answers_per_s": median(two),
+            "two_over_one": round(median(two) / median(one), 2) if median(one) else None,
+            "postgres_feedback_writes_per_s": round(median(db_rate), 1),
+            "local_log_feedback_writes_per_s": round(median(local_rate), 1),
+            "runs": {"one": one, "two": two, "postgres": db_rate, "local": local_rate}}
 
 
 def healthy(url: str) -> bool:

@@ -66,15 +66,26 @@ class LocalRecords:
     def __init__(self, feedback_log: Path):
         self.feedback_log = Path(feedback_log)
         self._lock = threading.Lock()
+        self._ids: set[str] = set()  # ids in the log when it had _size bytes (re-read if it grew elsewhere)
+        self._size = -1
+
+    def _known_ids(self) -> set[str]:
+        size = self.feedback_log.stat().st_size if self.feedback_log.exists() else 0
+        if size != self._size:
+            self._ids = {e["id"] for e in self.feedback()}
+            self._size = size
+        return self._ids
 
     def add_feedback(self, entry: dict) -> str:
         entry = _with_id(entry)
         with self._lock:
-            if any(e.get("id") == entry["id"] for e in self.feedback()):
+            if entry["id"] in self._known_ids():
                 return entry["id"]
             self.feedback_log.parent.mkdir(parents=True, exist_ok=True)
             with open(self.feedback_log, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self._ids.add(entry["id"])
+            self._size = self.feedback_log.stat().st_size
         return entry["id"]
 
     def feedback(self) -> list[dict]:
