@@ -24,7 +24,8 @@ def cmd_index_build(args) -> int:
 
     settings = _settings(args)
     try:
-        report = build_index(settings, full=args.full, progress=sys.stderr.isatty() and not args.json)
+        report = build_index(settings, full=args.full, progress=sys.stderr.isatty() and not args.json,
+                             ray_address=args.ray)
     except BuildLocked as exc:
         print(f"cda: {exc}", file=sys.stderr)
         return EXIT_LOCKED
@@ -147,6 +148,7 @@ examples:
   cda index build --full
   cda index build --json >>logs/index-build.jsonl
   cda index build --corpus corpus --corpus /data/more-docs --index /srv/cda/index
+  cda index build --ray 10.0.0.5:6379     # on a Ray cluster (workers see the same corpus paths)
 
 exit status: 0 every file indexed; 2 the index was built but some files
 failed (listed with their reasons; an incremental build keeps the version
@@ -226,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_index_arg(build, corpus=True)
     build.add_argument("--full", action="store_true", help="re-read and re-chunk every document")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
+    build.add_argument("--ray", metavar="ADDRESS",
+                       help="load, chunk and embed on a Ray cluster (\"auto\", HOST:6379 or ray://HOST:10001; "
+                            "needs pip install -e '.[ray]'); publishes the same index a local build would")
     build.set_defaults(func=cmd_index_build)
     status = index.add_parser("status", help="what the index holds; whether the corpus changed since",
                               description="What the index holds, and which corpus files were added, changed "

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import html
 import ipaddress
-import json
 import re
 import secrets
 import sys

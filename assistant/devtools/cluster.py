@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import PROJECT_ROOT
@@ -212,6 +212,67 @@ class Cluster:
         self.stop()
 
 
+@dataclass
+class RayCluster:
+    """A local Ray cluster of separate processes: a head that schedules nothing (0 CPUs) and
+    `workers` worker nodes of one CPU each, so every task runs on a worker node."""
+    workers: int = 2
+    address: str = ""
+
+    def start(self) -> "RayCluster":
+        ray = shutil.which("ray") or str(Path(sys.executable).parent / "ray")
+        if not Path(ray).exists():
+            raise ServiceMissing("ray not found: pip install -e '.[ray]'")
+        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+        port = free_port()
+        self.address = f"127.0.0.1:{port}"
+        subprocess.run([ray, "start", "--head", f"--port={port}", "--num-cpus=0", "--include-dashboard=false",
+                        "--disable-usage-stats"], env=env, check=True, capture_output=True, timeout=180)
+        for _ in range(self.workers):
+            subprocess.run([ray, "start", f"--address={self.address}", "--num-cpus=1"], env=env, check=True,
+                           capture_output=True, timeout=180)
+        return self
+
+    def stop(self) -> None:
+        """Disconnects this process and stops the Ray processes of this machine."""
+        try:
+            import ray as ray_module
+
+            if ray_module.is_initialized():
+                ray_module.shutdown()
+        except ImportError:
+            pass
+        ray = shutil.which("ray") or str(Path(sys.executable).parent / "ray")
+        subprocess.run([ray, "stop", "--force"], env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"),
+                       capture_output=True, timeout=180)
+
+
+def bench_ray_build(settings, repeats: int = 3, workers: int = 2, log=print) -> dict:
+    """Chunks/s of a full build of the corpus: in this process, and on a local Ray cluster of
+    `workers` one-CPU worker nodes, alternated (medians and their ratio)."""
+    from ..ingest.indexing import build_index
+    from ..storage.embedding import Embedder
+
+    embedder = Embedder(settings.model_path, settings.embed_batch_size)
+    local, on_ray = [], []
+    cluster = RayCluster(workers).start()
+    try:
+        for r in range(repeats):
+            for label, address, out in (("local", None, local), ("ray", cluster.address, on_ray)):
+                work = Path(tempfile.mkdtemp(prefix="cda-bench-build-"))
+                report = build_index(replace(settings, index_dir=work / "index"), embedder=embedder,
+                                     ray_address=address)
+                out.append(round(report.chunks / report.seconds, 1))
+                shutil.rmtree(work, ignore_errors=True)
+            log(f"repeat {r + 1}: local build {local[-1]} chunks/s, Ray ({workers} workers) {on_ray[-1]} chunks/s")
+    finally:
+        cluster.stop()
+    median = statistics.median
+    return {"build_local_chunks_per_s": median(local), "build_ray_chunks_per_s": median(on_ray),
+            "build_ray_over_local": round(median(on_ray) / median(local), 2), "ray_workers": workers,
+            "build_runs": {"local": local, "ray": on_ray}}
+
+
 def _write_rate(records, writes: int, threads: int = 4) -> float:
     """Feedback entries written per second by `threads` writers (each write as the app does it)."""
     import threading
@@ -232,8 +293,9 @@ def _write_rate(records, writes: int, threads: int = 4) -> float:
 
 def bench(index_dir: Path, users: int = 10, seconds: float = 20, repeats: int = 3, log=print) -> dict:
     """Answers per second of one replica asked directly and of two behind nginx, alternated in the
-    same run (medians and their ratio), and feedback writes per second to PostgreSQL and to the
-    local log. On a 2-core machine the two replicas share the cores that one would use."""
+    same run (medians and their ratio), feedback writes per second to PostgreSQL and to the local
+    log, and a full build locally and on Ray. On a 2-core machine the two replicas (and the two
+    Ray workers) share the cores that one process would use."""
     from ..storage.records_store import LocalRecords, PostgresRecords
     from .loadtest import load_question_pool, run
 
@@ -250,8 +312,11 @@ def bench(index_dir: Path, users: int = 10, seconds: float = 20, repeats: int = 
                 f"errors {direct['errors']} / {proxied['errors']})")
         db_rate = [_write_rate(PostgresRecords(cluster.database_url), 400) for _ in range(repeats)]
         local_rate = [_write_rate(LocalRecords(cluster.work / "bench-feedback.jsonl"), 400) for _ in range(repeats)]
+    from ..config import load_settings
+
+    build = bench_ray_build(load_settings(index_dir=index_dir), repeats=repeats, log=log)
     median = statistics.median
-    return {"users": users, "seconds": seconds, "repeats": repeats, "cores": os.cpu_count(),
+    return build | {"users": users, "seconds": seconds, "repeats": repeats, "cores": os.cpu_count(),
             "one_replica_answers_per_s": median(one), "two_replicas_nginx_answers_per_s": median(two),
             "two_over_one": round(median(two) / median(one), 2) if median(one) else None,
             "postgres_feedback_writes_per_s": round(median(db_rate), 1),

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk, Chunker, embedding_text
+from .chunking import Chunk, embedding_text
 from ..config import Settings
 from ..storage.embedding import Embedder
 from ..records import DocumentMeta, StoredChunk
 from .structure import unit_runs
-from .loading import CorpusFile, LoadedDocument, LoadError, load_document, scan_corpus
+from .loading import CorpusFile, LoadedDocument, LoadError, scan_corpus
+from .work import Loaded, Work, make_work
 from ..storage.store import (Generation, IndexProblem, IndexMissing, Manifest, choose_index_type,
                     open_generation, write_generation)
 
@@ -92,24 +93,25 @@ def _progress(total: int, desc: str, enabled: bool):
 
 
 def build_index(settings: Settings, full: bool = False, progress: bool = False,
-                embedder: Embedder | None = None) -> BuildReport:
-    """Index the corpus folders into a new published generation, reusing what the last one holds."""
+                embedder: Embedder | None = None, ray_address: str | None = None) -> BuildReport:
+    """Index the corpus folders into a new published generation, reusing what the last one holds.
+    With `ray_address`, documents are loaded, chunked and embedded on that Ray cluster (work.py)."""
     started = time.perf_counter()
     report = BuildReport()
     embedder = embedder or Embedder(settings.model_path, settings.embed_batch_size)
     index_dir = Path(settings.index_dir)
     chunking = settings.chunk.as_dict()
     with build_lock(index_dir):
+        work = make_work(ray_address, embedder, settings.chunk)
         base = _open_baseline(index_dir, embedder, chunking, full, report)
         files, report.notices[len(report.notices):] = scan_corpus(settings.corpus_dirs)
-        chunker = Chunker(settings.chunk, embedder.count_wordpieces)
-        corpus = _load_corpus(files, base, chunker, report, progress)
+        corpus = _load_corpus(files, base, work, report, progress)
         report.removed = sorted(set(base.documents) - corpus.seen)
         rows = _assemble(corpus, base, embedder)
         to_embed = [i for i, src in enumerate(rows.vectors_from) if src is None]
         dim = base.previous.manifest.dimension if base.same_model else embedder.dimension
         vectors = _reused_vectors(rows.vectors_from, base.previous, dim)
-        report.embedded = _embed_missing(vectors, rows.texts, to_embed, embedder, settings.embed_batch_size,
+        report.embedded = _embed_missing(vectors, rows.texts, to_embed, work, settings.embed_batch_size,
                                          progress)
         nothing_changed = (base.previous is not None and base.reuse_documents and not report.added
                            and not report.changed and not report.removed and not to_embed)
@@ -191,52 +193,47 @@ def _unchanged(prior: dict, item: CorpusFile) -> bool:
     return prior["sha256"] == item.sha256 and prior.get("catalog") == catalog_digest(item.meta)
 
 
-def _load_corpus(files: list[CorpusFile], base: _Baseline, chunker: Chunker, report: BuildReport,
+def _load_corpus(files: list[CorpusFile], base: _Baseline, work: Work, report: BuildReport,
                  progress: bool) -> _Corpus:
     """Every corpus file kept from the previous generation or loaded and chunked anew."""
     corpus = _Corpus()
+    to_load = [item for item in files if not _keepable(item, base)]
     bar = _progress(len(files), "loading documents", progress)
-    for item in files:
-        _add_file(item, base, chunker, corpus, report)
-        bar.update(1)
+    bar.update(len(files) - len(to_load))
+    loaded = dict(zip((item.meta.file for item in to_load), work.load_many(to_load, bar.update)))
     bar.close()
+    for item in files:  # in corpus order, whichever finished first
+        _add_file(item, base, corpus, report, loaded.get(item.meta.file))
     return corpus
 
 
-def _add_file(item: CorpusFile, base: _Baseline, chunker: Chunker, corpus: _Corpus, report: BuildReport) -> None:
-    """One file into the corpus: kept when unchanged, else loaded; a failure is reported, never raised."""
+def _keepable(item: CorpusFile, base: _Baseline) -> bool:
+    prior = base.documents.get(item.meta.file)
+    return bool(base.reuse_documents and prior and _unchanged(prior, item) and item.meta.file in base.previous.documents)
+
+
+def _add_file(item: CorpusFile, base: _Baseline, corpus: _Corpus, report: BuildReport, loaded: Loaded | None) -> None:
+    """One file into the corpus: kept when unchanged, else as loaded; a failure is reported, never raised."""
     name = item.meta.file
     corpus.seen.add(name)
     prior = base.documents.get(name)
     previous = base.previous
-    if base.reuse_documents and prior and _unchanged(prior, item) and name in previous.documents:
+    if loaded is None:  # unchanged
         corpus.keep(name, base)
         report.unchanged += 1
         return
-    try:
-        doc, chunks = _load_and_chunk(item, chunker)
-    except LoadError as exc:
-        report.failed.append({"file": name, "error": str(exc)})
-        if prior and previous is not None and name in previous.documents and base.reuse_documents:
+    if isinstance(loaded, Exception):
+        report.failed.append({"file": name, "error": str(loaded)})
+        if isinstance(loaded, LoadError) and prior and previous is not None and name in previous.documents \
+                and base.reuse_documents:
             # Keep the last good version rather than losing the document.
             corpus.keep(name, base)
             report.notices.append(f"{name}: previous version kept in the index")
         return
-    except Exception as exc:  # a loader bug must not cost the other documents
-        report.failed.append({"file": name, "error": f"{name}: unexpected {type(exc).__name__}: {exc}"})
-        return
+    doc, chunks = loaded
     report.notices.extend(doc.notices)
     (report.changed if prior else report.added).append(name)
     corpus.add(item, doc, chunks)
-
-
-def _load_and_chunk(item: CorpusFile, chunker: Chunker) -> tuple[LoadedDocument, list[Chunk]]:
-    """The loaded document and its chunks; LoadError when it has nothing to index."""
-    doc = load_document(item)
-    chunks = chunker.chunk(doc)
-    if not chunks:
-        raise LoadError(f"{item.meta.file}: no indexable text")
-    return doc, chunks
 
 
 @dataclass
@@ -278,7 +275,7 @@ def _reused_vectors(vectors_from: list[int | None], previous: Generation | None,
     return vectors
 
 
-def _embed_missing(vectors: np.ndarray, texts: list[str], to_embed: list[int], embedder: Embedder,
+def _embed_missing(vectors: np.ndarray, texts: list[str], to_embed: list[int], work: Work,
                    batch_size: int, progress: bool) -> int:
     """Fill the rows to_embed of vectors; returns how many distinct texts went through the model."""
     # Identical embedding texts (boilerplate repeated across pages, a file that repeats itself)
@@ -291,10 +288,9 @@ def _embed_missing(vectors: np.ndarray, texts: list[str], to_embed: list[int], e
         order = sorted(first_row.values(), key=lambda i: len(texts[i]))
         bar = _progress(len(order), "embedding chunks", progress)
         step = max(batch_size * 8, 256)
-        for s in range(0, len(order), step):
-            rows = order[s:s + step]
-            vectors[rows] = embedder.embed([texts[i] for i in rows])
-            bar.update(len(rows))
+        slices = [order[s:s + step] for s in range(0, len(order), step)]
+        for rows, embedded in zip(slices, work.embed_many([[texts[i] for i in rows] for rows in slices], bar.update)):
+            vectors[rows] = embedded
         bar.close()
         copies = [i for i in to_embed if first_row[texts[i]] != i]
         if copies:

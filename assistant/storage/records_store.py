@@ -122,7 +122,7 @@ class PostgresRecords:
 
     def __init__(self, url: str):
         try:
-            import psycopg  # noqa: F401 - checked here so the error names the missing install
+            import psycopg  # noqa: F401 - imported here so the error names the missing install
         except ImportError as exc:
             raise DatabaseError("CDA_DATABASE_URL is set but psycopg is not installed: "
                                 "pip install -e '.[cluster]'") from exc
