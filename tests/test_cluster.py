@@ -41,6 +41,7 @@ def test_users_keep_their_conversations_when_a_replica_is_killed(shipped_index):
         # Each session holds only its user's latest turns; each user's feedback is in PostgreSQL once.
         assert summary["sessions_ok"] == USERS
         assert summary["feedback_entries_checked"] == USERS == db.count("feedback")
+        assert db.count("conversation_exports") == USERS  # each session's export, kept in the database too
 
 
 def test_replicas_follow_a_rebuild_without_restarting_or_dropping_questions(small_settings, embedder):

@@ -87,6 +87,26 @@ def test_postgres_stores_exports_and_evaluation_runs(postgres):
     assert db.count("conversation_exports") == 1 and db.count("eval_runs") == 1 and run
 
 
+def test_cda_eval_stores_its_run_in_the_database(postgres, small_settings, embedder, tmp_path):
+    from assistant.ingest.indexing import build_index
+
+    build_index(small_settings, embedder=embedder)
+    questions = tmp_path / "two.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in [
+        {"id": "t1", "question": "Which principles bind the members of the organisation under its charter?",
+         "answer": "", "sources": ["UN_Charter_1945_en.md"], "evidence": [], "answerable": True},
+        {"id": "t2", "question": "What is the recipe for a lemon tart?", "answer": "", "sources": [],
+         "evidence": [], "answerable": False}]))
+    db = PostgresRecords(postgres.url)
+    db.upgrade()
+    before = db.count("eval_runs")
+    env = dict(os.environ, CDA_DATABASE_URL=postgres.url, CDA_INDEX=str(small_settings.index_dir),
+               CDA_CORPUS=str(small_settings.corpus_dirs[0]))
+    run = _cda("eval", str(questions), "--out", str(tmp_path / "run"), env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert db.count("eval_runs") == before + 1 and (tmp_path / "run" / "metrics.json").exists()
+
+
 def test_unreachable_database_is_named_without_its_password():
     db = PostgresRecords("postgresql://cda:s3cret@127.0.0.1:1/cda")
     with pytest.raises(DatabaseError) as err:
