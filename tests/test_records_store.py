@@ -78,6 +78,31 @@ def test_postgres_keeps_each_feedback_entry_once_under_concurrent_writers(postgr
     assert stored["entry-1003"]["citations"][0]["file"] == "UN_Charter_1945_en.md"
 
 
+def test_a_writer_killed_mid_write_loses_no_acknowledged_entry(postgres):
+    """A replica SIGKILLed while writing: every write it acknowledged is stored, whole; at most the
+    one in flight is missing (never half-written)."""
+    PostgresRecords(postgres.url).upgrade()
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys\n"
+        "from assistant.storage.records_store import PostgresRecords\n"
+        "db = PostgresRecords(sys.argv[1])\n"
+        "for i in range(100000):\n"
+        "    db.add_feedback({'id': f'killed-{i}', 'rating': 'down', 'question': f'Q{i}?', 'citations': []})\n"
+        "    print(i, flush=True)\n"), postgres.url], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    acked = []
+    for line in writer.stdout:
+        acked.append(int(line))
+        if len(acked) >= 150:
+            writer.kill()
+            break
+    writer.wait()
+    acked += [int(line) for line in writer.stdout.read().split()]
+    stored = {e["id"]: e for e in PostgresRecords(postgres.url).feedback() if e["id"].startswith("killed-")}
+    assert {f"killed-{i}" for i in acked} <= set(stored)
+    assert len(stored) - len(acked) <= 1
+    assert all(e["question"] == f"Q{e['id'].split('-')[1]}?" for e in stored.values())
+
+
 def test_postgres_stores_exports_and_evaluation_runs(postgres):
     db = PostgresRecords(postgres.url)
     db.upgrade()
