@@ -106,7 +106,10 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            # pg_ctl, not a signal to our child: as root the child is runuser, which does not pass
+            # signals on, and a test run would leave its servers behind.
+            subprocess.run(_as_postgres_user([_postgres_bin("pg_ctl"), "stop", "-D", str(self.work / "pgdata"),
+                                              "-m", "fast", "-w"]), capture_output=True, timeout=60)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -200,6 +203,7 @@ class Cluster:
             stop_server(proc)
         if self.postgres:
             self.postgres.stop()
+            shutil.rmtree(self.postgres.work, ignore_errors=True)  # a throwaway database
 
     def __enter__(self) -> "Cluster":
         try:
