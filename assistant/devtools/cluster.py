@@ -186,8 +186,11 @@ class Cluster:
                                              self.work / f"feedback-{i}.jsonl", extra_env=env))
         for proc, url in self.servers:
             wait_until_served(proc, url)
+            # The first /healthz opens the index and loads the model (seconds on a busy machine):
+            # each replica is warm before the proxy sends it users.
+            _get(url + "/healthz", timeout=180)
         self.proxy = NginxProxy(self.work / "nginx", [url.removeprefix("http://") for _, url in self.servers]).start()
-        wait_until_served(self.proxy.proc, self.proxy.url + "/healthz", timeout=30)
+        wait_until_served(self.proxy.proc, self.proxy.url + "/healthz", timeout=60)
         return self
 
     def kill_replica(self, i: int) -> None:
@@ -328,12 +331,9 @@ def bench(index_dir: Path, users: int = 10, seconds: float = 20, repeats: int = 
             "runs": {"one": one, "two": two, "postgres": db_rate, "local": local_rate}}
 
 
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=5) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+def _get(url: str, timeout: float) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -146,9 +146,10 @@ def load_question_pool(path: Path) -> list[str]:
     return list(dict.fromkeys(q.question for q in load_questions(path) if q.answerable))
 
 
-def references_for(url: str, pool: list[str], needed: int, timeout: float, log=print) -> dict[str, Reference]:
+def references_for(url: str, pool: list[str], needed: int, timeout: float, log=print,
+                   cookie: str = "") -> dict[str, Reference]:
     """Each question asked once alone; keeps questions whose answer is unique and not an abstention."""
-    c = client(url)
+    c = client(url, cookie)
     refs: dict[str, Reference] = {}
     seen_answers: dict[str, str] = {}
     for q in pool:
@@ -270,7 +271,8 @@ def run(url: str, users: int, seconds: float, pool: list[str], timeout: float = 
     once. `proxied`: users carry the proxy's affinity cookie and ask a failed question once more
     (counted as retried, not as an error). `events`: (seconds after the start, action) during the
     load, such as killing a replica."""
-    refs = references_for(url, pool, needed=max(users * 3, users), timeout=timeout, log=log)
+    refs = references_for(url, pool, needed=max(users * 3, users), timeout=timeout, log=log,
+                          cookie=f"cda_replica=references-{uuid.uuid4().hex}" if proxied else "")
     if len(refs) < users:
         raise ValueError(f"only {len(refs)} questions have a distinct, non-abstaining answer; need {users}")
     questions = list(refs)
