@@ -130,7 +130,7 @@ def test_a_question_about_described_documents_is_read_without_the_words_describi
     # A question naming its document uses a year for something else.
     docs["bc.md"] = DocumentMeta("bc.md", "Convention on Cybercrime (Budapest Convention, ETS No. 185)", year="2001",
                                  type="treaty")
-    assert analyse("How many states were parties to the Budapest Convention as of 2015?", docs).described == []
+    assert analyse("Which reservations to the Budapest Convention were declared in 2015?", docs).described == []
 
 
 def test_a_bracketed_description_in_a_title_is_no_short_name():

@@ -64,18 +64,15 @@ def evaluate_to_zip(assistant, settings: Settings, questions_path: Path, progres
 
     import gradio as gr
 
-    from ..devtools.evaluation import METRIC_ORDER, load_questions, run_eval, write_run
+    from ..devtools.evaluation import METRIC_ORDER, load_questions, run_eval, save_run
 
     questions = load_questions(questions_path)
     out = Path(tempfile.mkdtemp(prefix="cda-eval-")) / "run"
     if progress is not None:
         progress(0, desc=f"evaluating {len(questions)} questions")
     rows, metrics = run_eval(assistant, questions, k=settings.retrieval.k)
-    run_settings = {"k": settings.retrieval.k, "backend": assistant.backend, "questions": questions_path.name}
-    write_run(out, rows, metrics, run_settings)
-    if settings.database_url:  # shared with the other replicas' trainers
-        open_records(settings.database_url, settings.feedback_log).add_eval_run(
-            questions_path.name, metrics, run_settings, rows)
+    save_run(out, rows, metrics, {"k": settings.retrieval.k, "backend": assistant.backend,
+                                  "questions": questions_path.name}, settings)
     archive = shutil.make_archive(str(out), "zip", out)
     table = "| metric | value |\n|---|---|\n" + "\n".join(
         f"| {k} | {metrics.get(k) if metrics.get(k) is not None else '–'} |" for k in METRIC_ORDER)
@@ -671,8 +668,7 @@ def _wire_conversation_buttons(ask: SimpleNamespace, turns, settings: Settings,
         path = Path(tempfile.mkdtemp(prefix="cda-export-")) / "conversation.md"
         markdown = export_markdown(turn_list)
         path.write_text(markdown, encoding="utf-8")
-        if settings.database_url:  # kept where trainers can read it, not only in the user's download
-            records.add_export(markdown)
+        records.add_export(markdown)  # with a shared database, kept where trainers can read it
         return gr.update(value=str(path), visible=True)
 
     ask.export.click(do_export, [turns], [ask.export_file])

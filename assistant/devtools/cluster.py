@@ -105,16 +105,12 @@ class PostgresServer:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        if self.proc is not None:
             # pg_ctl, not a signal to our child: as root the child is runuser, which does not pass
             # signals on, and a test run would leave its servers behind.
-            subprocess.run(_as_postgres_user([_postgres_bin("pg_ctl"), "stop", "-D", str(self.work / "pgdata"),
-                                              "-m", "fast", "-w"]), capture_output=True, timeout=60)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_server(self.proc, lambda: subprocess.run(_as_postgres_user([
+                _postgres_bin("pg_ctl"), "stop", "-D", str(self.work / "pgdata"), "-m", "fast", "-w"]),
+                capture_output=True, timeout=60), timeout=30)
 
 
 @dataclass
@@ -146,13 +142,8 @@ class NginxProxy:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)  # graceful: in-flight requests finish
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:  # SIGQUIT: graceful, in-flight requests finish
+            stop_server(self.proc, lambda: self.proc.send_signal(signal.SIGQUIT))
 
 
 @dataclass
@@ -219,6 +210,11 @@ class Cluster:
         self.stop()
 
 
+def _ray_cli() -> str:
+    """The `ray` command of this environment (installed beside this Python by the ray extra)."""
+    return shutil.which("ray") or str(Path(sys.executable).parent / "ray")
+
+
 @dataclass
 class RayCluster:
     """A local Ray cluster of separate processes: a head that schedules nothing (0 CPUs) and
@@ -227,7 +223,7 @@ class RayCluster:
     address: str = ""
 
     def start(self) -> "RayCluster":
-        ray = shutil.which("ray") or str(Path(sys.executable).parent / "ray")
+        ray = _ray_cli()
         if not Path(ray).exists():
             raise ServiceMissing("ray not found: pip install -e '.[ray]'")
         env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
@@ -249,8 +245,7 @@ class RayCluster:
                 ray_module.shutdown()
         except ImportError:
             pass
-        ray = shutil.which("ray") or str(Path(sys.executable).parent / "ray")
-        subprocess.run([ray, "stop", "--force"], env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"),
+        subprocess.run([_ray_cli(), "stop", "--force"], env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"),
                        capture_output=True, timeout=180)
 
 

@@ -264,6 +264,18 @@ def write_run(out: Path, rows: list[dict], metrics: dict, settings_note: dict) -
     (out / "report.html").write_text(html_report(md))
 
 
+def save_run(out: Path, rows: list[dict], metrics: dict, run_settings: dict, settings) -> str | None:
+    """Writes the run folder and, with a shared database configured, stores the run there too
+    (trainers on other machines see it); returns its id there, or None."""
+    write_run(out, rows, metrics, run_settings)
+    if not settings.database_url:
+        return None
+    from ..storage.records_store import open_records
+
+    return open_records(settings.database_url, settings.feedback_log).add_eval_run(
+        str(run_settings.get("questions", "")), metrics, run_settings, rows)
+
+
 def write_plots(out: Path, rows: list[dict], metrics: dict) -> list[str]:
     import matplotlib
 
@@ -483,10 +495,8 @@ def main(args) -> int:
                              judge=judge)
     run_settings = {"k": args.k, "backend": assistant.backend, "abstain_below": settings.answer.abstain_below,
                     "questions": str(words[0])}
-    write_run(Path(args.out), rows, metrics, run_settings)
-    if settings.database_url:  # trainers' runs shared, not only on this machine's disk
-        run_id = open_records(settings.database_url, settings.feedback_log).add_eval_run(
-            str(words[0]), metrics, run_settings, rows)
+    run_id = save_run(Path(args.out), rows, metrics, run_settings, settings)
+    if run_id:
         print(f"run stored in the database as {run_id}", file=sys.stderr)
     print(json.dumps({k: metrics.get(k) for k in METRIC_ORDER} | (
         {"baseline": metrics["baseline"]} if "baseline" in metrics else {})))

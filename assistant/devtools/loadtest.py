@@ -78,11 +78,12 @@ def wait_until_served(proc: subprocess.Popen | None, url: str, timeout: float = 
     raise RuntimeError(f"the web app at {url} did not answer within {timeout:.0f} s")
 
 
-def stop_server(proc: subprocess.Popen) -> None:
+def stop_server(proc: subprocess.Popen, ask: Callable[[], object] | None = None, timeout: float = 20) -> None:
+    """Asks a running server to stop (`ask`, by default SIGTERM), waits, and kills it if it has not."""
     if proc.poll() is None:
-        proc.terminate()
+        (ask or proc.terminate)()
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

@@ -92,7 +92,7 @@ class LocalRecords:
         return list(read_feedback_log(self.feedback_log))
 
     def add_export(self, markdown: str, export_id: str | None = None) -> str:
-        return export_id or uuid.uuid4().hex  # the download itself is the export
+        return export_id or uuid.uuid4().hex  # the user's download is the export; nothing more is kept
 
     def add_eval_run(self, questions: str, metrics: dict, settings: dict, rows: list[dict],
                      run_id: str | None = None) -> str:
@@ -137,11 +137,16 @@ class PostgresRecords:
             raise DatabaseError(f"cannot reach the database at CDA_DATABASE_URL ({_redacted(self.url)}): "
                                 f"{str(exc).strip()}") from exc
 
+    @staticmethod
+    def _version(conn) -> int:
+        """The schema version recorded in the database; 0 before the first upgrade."""
+        if conn.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
+            return 0
+        return conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
     def schema_version(self) -> int:
         with self._connect() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-        return row[0] or 0
+            return self._version(conn)
 
     def upgrade(self) -> tuple[int, int]:
         """Applies the migrations not yet recorded; returns (version before, version after). Two
@@ -151,7 +156,7 @@ class PostgresRecords:
             try:
                 conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
                 conn.commit()
-                before = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+                before = self._version(conn)
                 for version, sql in enumerate(MIGRATIONS, start=1):
                     if version <= before:
                         continue
@@ -164,9 +169,7 @@ class PostgresRecords:
         return before, len(MIGRATIONS)
 
     def _check_schema(self, conn) -> None:
-        row = conn.execute("SELECT to_regclass('schema_version')").fetchone()
-        version = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0] \
-            if row[0] else 0
+        version = self._version(conn)
         if version < len(MIGRATIONS):
             raise DatabaseError(f"the database schema is at version {version}, this software needs "
                                 f"{len(MIGRATIONS)}: run `cda db upgrade`")
