@@ -23,6 +23,9 @@ class DocumentMeta:
     origin: str = ""
     symbol: str = ""  # official symbol or number: "A/RES/73/27", "ETS No. 185" (optional column)
     date: str = ""  # ISO date of adoption or signature (optional column)
+    # Where each field's value came from: "catalog", "text", "pdf metadata" or "file name"
+    # (ingest/metadata.py); empty for a document built before metadata was read from documents.
+    provenance: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -33,7 +33,8 @@ def cmd_index_build(args) -> int:
         data = report.as_dict()
         print(json.dumps({k: data[k] for k in ("added", "changed", "removed", "unchanged", "failed", "chunks",
                                                "seconds")} | {"embedded": data["embedded"],
-                                                               "notices": data["notices"]}))
+                                                               "notices": data["notices"],
+                                                               "metadata": data["metadata"]}))
     else:
         print(f"index: {settings.index_dir}")
         print(f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
@@ -43,7 +44,29 @@ def cmd_index_build(args) -> int:
             print(f"  FAILED {f['file']}: {f['error']}")
         for notice in report.notices:
             print(f"  note: {notice}")
+        for file, read in report.metadata.items():
+            print(f"  read from {file}: " + "; ".join(f"{k} {v['value']!r} ({v['from']})" for k, v in read.items()))
+        if report.metadata:
+            print("  (`cda index catalog --out rows.csv` writes these as catalog rows to review)")
     return report.exit_status
+
+
+def cmd_index_catalog(args) -> int:
+    import csv
+
+    from ..ingest.indexing import suggested_catalog_rows
+    from ..ingest.loading import CATALOG_FIELDS
+
+    rows = suggested_catalog_rows(_settings(args))
+    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    writer = csv.DictWriter(out, fieldnames=["file", *CATALOG_FIELDS])
+    writer.writeheader()
+    writer.writerows(rows)
+    if args.out:
+        out.close()
+        print(f"{len(rows)} suggested row(s) written to {args.out}: review them, then add them to the corpus's "
+              "catalog.csv", file=sys.stderr)
+    return 0
 
 
 def cmd_index_status(args) -> int:
@@ -232,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="load, chunk and embed on a Ray cluster (\"auto\", HOST:6379 or ray://HOST:10001; "
                             "needs pip install -e '.[ray]'); publishes the same index a local build would")
     build.set_defaults(func=cmd_index_build)
+    catalog = index.add_parser("catalog", help="suggested catalog rows for documents whose metadata was read "
+                               "from the documents", description="Write a catalog.csv row for every indexed document "
+                               "whose metadata (title, symbol, date, year, type, publisher, jurisdiction) was read from "
+                               "the document itself rather than given by the catalog, for an operator to review.")
+    add_index_arg(catalog)
+    catalog.add_argument("--out", help="write the rows to this CSV file (default: standard output)")
+    catalog.set_defaults(func=cmd_index_catalog)
     status = index.add_parser("status", help="what the index holds; whether the corpus changed since",
                               description="What the index holds, and which corpus files were added, changed "
                               "or removed since it was built.", epilog=EPILOG_STATUS, formatter_class=_RAW)

@@ -79,6 +79,34 @@ def unanswerable_because(query: QueryAnalysis) -> str:
     return ""
 
 
+def absent_document_answer(question: str, query: QueryAnalysis, results: list[Retrieved], standalone: str,
+                           backend: str, most: int = 2) -> Answer:
+    """A question about documents the index does not hold: that fact first ("The Tallinn Manual
+    2.0 is not among the indexed documents."), then, marked as such and cited, where the indexed
+    documents mention them (a sentence holding a word of the name); never other text as the answer."""
+    names = [name if re.match(r"^\S+['’]s\b", name) else f"the {name}" for name, _ in query.absent]
+    lead = " and ".join(names)
+    text = f"{lead[:1].upper()}{lead[1:]} {'is' if len(names) == 1 else 'are'} not among the indexed documents."
+    terms = set().union(*(words for _, words in query.absent))
+    mentions = []
+    for r in results:
+        body = text_of(r)
+        for a, b in sentence_spans(body, 0, len(body)):
+            sentence = body[a:b]
+            said = terms & set(content_terms(sentence)) or any("/" in t and re.search(rf"\b{re.escape(t)}\b", sentence)
+                                                              for t in terms)
+            if said and usable_sentence(sentence, sentence):
+                mentions.append(citation_for(len(mentions) + 1, r, body[a:b]))
+                break
+        if len(mentions) == most:
+            break
+    if mentions:
+        text += " Where the indexed documents mention it: " + " ".join(f"{shown(c.quote)} [{c.n}]" for c in mentions)
+    else:
+        text += " No indexed document mentions it."
+    return Answer(question, text, True, mentions, passages_of(results), standalone, backend)
+
+
 def identifiers_absent(wanted: set[str], results: list[Retrieved]) -> bool:
     """True when the question names identifiers with digits (years, rule or article numbers,
     "NIS2") and not one of them appears in any retrieved passage, title, file name or
@@ -216,6 +244,8 @@ class ExtractiveAnswerer:
                query: QueryAnalysis | None = None) -> Answer:
         standalone = standalone or question
         query = query or analyse(standalone, self.documents)
+        if query.absent:
+            return absent_document_answer(question, query, results, standalone, self.name)
         if self.should_abstain(query, results):
             return abstention(question, results, standalone, self.name, unanswerable_because(query))
         picked, further = self.select(query, results)

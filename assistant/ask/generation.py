@@ -21,7 +21,7 @@ from ..records import Answer, Citation, Retrieved
 from ..text.sentences import sentence_spans
 from ..text.tokens import content_terms
 from .answering import (ABSTAIN_TEXT, ExtractiveAnswerer, abstention, citation_for, passages_of,
-                        unanswerable_because)
+                        unanswerable_because, absent_document_answer)
 from .lists import fold, text_of
 from .query import QueryAnalysis, analyse
 
@@ -151,6 +151,8 @@ class GenerativeAnswerer:
         if self.fallback is None:
             return None
         query = query or analyse(standalone, self.fallback.documents)
+        if query.absent:
+            return absent_document_answer(question, query, results, standalone, self.name)
         if not self.fallback.should_abstain(query, results):
             return None
         return abstention(question, results, standalone, self.name, unanswerable_because(query))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..records import DocumentMeta
 from ..text.language import question_language
+from ..text.places import place_forms, places_named
 from ..text.units import heading_units_named, is_coded, units_asked
 from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
 from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, noun_phrase, structural_references
@@ -161,10 +162,13 @@ def jurisdiction_initials(name: str) -> str:
 
 
 def jurisdictions_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
-    """The catalogue jurisdictions a text names, by name or initials ("UK", "Netherlands")."""
-    said = set(fold_words(text).split())
+    """The jurisdictions of indexed documents a text names, by name, initials, possessive or
+    adjective ("UK", "Netherlands", "Australia's", "British")."""
+    said = f" {fold_words(text)} "
+    named = set(places_named(text))
     return {d.jurisdiction for d in documents.values() if d.jurisdiction
-            and said & {fold_words(d.jurisdiction), jurisdiction_initials(d.jurisdiction)}}
+            and (d.jurisdiction in named or any(f" {form} " in said for form in
+                                                 (fold_words(d.jurisdiction), jurisdiction_initials(d.jurisdiction)) if form))}
 
 
 # Official symbols as questions write them: "A/RES/73/27", "resolution 73/27", "resolutions 73/27
@@ -196,7 +200,9 @@ def documents_by_symbol(question: str, documents: dict[str, DocumentMeta]) -> tu
     written = symbol_keys(question)
     files, held = [], set()
     for file, meta in documents.items():
-        keys = symbol_keys(meta.symbol) if meta.symbol else set()
+        # Its symbol, read from the document when the catalog gives none; a title may carry it too
+        # ("General Assembly resolution 74/247: ...").
+        keys = symbol_keys(f"{meta.symbol} {meta.title}")
         if keys & written:
             files.append(file)
             held |= keys
@@ -288,6 +294,93 @@ def instrument_names(question: str) -> list[str]:
     return names
 
 
+# Words that make a name a document's name: "the Tallinn Manual", "the Christchurch Call", "the
+# 2021 GGE report", "Canada's cyber security strategy".
+DOCUMENT_KINDS = frozenset("""manual toolbox pledge call report review strategy convention declaration directive
+act treaty framework agreement principles charter protocol resolution guidelines guide code law regulation statute
+communique communiqué statement paper handbook plan programme program roadmap doctrine""".split())
+_NAME_TOKEN = re.compile(r"[A-Z][\w’'.&-]*|\d{4}(?:-\d{2,4})?|\d+\.\d+")
+_CONNECTORS = {"of", "on", "for", "the", "and", "to", "in", "against", "de"}
+
+
+def document_names(question: str) -> list[str]:
+    """Title-like names a question uses: a kind of document ("Manual", "Call", "report", "strategy")
+    with the capitalised words, acronyms, years and describing words before it and a version or an
+    "of ..." after it ("Tallinn Manual 2.0", "2021 GGE report", "OEWG final report", "Canada's
+    National Cyber Security Strategy"); a name has a capitalised word before its kind, so "the
+    final report" is none."""
+    tokens = [t if re.fullmatch(r"\d+\.\d+", t) else t.rstrip(".") for t in re.findall(r"[\w’'.&-]+", question)]
+    leading = stopwords() | _CONNECTORS | {"under", "according", "per", "within", "whether"}
+    names = []
+    for i, token in enumerate(tokens):
+        if token.lower() not in DOCUMENT_KINDS:
+            continue
+        start = i
+        while start > 0 and i - start < 7 and (_NAME_TOKEN.fullmatch(tokens[start - 1]) or (
+                tokens[start - 1].lower() not in leading and tokens[start - 1].lower() not in DOCUMENT_KINDS)):
+            start -= 1
+        while start < i and (tokens[start].lower() in leading or not _NAME_TOKEN.fullmatch(tokens[start])):
+            start += 1  # a name begins with a capitalised word, an acronym or a year
+        end = i + 1
+        while end < len(tokens) and re.fullmatch(r"\d+\.\d+|\d{4}(?:-\d{2,4})?", tokens[end]):
+            end += 1  # a version or a year: "Manual 2.0", "Strategy 2022"
+        of_part = end + 1 < len(tokens) and tokens[end].lower() in ("of", "on", "for") and tokens[end + 1][:1].isupper()
+        if of_part:
+            end += 2
+            while end < len(tokens) and _NAME_TOKEN.fullmatch(tokens[end]):
+                end += 1
+        # A title: a capitalised kind after a name ("the Tallinn Manual", "Canada's National Cyber Security
+        # Strategy") or before one ("the Declaration of Helsinki"), or a kind after an acronym ("the 2021
+        # GGE report", "the OEWG final report"). "Washington's 2023 plan", "the Pentagon plan" and "the
+        # December 2018 resolution" describe documents; they do not name them.
+        before = [w for w in tokens[start:i] if w.lower() not in _MONTHS]
+        acronym = any(re.fullmatch(r"[A-Z][A-Z0-9]+", w) for w in before[-3:])
+        if token[:1].isupper() and (any(w[:1].isupper() for w in before) or of_part) or acronym:
+            names.append(" ".join(tokens[start:end]))
+    return list(dict.fromkeys(names))
+
+
+def known_words(documents: dict[str, DocumentMeta]) -> set[str]:
+    """Stemmed words of everything the index knows its documents by: titles, short names, file
+    names, publishers, types, symbols and places (with their adjectives)."""
+    texts = []
+    for file, meta in documents.items():
+        texts.append(" ".join([meta.title, *_aliases(meta.title), re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]),
+                               meta.publisher, meta.type, meta.symbol, *place_forms(meta.jurisdiction)]))
+    return set(content_terms(" ".join(texts)))
+
+
+def absent_documents(question: str, documents: dict[str, DocumentMeta],
+                     known: set[str] | None = None) -> list[tuple[str, set[str]]]:
+    """Names of documents the question asks about that the index does not hold, each with the
+    words no indexed document is known by ("Tallinn Manual 2.0" -> {"tallinn"}): a name one of
+    whose words names no indexed document's title, short name, file, publisher or place."""
+    known = known_words(documents) if known is None else known
+    out = []
+    for name in document_names(question):
+        words = [w for w in name.split() if w.lower() not in DOCUMENT_KINDS and not re.fullmatch(r"[\d.-]+", w)]
+        terms = set(content_terms(" ".join(words)))
+        unknown = terms - known
+        numbers = set(_NUMBER.findall(name))
+        if not unknown and numbers and not any(_fits(meta, file, numbers, terms) for file, meta in documents.items()):
+            # Every word is known, but no document with that year or number goes by them: "the UK
+            # National Cyber Strategy 2022" when the index holds the 2011 and 2016 ones; "Working Group 7".
+            unknown = numbers
+        if unknown:
+            out.append((name, unknown))
+    return out
+
+
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+
+
+def _fits(meta: DocumentMeta, file: str, numbers: set[str], terms: set[str]) -> bool:
+    """Whether a document carries all the numbers (a year, a version, a group's number) and is
+    known by all the words."""
+    own = set(_NUMBER.findall(f"{meta.year} {meta.date[:4]} {meta.title} {meta.symbol} {re.sub(r'[_A-Za-z-]+', ' ', file)}"))
+    return numbers <= own and terms <= known_words({file: meta})
+
+
 _VERSIONED = re.compile(r"\b([A-Z][\w-]+)\s+(?:[Vv]ersion\s+|[Vv])?(\d{1,2}\.\d{1,2})\b")
 
 
@@ -356,6 +449,9 @@ class QueryAnalysis:
     topic: str = ""  # the question without the words naming its named documents
     headings: set[tuple[str, str]] = field(default_factory=set)  # numbered headings named: ("objective", "2.4")
     described: list[str] = field(default_factory=list)  # files described by year or date (+ type, place)
+    # Documents the question names that the index does not hold, with the words no indexed document
+    # is known by: [("Tallinn Manual 2.0", {"tallinn"})]
+    absent: list[tuple[str, set[str]]] = field(default_factory=list)
 
     @property
     def named_or_aliased(self) -> set[str]:
@@ -388,7 +484,21 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     named += [f for f in typed_years(question, documents, named) if f not in named]
     # A question that names its document uses a year for something else ("parties to the Budapest
     # Convention as of 2023"): documents are looked for by description only when none is named.
-    described = [] if named or aliased else described_documents(question, documents)
+    # Named by symbol or title but not held: "resolution 78/16", "the Tallinn Manual 2.0".
+    absent = absent_documents(question, documents)
+    # A year inside the name of a document the index does not hold ("the 2021 GGE report") describes
+    # none of those it holds.
+    unnamed = question
+    for name, _ in absent:
+        unnamed = unnamed.replace(name, " ")
+    absent_words = set(content_terms(" ".join(w for n, _ in absent for w in n.split() if w.lower() not in DOCUMENT_KINDS)))
+    if any(not set().union(*_names(f, documents[f])) & absent_words for f in set(named) | set(aliased)):
+        # Asked of an indexed document named apart from the absent one, about a text it cites ("the
+        # 2021 GGE report, as the Paris Call WG4 report cites it"): answered from the indexed one.
+        absent = []
+    absent = [(f"resolution {key}" if key[0].isdigit() else key.upper(), {key})
+              for key in sorted(missing) if not by_symbol] + absent
+    described = [] if named or aliased else described_documents(unnamed, documents)
     return QueryAnalysis(
         text=question, terms=terms, named=named, aliased=aliased,
         units=structural_references(question), paragraphs=named_paragraphs(question),
@@ -401,4 +511,5 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
             undescribed(question, described, documents) if described else ""),
         headings=heading_units_named(question),
         described=described,
+        absent=absent,
     )

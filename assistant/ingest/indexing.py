@@ -48,6 +48,9 @@ class BuildReport:
     seconds: float = 0.0
     embedded: int = 0  # distinct chunk texts sent through the model in this build
     notices: list[str] = field(default_factory=list)
+    # Metadata read from the documents (not given by the catalog), per added or changed file:
+    # {"year": {"value": "2016", "from": "text"}, ...}
+    metadata: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -186,7 +189,8 @@ class _Corpus:
 def catalog_digest(meta: DocumentMeta) -> str:
     """What the catalog says of a file: a changed row (a title, a symbol) rebuilds the document
     even when its bytes are the same."""
-    return hashlib.sha256(repr(sorted(meta.as_dict().items())).encode()).hexdigest()[:16]
+    row = {k: v for k, v in meta.as_dict().items() if k != "provenance"}
+    return hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest()[:16]
 
 
 def _unchanged(prior: dict, item: CorpusFile) -> bool:
@@ -233,7 +237,16 @@ def _add_file(item: CorpusFile, base: _Baseline, corpus: _Corpus, report: BuildR
     doc, chunks = loaded
     report.notices.extend(doc.notices)
     (report.changed if prior else report.added).append(name)
+    read = metadata_read(doc.meta)
+    if read:
+        report.metadata[name] = read
     corpus.add(item, doc, chunks)
+
+
+def metadata_read(meta: DocumentMeta) -> dict[str, dict]:
+    """The fields of a document's metadata that the catalog did not give, with where they were read."""
+    values = meta.as_dict()
+    return {k: {"value": values[k], "from": source} for k, source in meta.provenance.items() if source != "catalog"}
 
 
 @dataclass
@@ -325,4 +338,15 @@ def index_status(settings: Settings) -> dict:
         "added_since": sorted(set(current) - set(docs)),
         "changed_since": sorted(f for f in current if f in docs and not _unchanged(docs[f], current[f])),
         "removed_since": sorted(set(docs) - set(current)),
+        "metadata_read": {f: read for f, meta in sorted(gen.documents.items()) if (read := metadata_read(meta))},
     }
+
+
+def suggested_catalog_rows(settings: Settings) -> list[dict]:
+    """A catalog row for every indexed document some of whose metadata was read from the document
+    rather than given by the catalog: what the index uses, for an operator to review and keep."""
+    from .loading import CATALOG_FIELDS
+
+    gen = open_generation(Path(settings.index_dir), verify=False)
+    return [{"file": f} | {k: meta.as_dict()[k] for k in CATALOG_FIELDS}
+            for f, meta in sorted(gen.documents.items()) if metadata_read(meta)]

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..digest import file_sha256
 from ..records import DocumentMeta
 from .cleaning import clean_pages
+from .metadata import HEAD_CHARS, Found, complete, read_metadata
 
 log = logging.getLogger(__name__)
 
@@ -211,19 +212,25 @@ def load_document(item: CorpusFile) -> LoadedDocument:
         raise LoadError(f"{path.name}: unsupported file type {suffix}")
     if not any(p.text.strip() for p in pages):
         raise LoadError(f"{path.name}: no text")
-    meta = DocumentMeta(**item.meta.as_dict())
-    if not meta.title:
-        meta.title = derive_title(pages, suffix, pdf_title, path.name)
     markdown = suffix in (".md", ".markdown", ".html", ".htm")
+    raw_head = "\n".join(p.text for p in pages[:3])[:HEAD_CHARS]
     # Quotable text only: page numbers, running headers, codes, footnotes and broken words out.
     cleaned, cleaning = clean_pages([p.text for p in pages], markdown)
     pages = [Page(p.number, text) for p, text in zip(pages, cleaned)]
+    # The catalog's row, its empty fields read from the document (the cleaned title page for the
+    # title; the raw one too for symbols and dates that cleaning takes out as running headers).
+    head = "\n".join(p.text for p in pages[:3])[:HEAD_CHARS]
+    found = read_metadata(head, path.name, pdf_title, raw_head, tail=pages[-1].text[-3000:])
+    if "title" not in found:
+        found["title"] = Found(derive_title(pages, suffix, "", path.name), "file name")
+    meta = complete(item.meta, found)
     return LoadedDocument(path=path, meta=meta, pages=pages, markdown=markdown, notices=notices,
                           notes=cleaning.notes)
 
 
 def derive_title(pages: list[Page], suffix: str, pdf_title: str, name: str) -> str:
-    """A title for a file the catalog does not list: PDF metadata, first heading, or file name."""
+    """A title for a file the catalog does not list when its first lines give none: PDF metadata,
+    first heading, or file name."""
     if pdf_title and len(pdf_title) > 3 and not pdf_title.lower().endswith((".doc", ".docx", ".indd", ".pdf")):
         return pdf_title
     if suffix in (".md", ".markdown", ".html", ".htm"):

@@ -206,12 +206,12 @@ def _write_docstore(path: Path, chunks: list[StoredChunk], documents: dict[str, 
         con.execute("CREATE TABLE pages (file TEXT NOT NULL, page INTEGER, text TEXT)")
         con.executemany("INSERT INTO pages VALUES (?,?,?)", [(f, p, t) for (f, p), t in pages.items()])
         con.execute("CREATE TABLE documents (file TEXT PRIMARY KEY, title TEXT, publisher TEXT, year TEXT, "
-                    "type TEXT, jurisdiction TEXT, licence TEXT, origin TEXT, symbol TEXT, date TEXT)")
+                    "type TEXT, jurisdiction TEXT, licence TEXT, origin TEXT, symbol TEXT, date TEXT, provenance TEXT)")
         con.execute("CREATE TABLE chunks (id INTEGER PRIMARY KEY, file TEXT NOT NULL, page INTEGER, "
                     "section TEXT, start INTEGER, end_ INTEGER, text TEXT, embed_hash TEXT)")
-        con.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+        con.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         [(m.file, m.title, m.publisher, m.year, m.type, m.jurisdiction, m.licence, m.origin,
-                          m.symbol, m.date)
+                          m.symbol, m.date, json.dumps(m.provenance))
                          for m in documents.values()])
         con.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
                         [(c.id, c.file, c.page, c.section, c.start, c.end, c.text, c.embed_hash) for c in chunks])
@@ -240,9 +240,10 @@ class Generation:
 
     @cached_property
     def documents(self) -> dict[str, DocumentMeta]:
-        rows = self._read("SELECT file, title, publisher, year, type, jurisdiction, licence, origin, symbol, date "
-                          "FROM documents")
-        return {row[0]: DocumentMeta(*row) for row in rows}
+        rows = self._read("SELECT * FROM documents")
+        # A generation written before provenance was kept has ten columns.
+        return {row[0]: DocumentMeta(*row[:10], provenance=json.loads(row[10]) if len(row) > 10 and row[10] else {})
+                for row in rows}
 
     def unit_runs(self, file: str, page: int | None) -> list[UnitRun]:
         """The page's runs of text by numbered unit, in order, as found at ingest."""

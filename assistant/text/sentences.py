@@ -122,8 +122,14 @@ _QUOTED_TITLE_YEAR = re.compile(r"[“\"][^”\"]{3,}[”\"],?\s*\((?:1[89]|20)\
 _IMPRINT = re.compile(r"\bIS[BS]N(?:-1[03])?:?\s*[\dX][\d\- X]{7,}")
 
 
+# A bibliography entry: "Schmitt, Tallinn Manual on ..., New York, Cambridge University Press, 2013." —
+# a publisher, journal or volume, then the year closing the entry.
+_BIBLIOGRAPHIC = re.compile(r"\b(?:Press|Publishing|Publishers|Verlag|Journal|Vol\.|No\.|eds?\.)[^.]{0,60}?\b(?:1[89]|20)\d\d\)?\.?\s*$")
+
+
 def reference_entry(text: str) -> bool:
     return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3 \
+        or (text.count(",") >= 2 and bool(_BIBLIOGRAPHIC.search(text))) \
         or bool(_IMPRINT.search(text)) \
         or bool(_QUOTED_TITLE_YEAR.search(text)) \
         or bool(_WEB_ADDRESS.search(text)) \
