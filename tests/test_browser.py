@@ -337,3 +337,53 @@ def test_a_question_across_documents_typed_in_the_chat_is_answered_by_a_table(se
     assert table.locator("a.cda-page").count() >= rows.count()  # each row's quotes open their cited page
     page.locator("#table-csv a").first.wait_for(timeout=30000)  # and the table downloads as CSV
     page.screenshot(path=str(SHOTS / f"compare_asked_{n}.png"), full_page=True)
+
+
+def test_a_signed_in_user_adds_a_pdf_corrects_its_title_and_asks_a_question_answered_from_it(browser, embedder,
+                                                                                             tmp_path):
+    """The Documents tab (with --auth): upload a PDF, see the metadata read from it, correct the
+    title (written to the catalog), and get an answer from the new document without a restart."""
+    from assistant.config import load_settings
+    from assistant.ingest.indexing import build_index
+    from tests.helpers import SMALL_FILES, copy_corpus
+
+    corpus = copy_corpus(tmp_path / "corpus", SMALL_FILES)
+    build_index(load_settings(corpus_dirs=(corpus,), index_dir=tmp_path / "index"), embedder=embedder)
+    env = dict(os.environ, CDA_INDEX=str(tmp_path / "index"), CDA_CORPUS=str(corpus),
+               CDA_FEEDBACK_LOG=str(tmp_path / "fb.jsonl"))
+    SHOTS.mkdir(exist_ok=True)
+    proc, url = start_app(env, "--auth", "operator:s3cret")
+    pdf = PROJECT_ROOT.parent / "shared" / "addenda" / "Paris_Call_WG6_ICT_Supply_Chain_Security_2021.pdf"
+    try:
+        wait_until_served(proc, url)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        assert context.request.post(url + "/login", form={"username": "operator", "password": "s3cret"}).ok
+        page.goto(url)
+        page.get_by_role("tab", name="Documents").click()
+        page.set_input_files("#doc-upload input[type=file]", str(pdf))
+        page.wait_for_timeout(1000)
+        page.click("#doc-add")
+        page.wait_for_function("document.querySelector('#doc-status').innerText.includes('is indexed')",
+                               timeout=300000)
+        status = page.inner_text("#doc-status")
+        assert "Paris_Call_WG6_ICT_Supply_Chain_Security_2021.pdf" in status and "pdf metadata" in status
+        title = "#doc-title textarea, #doc-title input"
+        assert "supply chain" in page.input_value(title).lower()
+        page.fill(title, "Paris Call Working Group 6: Securing the ICT supply chain")
+        page.click("#doc-save")
+        page.wait_for_function("document.querySelector('#doc-status').innerText.includes('Saved to the catalog')",
+                               timeout=300000)
+        assert "Securing the ICT supply chain" in (corpus / "catalog.csv").read_text()
+        page.screenshot(path=str(SHOTS / "12-documents-tab.png"))
+
+        page.get_by_role("tab", name="Ask").click()
+        ask(page, "Which recommendations does the Paris Call working group 6 report make to secure ICT supply chains?")
+        page.wait_for_selector("#sources .cda-source", timeout=120000)
+        page.wait_for_function("document.querySelector('#sources').innerText.includes('Securing the ICT supply chain')",
+                               timeout=120000)
+        page.screenshot(path=str(SHOTS / "13-answer-from-added-document.png"))
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

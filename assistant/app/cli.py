@@ -139,6 +139,17 @@ def cmd_serve(args) -> int:
                  allow_unauthenticated=args.no_auth)
 
 
+def cmd_train(args) -> int:
+    from ..devtools.training import MODEL_DIR, TRAINING_SET, TrainSettings, run
+
+    settings = TrainSettings(epochs=args.epochs, seed=args.seed, fold=args.fold or "",
+                             learning_rate=args.learning_rate, batch_size=args.batch_size)
+    card = run(Path(args.out) if args.out else MODEL_DIR, Path(args.questions) if args.questions else TRAINING_SET,
+               settings, index_dir=Path(args.index) if args.index else None, limit=args.limit)
+    print(json.dumps({k: card[k] for k in ("questions", "examples", "data_hash", "training")}))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from ..devtools.bench import main as bench_main
 
@@ -318,6 +329,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="allow a non-loopback host without authentication (not recommended)")
     serve.set_defaults(func=cmd_serve)
 
+    train = sub.add_parser("train", help="fine-tune the embedding model on the training questions",
+                           description="Fine-tune the bundled embedding model on training/questions.jsonl (question "
+                           "-> evidence sentence and question -> passage, hard negatives mined from an index built "
+                           "with the base model) and write it with its model card. Seeded: the same data and "
+                           "settings give the same weights.")
+    train.add_argument("--out", help="model folder to write (default: models/cda-minilm-cyber, the shipped model)")
+    train.add_argument("--questions", help="training questions (default: training/questions.jsonl)")
+    train.add_argument("--index", help="index to mine hard negatives from (default: one built with the base model)")
+    train.add_argument("--fold", help="K/N: train on the questions of every document but the K-th of N groups "
+                       "(cross-validation by document)")
+    train.add_argument("--epochs", type=int, default=1)
+    train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--learning-rate", type=float, default=2e-5)
+    train.add_argument("--batch-size", type=int, default=16)
+    train.add_argument("--limit", type=int, help="only the first N questions (a quick check)")
+    train.set_defaults(func=cmd_train)
     bench = sub.add_parser("bench", help="speed, memory and scale figures",
                            description="Speed, memory and scale figures, against the LangChain tutorial "
                            "pipeline measured in the same run.", epilog=EPILOG_BENCH, formatter_class=_RAW)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from fastapi import Request  # module level: FastAPI resolves the route's string annotations here
 
-from ..config import PROJECT_ROOT, Settings, web_auth
+from ..config import PROJECT_ROOT, Settings, web_auth, web_uploads
 from ..storage.records_store import open_records
 
 if TYPE_CHECKING:
@@ -137,12 +137,16 @@ def source_link(file: str, page: int | None, chunk_text: str = "", quote_text: s
 _MD_HEADING_LINE = re.compile(r"^[ \t]*#{1,6}[ \t]*(.*?)[ \t#]*$", re.M)
 
 
+def _mark_headings(passage: str) -> str:
+    """Markdown heading lines as \x01heading\x02: they survive escaping and whitespace folding (an
+    excerpt is folded to one line) and are never in a quote; _highlight shows them as headings."""
+    return _MD_HEADING_LINE.sub(lambda m: f"\x01{m.group(1)}\x02" if m.group(1) else "", passage)
+
+
 def _highlight(passage: str, sentences: list[str]) -> str:
     """The passage as one paragraph with the quoted sentences marked; Markdown headings inside
     it are shown as headings on their own line, not as '###' run into the text."""
-    # \x01 and \x02 survive escaping and whitespace folding, and are never in a quote.
-    marked = _MD_HEADING_LINE.sub(lambda m: f"\x01{m.group(1)}\x02" if m.group(1) else "", passage)
-    esc = html.escape(" ".join(marked.split()))
+    esc = html.escape(" ".join(_mark_headings(passage).split()))
     for sentence in sentences:
         target = html.escape(" ".join(sentence.split()))
         if target and target in esc:
@@ -170,6 +174,7 @@ def _around_quotes(passage: str, quotes: list[str], margin: int = 160) -> str | 
 
 def _quoted_passage(passage: str, quotes: list[str]) -> str:
     """The quotes marked in their surroundings, the whole passage folded below them."""
+    passage = _mark_headings(passage)  # before the excerpt folds its lines together
     excerpt = _around_quotes(passage, quotes) if quotes else None
     if excerpt is None:
         return f"<blockquote>{_highlight(passage, quotes)}</blockquote>"
@@ -365,11 +370,15 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None) -> FastA
         (opening it if a rebuild published a new one). No authentication: it reveals nothing."""
         return {"status": "ok", "generation": get_assistant().generation.path.name}
 
-    demo = _build_page(settings, get_assistant, _Facets.of(get_assistant))
+    uploads = auth is not None or web_uploads()
+    demo = _build_page(settings, get_assistant, _Facets.of(get_assistant), uploads)
     demo.queue(default_concurrency_limit=4, max_size=64)
-    # Uploads are refused above the question-set limit before they reach the disk (HTTP 413).
+    # Uploads are refused above their limit before they reach the disk (HTTP 413): question sets
+    # only, or documents too when signed-in users may add them.
+    from ..ingest.adding import MAX_DOCUMENT_BYTES
+
     app = gr.mount_gradio_app(app, demo, path="/", auth=auth, css=_CSS, head=_MARKER_JS, footer_links=[],
-                              max_file_size=MAX_UPLOAD_BYTES)
+                              max_file_size=MAX_DOCUMENT_BYTES if uploads else MAX_UPLOAD_BYTES)
     return app
 
 
@@ -507,8 +516,9 @@ class _Facets:
         return cls(types, jurisdictions, y_min, y_max, startup_error, documents)
 
 
-def _build_page(settings: Settings, get_assistant: Callable[[], Assistant], facets: _Facets):
-    """The Gradio page: heading, the Ask tab and its handlers, the Evaluate tab and its handler."""
+def _build_page(settings: Settings, get_assistant: Callable[[], Assistant], facets: _Facets, uploads: bool = False):
+    """The Gradio page: heading, the Ask tab and its handlers, the Evaluate tab and its handler, and
+    (signed-in users, or CDA_UPLOADS=1) the Documents tab."""
     import gradio as gr
 
     # No telemetry: Gradio's version check and usage analytics would call out on every start.
@@ -525,7 +535,83 @@ def _build_page(settings: Settings, get_assistant: Callable[[], Assistant], face
         with gr.Tab("Evaluate", id="evaluate-tab"):
             evaluate = _evaluate_tab()
         _wire_evaluation(evaluate, settings, get_assistant)
+        if uploads:
+            with gr.Tab("Documents", id="documents-tab"):
+                documents = _documents_tab()
+            _wire_documents(documents, settings)
     return demo
+
+
+_META_FIELDS = ("title", "publisher", "year", "type", "jurisdiction", "symbol", "date")
+
+
+def _documents_tab() -> SimpleNamespace:
+    """The Documents tab: add a file to the corpus, see the metadata read from it, correct it."""
+    import gradio as gr
+
+    ui = SimpleNamespace()
+    gr.Markdown("Add a document (PDF, txt, md, html) to the corpus: it is indexed at once, as by "
+                "`cda index build`, and answerable at the next question. Check the metadata read from it "
+                "and correct it: the correction is written to the catalog.")
+    ui.upload = gr.File(label="Document", file_types=[".pdf", ".txt", ".md", ".markdown", ".html", ".htm"],
+                        elem_id="doc-upload")
+    ui.add = gr.Button("Add to the index", variant="primary", elem_id="doc-add")
+    ui.status = gr.Markdown(elem_id="doc-status")
+    ui.file = gr.State("")
+    with gr.Group():
+        ui.fields = [gr.Textbox(label=name.capitalize(), elem_id=f"doc-{name}", interactive=True)
+                     for name in _META_FIELDS]
+    ui.save = gr.Button("Save metadata", elem_id="doc-save")
+    return ui
+
+
+def _metadata_status(added) -> str:
+    """What the build did with the file, and where each metadata value came from."""
+    if added.meta is None:
+        return f"**{html.escape(added.file)} could not be indexed:** {html.escape(added.error)}"
+    lines = [f"**{html.escape(added.file)}** is indexed ({added.report.chunks} chunks in the index; "
+             f"built in {added.report.seconds:.1f} s). Metadata and where it was read:", ""]
+    for name in _META_FIELDS:
+        value = getattr(added.meta, name)
+        source = added.meta.provenance.get(name, "not found")
+        lines.append(f"- {name}: {html.escape(value) or '—'} ({source})")
+    return "\n".join(lines)
+
+
+def _wire_documents(documents: SimpleNamespace, settings: Settings) -> None:
+    """Add and correct: one build at a time (the chat keeps answering from the published index)."""
+    import gradio as gr
+
+    from ..ingest import BuildLocked
+    from ..ingest.adding import AddError, add_document, correct_metadata
+
+    def values_of(added) -> list:
+        return [getattr(added.meta, name) if added.meta else "" for name in _META_FIELDS]
+
+    def add(uploaded):
+        if not uploaded:
+            return ["**Choose a file first.**", ""] + [""] * len(_META_FIELDS)
+        path = Path(uploaded if isinstance(uploaded, str) else uploaded.name)
+        # Gradio keeps the uploaded file's own name as the last part of its temporary path.
+        try:
+            added = add_document(settings, path, path.name)
+        except (AddError, BuildLocked) as exc:
+            return [f"**Cannot add this file:** {html.escape(str(exc))}", ""] + [""] * len(_META_FIELDS)
+        return [_metadata_status(added), added.file if added.meta else ""] + values_of(added)
+
+    def save(file, *values):
+        if not file:
+            return ["**Add a document first.**"] + list(values)
+        try:
+            added = correct_metadata(settings, file, dict(zip(_META_FIELDS, values)))
+        except BuildLocked as exc:
+            return [f"**Not saved:** {html.escape(str(exc))}"] + list(values)
+        return ["Saved to the catalog. " + _metadata_status(added)] + values_of(added)
+
+    documents.add.click(add, [documents.upload], [documents.status, documents.file, *documents.fields],
+                        concurrency_limit=1)
+    documents.save.click(save, [documents.file, *documents.fields], [documents.status, *documents.fields],
+                         concurrency_limit=1)
 
 
 def _ask_tab(facets: _Facets) -> SimpleNamespace:
@@ -658,6 +744,11 @@ def _wire_conversation_buttons(ask: SimpleNamespace, turns, settings: Settings,
     def not_helpful(text, turn_list, request: gr.Request):
         return give_feedback("down", text, turn_list, request)
 
+    # This module's annotations are strings (postponed) and gradio is imported here, not at module
+    # level, so Gradio could not resolve "gr.Request", took `request` for a third input and warned at
+    # every start; the real class lets it pass the request (and the session) in.
+    for handler in (helpful, not_helpful):
+        handler.__annotations__["request"] = gr.Request
     ask.up.click(helpful, [ask.comment, turns], [ask.feedback_note, ask.comment])
     ask.down.click(not_helpful, [ask.comment, turns], [ask.feedback_note, ask.comment])
     ask.new.click(lambda: ([], [], sources_html({}), ""), None, [ask.chatbot, turns, ask.sources, ask.feedback_note])

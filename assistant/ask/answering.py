@@ -25,6 +25,9 @@ from .lists import announced_list, fold, merge_adjacent, text_of, with_list
 from .query import QueryAnalysis, analyse
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
+# A lettered or roman sub-item going on in lower case ("a) the authority seeking the preservation;",
+# "(ii) to ensure ..."): the rest of the sentence its lead-in begins; quoted with the lead, not alone.
+_SUB_ITEM = re.compile(r"\s*\(?(?:[a-z]|[ivx]{1,4})[.)]\s+[a-z]")
 
 
 def shown(quote: str) -> str:
@@ -321,6 +324,8 @@ class ExtractiveAnswerer:
                 asked = [u for u in r.asked_units if u[0] <= a < u[1]]
                 b = min([b] + [strip_span(text, a, u[1])[1] for u in asked])
                 longest = s.asked_unit_max_words if asked else s.max_words
+                if _SUB_ITEM.match(text, a, b) and not asked:
+                    continue  # "a) the authority seeking the preservation;": a fragment of its lead's sentence
                 if usable_sentence(fold(text[a:b]), text[a:b], longest):
                     spans.append((r, a, b))
                 elif asked and (cell := _cell_statement(text, a, b)):

@@ -222,7 +222,8 @@ def load_document(item: CorpusFile) -> LoadedDocument:
     head = "\n".join(p.text for p in pages[:3])[:HEAD_CHARS]
     found = read_metadata(head, path.name, pdf_title, raw_head, tail=pages[-1].text[-3000:])
     if "title" not in found:
-        found["title"] = Found(derive_title(pages, suffix, "", path.name), "file name")
+        title = derive_title(pages, suffix, "", path.name)
+        found["title"] = Found(title, "file name" if title == title_from_file_name(path.name) else "text")
     meta = complete(item.meta, found)
     return LoadedDocument(path=path, meta=meta, pages=pages, markdown=markdown, notices=notices,
                           notes=cleaning.notes)

@@ -166,9 +166,17 @@ def read_title(head: str, file_name: str = "") -> str:
     candidates = _title_candidates(head)
     if not named:
         return _title_case(candidates[0]) if candidates else ""
-    scored = [(len(named & set(content_terms(c))) / len(named), -len(c), c) for c in candidates]
+    scored = [(_covers(c, file_name), -len(c), c) for c in candidates]
     best = max(scored, default=None)
     return _title_case(best[2]) if best and best[0] >= 0.5 else ""
+
+
+def _covers(title: str, file_name: str) -> float:
+    """How much of the file name's words a title holds (1.0 for a file name of no words)."""
+    from ..text.tokens import content_terms
+
+    named = {t for t in content_terms(re.sub(r"[_\W\d]+", " ", Path(file_name).stem)) if len(t) > 2}
+    return len(named & set(content_terms(title))) / len(named) if named else 1.0
 
 
 def read_type(title: str, head: str) -> str:
@@ -195,10 +203,12 @@ def read_metadata(head: str, file_name: str, pdf_title: str = "", raw_head: str 
     found: dict[str, Found] = {}
     title = read_title(head, file_name)
     head = f"{head}\n{raw_head}"
-    if title:
-        found["title"] = Found(title, "text")
-    elif pdf_title and len(pdf_title) > 3 and not pdf_title.lower().endswith((".doc", ".docx", ".indd", ".pdf")):
+    usable_pdf_title = len(pdf_title) > 3 and not pdf_title.lower().endswith((".doc", ".docx", ".indd", ".pdf"))
+    if usable_pdf_title and (not title or _covers(pdf_title, file_name) >= _covers(title, file_name)):
+        # The title the PDF declares, when it names the file at least as well as its first lines do.
         found["title"] = Found(pdf_title, "pdf metadata")
+    elif title:
+        found["title"] = Found(title, "text")
     symbol = read_symbol(head, file_name)
     if symbol:
         found["symbol"] = symbol

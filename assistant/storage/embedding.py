@@ -142,7 +142,8 @@ class Embedder:
     def model_id(self) -> str:
         """Identifies the weights: folder name plus a fingerprint of config and weight sizes."""
         parts = []
-        for name in ("config.json", "modules.json", "sentence_bert_config.json"):
+        # A fine-tuned model's card names its training data and seed: same sizes, other weights.
+        for name in ("config.json", "modules.json", "sentence_bert_config.json", "model_card.json"):
             f = self.path / name
             if f.exists():
                 parts.append(f.read_bytes())
