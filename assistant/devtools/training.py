@@ -151,7 +151,7 @@ def train(examples: list[Example], base_model: str, out_dir: Path, settings: Tra
     losses, started, step = [], time.perf_counter(), 0
 
     def encode(texts: list[str]):
-        features = model.tokenize(texts)
+        features = (model.preprocess if hasattr(model, "preprocess") else model.tokenize)(texts)
         embedded = model(features)["sentence_embedding"]
         return torch.nn.functional.normalize(embedded, dim=-1)
 
@@ -184,7 +184,7 @@ def train(examples: list[Example], base_model: str, out_dir: Path, settings: Tra
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
-    return {"loss_per_epoch": losses, "first_steps_loss": None, "steps": step,
+    return {"loss_per_epoch": losses, "steps": step,
             "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -249,8 +249,7 @@ def run(out_dir: Path = MODEL_DIR, training_set: Path = TRAINING_SET, settings: 
         "trained_on_documents": sorted({f for q in questions for f in q.sources}),
         "settings": settings.as_dict(),
         "training": record | {"mining_seconds": mined},
-        "command": "cda train" + (f" --fold {settings.fold}" if settings.fold else "")
-        + (f" --out {out_dir}" if out_dir != MODEL_DIR else ""),
+        "command": "cda train" + (f" --fold {settings.fold}" if settings.fold else ""),
     }
     write_card(out_dir, card)
     return card

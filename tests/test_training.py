@@ -1,0 +1,63 @@
+"""`cda train` (devtools.training): examples mined from the index, a seeded fine-tune that writes the
+weights with their card, folds that keep whole documents out."""
+import hashlib
+import json
+
+import pytest
+
+from assistant.devtools.training import (Example, TrainSettings, documents_of_fold, held_out_documents,
+                                         held_out_questions, mine_examples, run)
+from assistant.devtools.training_set import TrainingQuestion
+
+
+def test_folds_split_whole_documents_and_every_document_is_held_out_once():
+    files = [f"doc{i}.txt" for i in range(20)]
+    held = [held_out_documents(files, f"{k}/2") for k in (1, 2)]
+    assert held[0] | held[1] == set(files) and not held[0] & held[1]
+    assert documents_of_fold(files, "1/2") == held[1]
+    assert documents_of_fold(files + ["new.pdf"], "1/2") - {"new.pdf"} == documents_of_fold(files, "1/2")
+
+
+def test_held_out_question_sets_keep_only_answerable_questions_about_held_out_documents(tmp_path):
+    files = ["a.txt", "b.txt", "c.txt", "d.txt"]
+    held = held_out_documents(files, "1/2")
+    rows = [{"id": f, "question": "q", "answer": "", "sources": [f], "evidence": ["x"], "answerable": True}
+            for f in files] + [{"id": "n", "question": "q", "answer": "", "sources": [], "evidence": [],
+                                "answerable": False}]
+    (tmp_path / "set.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    held_out_questions([tmp_path / "set.jsonl"], "1/2", files, tmp_path / "out")
+    kept = [json.loads(line)["id"] for line in (tmp_path / "out" / "set.jsonl").read_text().splitlines()]
+    assert set(kept) == held
+
+
+@pytest.mark.slow
+def test_mined_examples_pair_a_question_with_its_evidence_sentence_and_on_topic_negatives(shipped_assistant):
+    q = TrainingQuestion("t1", "Which measures must a Party take to allow its authorities to order quick "
+                         "preservation of stored data?", ["Budapest_Convention_on_Cybercrime_ETS185_en.md"],
+                         ["to order or similarly obtain the expeditious preservation of specified computer data"],
+                         True, "paraphrase")
+    examples = mine_examples([q], shipped_assistant, TrainSettings(hard_negatives=5))
+    sentence = [e for e in examples if e.kind == "sentence"]
+    assert sentence and "expeditious preservation of specified computer data" in sentence[0].positive
+    assert 0 < len(sentence[0].negatives) <= 5
+    assert all("expeditious preservation of specified computer data" not in n for n in sentence[0].negatives)
+    assert any(e.kind == "passage" for e in examples)
+
+
+@pytest.mark.slow
+def test_training_is_seeded_and_writes_weights_with_a_card(tmp_path, shipped_index):
+    settings = TrainSettings(batch_size=4, hard_negatives=2, max_tokens=48)
+    cards = [run(tmp_path / name, settings=settings, index_dir=shipped_index, limit=6, progress=False)
+             for name in ("a", "b")]
+    weights = [hashlib.sha256((tmp_path / n / "model.safetensors").read_bytes()).hexdigest() for n in ("a", "b")]
+    assert weights[0] == weights[1]  # same data, settings and seed: the same weights
+    card = json.loads((tmp_path / "a" / "model_card.json").read_text())
+    assert card["data_hash"] == cards[0]["data_hash"] and len(card["data_hash"]) == 64
+    assert card["settings"]["seed"] == 13 and card["examples"] > 0 and card["training"]["steps"] >= 1
+    assert "all-MiniLM-L6-v2" in card["base_model"]
+
+    from assistant.storage.embedding import Embedder
+    from assistant.config import bundled_model_path
+
+    tuned, base = Embedder(str(tmp_path / "a")), Embedder(bundled_model_path())
+    assert tuned.model_id != base.model_id  # an index built with one is refused by the other
