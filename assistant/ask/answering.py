@@ -282,8 +282,12 @@ class ExtractiveAnswerer:
         """The sentences quoted (reading order) and the good ones left out to keep the answer
         short (best first), each as (passage, start, end)."""
         s = self.settings
+        # A question naming a provision ("Article 16", "paragraph 4", "Objective 2.4") is answered by the
+        # document's structure (its opening sentence says what it requires); the model judges the rest.
+        named_provision = bool(query.units or query.paragraphs or query.headings or query.numbered)
         ranked = self.reranked(sorted(self.candidates(query, results), key=lambda c: -c.score),
-                               query.topic or query.text, s.rerank_sentences, s.sentence_similarity_weight)
+                               query.topic or query.text, s.rerank_sentences,
+                               0.0 if named_provision else s.sentence_similarity_weight)
         ranked = self.whole_units(ranked, query)
         chosen, passed_over, left_out = self._pick(ranked)
         named = query.named_or_aliased

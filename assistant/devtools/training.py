@@ -139,6 +139,7 @@ def train(examples: list[Example], base_model: str, out_dir: Path, settings: Tra
     np.random.seed(settings.seed)
     torch.manual_seed(settings.seed)
     model = SentenceTransformer(base_model, device="cpu")
+    base_limit = model.max_seq_length
     model.max_seq_length = settings.max_tokens
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
@@ -182,6 +183,9 @@ def train(examples: list[Example], base_model: str, out_dir: Path, settings: Tra
                       f"({time.perf_counter() - started:.0f} s)", flush=True)
         losses.append(round(float(np.mean(epoch_losses)), 4))
     model.eval()
+    # Saved with the base model's input limit (256 word pieces), not the shorter one used to train
+    # faster: the index embeds whole chunks.
+    model.max_seq_length = base_limit
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
     return {"loss_per_epoch": losses, "steps": step,

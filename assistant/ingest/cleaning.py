@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import default_model_path
+from ..config import bundled_model_path
 
 _WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?|\d+")
 # A word broken at a line end: "conse-\nquences", "discus -\nsion".
@@ -273,7 +273,9 @@ def _join_line_end_breaks(text: str, vocabulary: Counter, hyphenated: Counter, r
 def english_words() -> frozenset[str]:
     """Whole lower-case words of the bundled embedding model's vocabulary (about 22,000): an English
     lexicon that ships with the project, for a word a document happens to write only once."""
-    path = Path(default_model_path()) / "vocab.txt"
+    # The bundled base model's: the served model may be a fine-tuned copy saved without vocab.txt, and
+    # the cleaned text must not depend on which model serves.
+    path = Path(bundled_model_path()) / "vocab.txt"
     try:
         lines = path.read_text(encoding="utf-8").split()
     except OSError:

@@ -243,8 +243,10 @@ class Embedder:
     def _onnx_compatible(self) -> bool:
         """Whether the exported graph can reproduce this model: mean pooling and a tokenizer.json."""
         pooling = self.path / "1_Pooling" / "config.json"
-        if not pooling.exists() or not json.loads(pooling.read_text()).get("pooling_mode_mean_tokens") \
-                or not (self.path / "tokenizer.json").exists():
+        # sentence-transformers 6 writes {"pooling_mode": "mean"}; older folders the boolean flags.
+        config_ = json.loads(pooling.read_text()) if pooling.exists() else {}
+        mean = bool(config_.get("pooling_mode_mean_tokens")) or config_.get("pooling_mode") == "mean"
+        if not mean or not (self.path / "tokenizer.json").exists():
             if self.requested_backend != "auto":
                 raise ValueError(f"model {self.path} is not a mean-pooling model with a tokenizer.json; "
                                  "set CDA_EMBED_BACKEND=torch")
