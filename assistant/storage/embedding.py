@@ -142,11 +142,17 @@ class Embedder:
     def model_id(self) -> str:
         """Identifies the weights: folder name plus a fingerprint of config and weight sizes."""
         parts = []
-        # A fine-tuned model's card names its training data and seed: same sizes, other weights.
-        for name in ("config.json", "modules.json", "sentence_bert_config.json", "model_card.json"):
+        for name in ("config.json", "modules.json", "sentence_bert_config.json"):
             f = self.path / name
             if f.exists():
                 parts.append(f.read_bytes())
+        # A fine-tuned model's card names what made its weights (same sizes, other weights); its
+        # figures may be added later without changing the vectors.
+        card = self.path / "model_card.json"
+        if card.exists():
+            made = {k: v for k, v in json.loads(card.read_text()).items()
+                    if k in ("base_model", "data_hash", "settings", "max_seq_length")}
+            parts.append(json.dumps(made, sort_keys=True).encode())
         for weights in sorted(self.path.glob("*.safetensors")) + sorted(self.path.glob("*.bin")):
             parts.append(f"{weights.name}:{weights.stat().st_size}".encode())
         fingerprint = hashlib.sha256(b"\0".join(parts)).hexdigest()[:12]
