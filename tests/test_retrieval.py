@@ -146,8 +146,8 @@ def test_a_passage_announcing_the_asked_for_list_is_retrieved(tmp_path, embedder
     retriever = assistant.open(tmp_path / "index", corpus_dirs=(corpus,)).retriever
     question = "What are the three strategic aims of the plan?"
     assert retriever.search(question, k=2)[0].chunk.file == "announce.txt"
-    plain = Retriever(retriever.gen, retriever.embedder, dataclasses.replace(retriever.settings, listing_weight=0.0))
-    assert plain.search(question, k=2)[0].chunk.file != "announce.txt"
+    # Without the listing ranking the bundled base model ranked a "goal" file first; the fine-tuned
+    # model (2026-12-05) finds the announcing sentence by itself, so no control assertion here.
 
 
 def test_no_two_passages_show_the_same_text(shipped_assistant):
@@ -186,9 +186,8 @@ def test_passages_of_named_documents_are_ranked_by_the_question_without_their_na
     question = "How did the 2015 DoD Cyber Strategy and the 2018 DoD Cyber Strategy treat deterrence?"
     top = shipped_assistant.retriever.search(question, k=5)[0]
     assert top.text.startswith("Deterrence in the Future Security Environment")
-    plain = Retriever(shipped_assistant.generation, shipped_assistant.embedder,
-                      dataclasses.replace(shipped_assistant.retriever.settings, topic_weight=0.0))
-    assert not plain.search(question, k=5)[0].text.startswith("Deterrence in the Future Security Environment")
+    # Without the topic ranking the bundled base model put a title page first; the fine-tuned model
+    # (2026-12-05) ranks the deterrence section first either way, so no control assertion here.
 
 
 def test_a_hit_partly_shown_by_an_earlier_passage_still_shows_the_rest(shipped_assistant):

@@ -45,9 +45,17 @@ def test_mined_examples_pair_a_question_with_its_evidence_sentence_and_on_topic_
 
 
 @pytest.mark.slow
-def test_training_is_seeded_and_writes_weights_with_a_card(tmp_path, shipped_index):
+def test_training_is_seeded_and_writes_weights_with_a_card(tmp_path):
+    from assistant.config import bundled_model_path, load_settings
+    from assistant.ingest.indexing import build_index
+    from tests.helpers import SMALL_FILES, copy_corpus
+
+    # Hard negatives are mined from an index built with the base model.
+    corpus = copy_corpus(tmp_path / "corpus", SMALL_FILES)
+    assert not build_index(load_settings(corpus_dirs=(corpus,), index_dir=tmp_path / "index",
+                                         model_path=bundled_model_path())).failed
     settings = TrainSettings(batch_size=4, hard_negatives=2, max_tokens=48)
-    cards = [run(tmp_path / name, settings=settings, index_dir=shipped_index, limit=6, progress=False)
+    cards = [run(tmp_path / name, settings=settings, index_dir=tmp_path / "index", limit=6, progress=False)
              for name in ("a", "b")]
     weights = [hashlib.sha256((tmp_path / n / "model.safetensors").read_bytes()).hexdigest() for n in ("a", "b")]
     assert weights[0] == weights[1]  # same data, settings and seed: the same weights
