@@ -350,14 +350,16 @@ def known_words(documents: dict[str, DocumentMeta]) -> set[str]:
     return set(content_terms(" ".join(texts)))
 
 
-def absent_documents(question: str, documents: dict[str, DocumentMeta],
-                     known: set[str] | None = None) -> list[tuple[str, set[str]]]:
+def absent_documents(question: str, documents: dict[str, DocumentMeta]) -> list[tuple[str, set[str]]]:
     """Names of documents the question asks about that the index does not hold, each with the
     words no indexed document is known by ("Tallinn Manual 2.0" -> {"tallinn"}): a name one of
     whose words names no indexed document's title, short name, file, publisher or place."""
-    known = known_words(documents) if known is None else known
+    names = document_names(question)
+    if not names:
+        return []  # most questions name no document: the indexed ones' words are not read
+    known = known_words(documents)
     out = []
-    for name in document_names(question):
+    for name in names:
         words = [w for w in name.split() if w.lower() not in DOCUMENT_KINDS and not re.fullmatch(r"[\d.-]+", w)]
         terms = set(content_terms(" ".join(words)))
         unknown = terms - known

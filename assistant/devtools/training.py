@@ -45,7 +45,7 @@ class TrainSettings:
     seed: int = 13
     warmup_fraction: float = 0.1
     passage_examples: bool = True
-    fold: str = ""  # "K/N": train on the questions of the K-th of N groups of documents left out... see documents_of_fold
+    fold: str = ""  # "K/N": train only on the documents outside the K-th of N groups (documents_of_fold)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -124,8 +124,9 @@ def mine_examples(questions: list[TrainingQuestion], helper, settings: TrainSett
 
 
 def _holds_any(text: str, evidence: list[str]) -> bool:
-    t = fold(text).lower()
-    return any(e.lower() in t for e in evidence)
+    """Whether a text holds one of the (folded, lower-case) evidence strings."""
+    folded = fold(text)
+    return any(e in folded for e in evidence)
 
 
 def train(examples: list[Example], base_model: str, out_dir: Path, settings: TrainSettings,

@@ -160,22 +160,26 @@ def read_title(head: str, file_name: str = "") -> str:
     if m:
         subject = "" if m.group(2).startswith("The General Assembly") else " ".join(m.group(2).split())
         return f"General Assembly resolution {m.group(1)}" + (f": {subject}" if subject else "")
-    from ..text.tokens import content_terms
-
-    named = {t for t in content_terms(re.sub(r"[_\W\d]+", " ", Path(file_name).stem)) if len(t) > 2}
+    named = _file_words(file_name)
     candidates = _title_candidates(head)
     if not named:
         return _title_case(candidates[0]) if candidates else ""
-    scored = [(_covers(c, file_name), -len(c), c) for c in candidates]
+    scored = [(_covers(c, named), -len(c), c) for c in candidates]
     best = max(scored, default=None)
     return _title_case(best[2]) if best and best[0] >= 0.5 else ""
 
 
-def _covers(title: str, file_name: str) -> float:
-    """How much of the file name's words a title holds (1.0 for a file name of no words)."""
+def _file_words(file_name: str) -> set[str]:
+    """The topic words of a file name ("Australia_Cyber_Security_Strategy_2016.txt")."""
     from ..text.tokens import content_terms
 
-    named = {t for t in content_terms(re.sub(r"[_\W\d]+", " ", Path(file_name).stem)) if len(t) > 2}
+    return {t for t in content_terms(re.sub(r"[_\W\d]+", " ", Path(file_name).stem)) if len(t) > 2}
+
+
+def _covers(title: str, named: set[str]) -> float:
+    """How much of a file name's words (`_file_words`) a title holds (1.0 for a name of no words)."""
+    from ..text.tokens import content_terms
+
     return len(named & set(content_terms(title))) / len(named) if named else 1.0
 
 
@@ -204,7 +208,8 @@ def read_metadata(head: str, file_name: str, pdf_title: str = "", raw_head: str 
     title = read_title(head, file_name)
     head = f"{head}\n{raw_head}"
     usable_pdf_title = len(pdf_title) > 3 and not pdf_title.lower().endswith((".doc", ".docx", ".indd", ".pdf"))
-    if usable_pdf_title and (not title or _covers(pdf_title, file_name) >= _covers(title, file_name)):
+    named = _file_words(file_name)
+    if usable_pdf_title and (not title or _covers(pdf_title, named) >= _covers(title, named)):
         # The title the PDF declares, when it names the file at least as well as its first lines do.
         found["title"] = Found(pdf_title, "pdf metadata")
     elif title:
@@ -223,8 +228,8 @@ def read_metadata(head: str, file_name: str, pdf_title: str = "", raw_head: str 
             found["year"] = Found(month_year.group(2), "text")
         elif copyright_year:
             found["year"] = Found(copyright_year.group(2), "text")
-        elif _YEAR.search(Path(file_name).stem.replace("_", " ")):
-            found["year"] = Found(_YEAR.search(Path(file_name).stem.replace("_", " ")).group(1), "file name")
+        elif file_year := _YEAR.search(Path(file_name).stem.replace("_", " ")):
+            found["year"] = Found(file_year.group(1), "file name")
     named_title = (found.get("title") or Found(Path(file_name).stem.replace("_", " "), "file name")).value
     kind = read_type(named_title, head) or read_type(Path(file_name).stem.replace("_", " "), "")
     if kind:
