@@ -5,6 +5,7 @@ Plain helpers (CORPUS, copy_corpus, check_citations, ...) live in tests/helpers.
 from __future__ import annotations
 
 import importlib.util
+import json
 import socket
 import subprocess
 import sys
@@ -103,6 +104,20 @@ def llm_server(tmp_path_factory):
                 proc.kill()
                 raise RuntimeError(f"llama.cpp server not up at {url}: " + log_path.read_text()[-3000:])
             time.sleep(0.5)
+    # The server answers /models before it has run the model once: a build whose CPU code this machine
+    # cannot run (AMX instructions the kernel does not allow) dies on the first completion, and every test
+    # would then meet a refused connection. Run one here and fail with the cause.
+    request = urllib.request.Request(url + "/chat/completions", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"model": "smollm2", "max_tokens": 2,
+                                                      "messages": [{"role": "user", "content": "Hi"}]}).encode())
+    try:
+        urllib.request.urlopen(request, timeout=120)
+    except OSError as e:
+        proc.kill()
+        raise RuntimeError(f"llama.cpp server at {url} failed its first completion ({e}; exit code {proc.poll()}); "
+                           "if it crashed, rebuild llama-cpp-python for this CPU: CMAKE_ARGS=-DGGML_NATIVE=OFF "
+                           "pip install --no-cache-dir --force-reinstall 'llama-cpp-python[server]'. Server log: "
+                           + log_path.read_text()[-2000:]) from e
     yield url
     proc.terminate()
     proc.wait(timeout=20)
