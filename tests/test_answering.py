@@ -377,3 +377,25 @@ def test_a_paragraph_holding_a_note_the_layout_put_inside_it_is_not_widened():
             "It also drafted proposals for the working group.")
     r = _passage(text, [(0, "para 4")])
     assert whole_unit(r, 0, text.index(" It chaired"), 120) == (0, text.index(" It chaired"))
+
+
+def test_a_passage_little_like_the_question_is_quoted_when_the_question_describes_its_document():
+    """"The 2018 resolution" points at one document: its passage on the topic asked answers, however
+    unlike the question its words are; asked of no described document, the same passage is too weak."""
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+    from assistant.records import Retrieved, StoredChunk
+
+    text = ("The group may hold intersessional consultative meetings with business, non-governmental "
+            "organizations and academia, funded from voluntary contributions.")
+    meta = DocumentMeta("r18.txt", "Developments in the field", year="2018", type="resolution")
+    docs = {"r18.txt": meta, "s16.md": DocumentMeta("s16.md", "A strategy", year="2016", type="strategy")}
+    weak = Retrieved(StoredChunk(0, "r18.txt", None, "", 0, len(text), text, "h"), meta, 1.0, 0.2, 0.0, 1,
+                     text, 0, len(text))
+    answerer = ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10), docs)
+    described = "Could academia and business take part in the group the 2018 decision set up?"
+    assert analyse(described, docs).described == ["r18.txt"]
+    answer = answerer.answer(described, [weak])
+    assert not answer.abstained and "academia" in answer.answer
+    assert answerer.answer("Could academia and business take part in the group?", [weak]).abstained

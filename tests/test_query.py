@@ -141,3 +141,17 @@ def test_a_bracketed_description_in_a_title_is_no_short_name():
             "bc.md": DocumentMeta("bc.md", "Convention on Cybercrime (Budapest Convention, ETS No. 185)")}
     assert aliased_documents("When must the group hand in its final report?", docs) == []
     assert aliased_documents("What does the Budapest Convention say?", docs) == ["bc.md"]
+
+
+def test_a_code_only_one_documents_file_name_or_title_carries_names_that_document():
+    from assistant.ask.query import analyse, coded_documents
+    from assistant.records import DocumentMeta
+
+    docs = {"Call_WG3_Participation_2021.pdf": DocumentMeta("Call_WG3_Participation_2021.pdf", "Participation at the UN"),
+            "Call_WG4_Norms_2021.pdf": DocumentMeta("Call_WG4_Norms_2021.pdf", "Advancing norms"),
+            "EU_NIS2_Directive.md": DocumentMeta("EU_NIS2_Directive.md", "Directive on measures (NIS2)"),
+            "a_G7_note.md": DocumentMeta("a_G7_note.md", "Note"), "b_G7_note.md": DocumentMeta("b_G7_note.md", "Note")}
+    assert analyse("How does the WG3 study define cyber diplomacy?", docs).named == ["Call_WG3_Participation_2021.pdf"]
+    assert coded_documents("What must NIS2 entities report?", docs) == ["EU_NIS2_Directive.md"]
+    assert coded_documents("What did the G7 agree?", docs) == []  # two documents carry it: it names neither
+    assert coded_documents("What did the 2021 study say?", docs) == []  # a year is no code

@@ -234,10 +234,10 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _asked_of_named(query: QueryAnalysis, results: list[Retrieved]) -> bool:
-        """The question names a document and a passage of it holds the paragraph asked for, or a
-        topic word of the question: its text may be little like the question ("What does norm 1.3
-        of A/RES/73/27 say about proxies?") and still answer it."""
-        named = query.named_or_aliased
+        """The question names or describes a document ("the 2018 resolution that …") and a passage of
+        it holds the paragraph asked for, or a topic word of the question: its text may be little like
+        the question ("What does norm 1.3 of A/RES/73/27 say about proxies?") and still answer it."""
+        named = query.named_or_aliased | set(query.pointed)
         for r in results:
             if r.chunk.file in named and (r.asked_units or query.topic_terms & set(content_terms(text_of(r)))):
                 return True
@@ -303,11 +303,11 @@ class ExtractiveAnswerer:
 
     def _quotable_spans(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
         """(passage, start, end) of every usable sentence of the passages worth quoting."""
-        named, units, s = query.named_or_aliased, query.units, self.settings
+        named, units, s = query.named_or_aliased | set(query.pointed), query.units, self.settings
         spans = []
         for r in results:
             # A weak passage is not quoted, unless it is from a document or a provision the question
-            # names: the text of "Article 16 of the Budapest Convention" is little like the question.
+            # names or describes: the text of "Article 16 of the Budapest Convention" is little like the question.
             if r.similarity < self.settings.sentence_min_similarity and r.chunk.file not in named \
                     and not r.asked_units and not (units and units & section_units(r.chunk.section)):
                 continue

@@ -50,6 +50,31 @@ def aliased_documents(query: str, documents: dict[str, DocumentMeta]) -> list[st
     return out
 
 
+def coded_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files named by a code their file name or title alone carries ("the WG3 study")."""
+    asked = _codes(query)
+    return [file for file, codes in _codes_by_document(documents).items() if codes & asked] if asked else []
+
+
+# A code of letters then digits ("WG3", "NIS2"): a document whose file name or title alone carries one
+# is named by it ("the WG3 study" for Paris_Call_WG3_Multistakeholder_participation_at_the_UN_2021.pdf).
+_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,}\d+)(?![A-Za-z0-9])")
+
+
+def _codes(text: str) -> set[str]:
+    return {c.lower() for c in _CODE.findall(text.replace("_", " "))}
+
+
+def _codes_by_document(documents: dict[str, DocumentMeta]) -> dict[str, set[str]]:
+    """The codes of each document's names that no other document's names carry."""
+    codes = {file: _codes(f"{file.rsplit('.', 1)[0]} {meta.title}") for file, meta in documents.items()}
+    seen: dict[str, int] = {}
+    for found in codes.values():
+        for c in found:
+            seen[c] = seen.get(c, 0) + 1
+    return {file: {c for c in found if seen[c] == 1} for file, found in codes.items()}
+
+
 def titled_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
     """Files whose title, or its part before a colon, the question quotes word for word, when
     that title has three topic words or more and is part of no other document's title: "the
@@ -482,7 +507,8 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     terms = content_terms(question)
     aliased = aliased_documents(question, documents)
     by_symbol, missing = documents_by_symbol(question, documents)
-    named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)))
+    named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)
+                                 + coded_documents(question, documents)))
     named += [f for f in typed_years(question, documents, named) if f not in named]
     # A question that names its document uses a year for something else ("parties to the Budapest
     # Convention as of 2023"): documents are looked for by description only when none is named.
