@@ -6,7 +6,7 @@ import json
 import pytest
 
 from assistant.devtools.training import (Example, TrainSettings, documents_of_fold, held_out_documents,
-                                         held_out_questions, mine_examples, run)
+                                         held_out_questions, mine_examples, mine_judge_examples, run)
 from assistant.devtools.training_set import TrainingQuestion
 
 
@@ -45,6 +45,21 @@ def test_mined_examples_pair_a_question_with_its_evidence_sentence_and_on_topic_
 
 
 @pytest.mark.slow
+def test_judge_examples_are_the_answerers_own_candidates_with_the_evidence_as_positive(shipped_assistant):
+    q = TrainingQuestion("t1", "Which measures must a Party take to allow its authorities to order quick "
+                         "preservation of stored data?", ["Budapest_Convention_on_Cybercrime_ETS185_en.md"],
+                         ["to order or similarly obtain the expeditious preservation of specified computer data"],
+                         True, "paraphrase")
+    examples = mine_judge_examples([q], shipped_assistant, TrainSettings(judge_negatives=4))
+    _, query, results = shipped_assistant._prepare(q.question, None, None, None)
+    quotes = {c.quote for c in shipped_assistant.extractive.candidates(query, results)}
+    assert examples and all(e.kind == "judge" for e in examples)
+    assert "expeditious preservation of specified computer data" in examples[0].positive
+    assert {examples[0].positive, *examples[0].negatives} <= quotes and 0 < len(examples[0].negatives) <= 4
+    assert all("expeditious preservation of specified computer data" not in n for n in examples[0].negatives)
+
+
+@pytest.mark.slow
 def test_training_is_seeded_and_writes_weights_with_a_card(tmp_path):
     from assistant.config import bundled_model_path, load_settings
     from assistant.ingest.indexing import build_index
@@ -54,14 +69,16 @@ def test_training_is_seeded_and_writes_weights_with_a_card(tmp_path):
     corpus = copy_corpus(tmp_path / "corpus", SMALL_FILES)
     assert not build_index(load_settings(corpus_dirs=(corpus,), index_dir=tmp_path / "index",
                                          model_path=bundled_model_path())).failed
-    settings = TrainSettings(batch_size=4, hard_negatives=2, max_tokens=48)
-    cards = [run(tmp_path / name, settings=settings, index_dir=tmp_path / "index", limit=6, progress=False)
-             for name in ("a", "b")]
+    settings = TrainSettings(batch_size=4, hard_negatives=2, max_tokens=48, judge_epochs=1, judge_negatives=2)
+    cards = [run(tmp_path / name, settings=settings, index_dir=tmp_path / "index", limit=6, progress=False,
+                 corpus_dirs=(corpus,)) for name in ("a", "b")]
     weights = [hashlib.sha256((tmp_path / n / "model.safetensors").read_bytes()).hexdigest() for n in ("a", "b")]
     assert weights[0] == weights[1]  # same data, settings and seed: the same weights
     card = json.loads((tmp_path / "a" / "model_card.json").read_text())
     assert card["data_hash"] == cards[0]["data_hash"] and len(card["data_hash"]) == 64
     assert card["settings"]["seed"] == 13 and card["examples"] > 0 and card["training"]["steps"] >= 1
+    # The second stage trained the first stage's model on the answerer's own candidates.
+    assert card["examples_by_kind"]["judge"] > 0 and card["judge_training"]["steps"] >= 1
     assert "all-MiniLM-L6-v2" in card["base_model"]
 
     from assistant.storage.embedding import Embedder

