@@ -57,6 +57,10 @@ def test_a_quoted_lead_in_carries_its_list():
     numbered = ("It identifies six major actions to strengthen security:\n1. Strengthen counterintelligence "
                 "efforts;\n2. Improve capabilities for attribution\nand response;\n\nThe next part begins here.")
     assert numbered[:with_list(numbered, 0, numbered.index(":") + 1)].endswith("attribution\nand response;")
+    # Items numbered in Roman numerals, the last after "; and" on a line of its own.
+    roman = ("It sets five priorities including:\nI. A Response\nSystem;\nII. A Reduction Program;\nIII. Training;\n"
+             "IV. Securing Governments' Cyberspace; and\nV. International\nCooperation.\nThe first priority is response.")
+    assert roman[:with_list(roman, 0, roman.index(":") + 1)].endswith("V. International\nCooperation.")
 
 
 def announced(text: str, question: str):
@@ -90,6 +94,11 @@ def test_a_list_the_question_asks_for_is_quoted_item_by_item():
     assert announced(inline, "What are the five pillars of the strategy?") == [
         "This strategy rests on five pillars: (1) Defend, (2) Disrupt, (3) Shape markets, (4) Invest, and "
         "(5) Forge partnerships."]
+    # An announcement carrying its items leads alone though sentences naming items by ordinal follow it.
+    carried = ("The Strategy sets five priorities including:\nI. Response;\nII. Reduction;\nIII. Training;\n"
+               "IV. Government; and\nV. Cooperation.\nThe first priority focuses on response. The second, third and "
+               "fourth priorities reduce threats. The fifth priority is to prevent attacks.")
+    assert announced(carried, "Which five priorities does the Strategy set?") == [carried[:carried.index("\nThe first")]]
     # A list asked for without a count, announced with its items run on by commas.
     glossary = ("Function: One of the main components of the Framework. The five functions are Identify, "
                 "Protect, Detect, Respond, and Recover. Framework Core: A set of activities.")

@@ -43,6 +43,12 @@ def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]
     counted = counted_terms(quotes)
     for (r, a, b), keys in zip(sentences, counted):  # best passage first
         for n, stem in sorted(k for k in keys if k in wanted or (None, k[1]) in wanted):
+            text = text_of(r)
+            if with_list(text, a, b, settings) > b or len(INLINE_ITEM.findall(text, a, b)) >= 2 \
+                    or LISTED_INLINE.search(text, a, b):
+                # The announcement carries its items itself ("around five pillars: (1) Defend ...",
+                # "five national priorities including:\nI. ..."), whatever sentences follow it.
+                return [(r, a, b)]
             after = sorted(((x, q) for x, q in zip(sentences, quotes)
                             if x[0].chunk.file == r.chunk.file and position(x) > position((r, a, b))),
                            key=lambda xq: position(xq[0]))
@@ -55,11 +61,6 @@ def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]
                         items.append(x)
                         last = position(x)
                         break
-            text = text_of(r)
-            if not items and (with_list(text, a, b, settings) > b or len(INLINE_ITEM.findall(text, a, b)) >= 2
-                              or LISTED_INLINE.search(text, a, b)):
-                # The announcement carries its items itself ("around five pillars: (1) Defend ...").
-                return [(r, a, b)]
             if len(items) >= 2:
                 # The announcement closest before the first item: a heading ("Three Primary
                 # Missions in Cyberspace") may announce the list too, sentences before it does.

@@ -30,9 +30,10 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [_without_next_number(text, *strip_span(text, s, e)) for s, e in spans]
 
 
-# The number of the next paragraph, on its own line after a paragraph's last clause ("...civil
-# society organizations,\n1."), is not part of the sentence the split gives.
-_NEXT_NUMBER = re.compile(r"(?<=[,;:.])\s*\n[ \t]*\(?[0-9]{1,2}(?:\.[0-9]{1,2})*[.)]$")
+# The number of the next paragraph or item, on its own line after a paragraph's last clause
+# ("...civil society organizations,\n1.", "Securing Governments' Cyberspace; and\nV."), is not part
+# of the sentence the split gives.
+_NEXT_NUMBER = re.compile(r"(?:(?<=[,;:.])|(?<=; and)|(?<=; or))\s*\n[ \t]*\(?(?:[0-9]{1,2}(?:\.[0-9]{1,2})*|[IVX]{1,4})[.)]$")
 
 
 def _without_next_number(text: str, start: int, end: int) -> tuple[int, int]:
