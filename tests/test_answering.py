@@ -399,3 +399,17 @@ def test_a_passage_little_like_the_question_is_quoted_when_the_question_describe
     answer = answerer.answer(described, [weak])
     assert not answer.abstained and "academia" in answer.answer
     assert answerer.answer("Could academia and business take part in the group?", [weak]).abstained
+
+
+def test_the_documents_own_title_is_not_quoted_as_what_it_says():
+    from assistant.ask.answering import title_line_end
+
+    title = "Improving the practice of cyber diplomacy: Training, tools, and other resources - Phase I"
+    text = ("Improving the practice of cyber diplomacy: Training, tools, and other resources – Phase I\n"
+            "[Update] Phase II of this study was completed in December 2021.")
+    assert text[title_line_end(text, 0, len(text), title):].startswith("[Update] Phase II")
+    fragment = "Improving the practice of cyber diplomacy:"  # what the splitter cuts off at the colon
+    assert title_line_end(fragment, 0, len(fragment), title) == len(fragment)
+    # A sentence that names the document and says something is prose.
+    prose = "The practice of cyber diplomacy improves with training of diplomats in every ministry."
+    assert title_line_end(prose, 0, len(prose), title) == 0

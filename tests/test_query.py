@@ -155,3 +155,33 @@ def test_a_code_only_one_documents_file_name_or_title_carries_names_that_documen
     assert coded_documents("What must NIS2 entities report?", docs) == ["EU_NIS2_Directive.md"]
     assert coded_documents("What did the G7 agree?", docs) == []  # two documents carry it: it names neither
     assert coded_documents("What did the 2021 study say?", docs) == []  # a year is no code
+
+
+def test_a_publisher_the_question_names_describes_its_documents_and_names_the_only_one_it_published():
+    from assistant.ask.query import analyse, described_documents, publishers_said
+    from assistant.records import DocumentMeta
+
+    docs = {"r18a.txt": DocumentMeta("r18a.txt", "Developments", year="2018", type="resolution",
+                                     publisher="United Nations General Assembly"),
+            "r18b.txt": DocumentMeta("r18b.txt", "Advancing", year="2018", type="resolution",
+                                     publisher="United Nations General Assembly"),
+            "call.md": DocumentMeta("call.md", "A Call", year="2018", type="norms", publisher="French Ministry",
+                                    jurisdiction="France"),
+            "fw.pdf": DocumentMeta("fw.pdf", "A Framework", year="2018", type="framework", publisher="NIST"),
+            "s18.pdf": DocumentMeta("s18.pdf", "A Strategy", year="2018", type="strategy", publisher="The White House"),
+            "charter.md": DocumentMeta("charter.md", "Charter", year="1945", type="treaty", publisher="United Nations"),
+            "study.txt": DocumentMeta("study.txt", "Improving the practice of cyber diplomacy: Training, tools",
+                                      publisher="DiploFoundation")}
+    assert publishers_said("What did the General Assembly adopt?", docs) == {"United Nations General Assembly"}
+    # "norms" is the type of none of the General Assembly's documents: a topic word, not a facet.
+    assert described_documents("Which norms did the General Assembly adopt in 2018?", docs) == ["r18a.txt", "r18b.txt"]
+    assert described_documents("Which norms were adopted in 2018?", docs) == ["call.md"]
+    assert described_documents("What was published in 2018?", docs) == []  # five documents fit
+    # Without a publisher, a type word must fit: France's 2018 text is no treaty.
+    assert described_documents("What did France's 2018 text say?", docs) == ["call.md"]
+    assert described_documents("What did France's 2018 treaty say?", docs) == []
+    # The only document of its publisher is named by it; its title's words stay the topic.
+    query = analyse("How should diplomats be trained in cyber diplomacy according to DiploFoundation?", docs)
+    assert query.named == ["study.txt"] and "trained" in query.topic and "DiploFoundation" not in query.topic
+    # A publisher whose name is part of another's ("United Nations") names no document alone.
+    assert analyse("What did the United Nations say about force?", docs).named == []

@@ -125,6 +125,26 @@ def identifiers_absent(wanted: set[str], results: list[Retrieved]) -> bool:
     return not (wanted & seen)
 
 
+def title_line_end(text: str, start: int, end: int, title: str) -> int:
+    """Where a sentence's prose begins when its first line is the document's own title, or part of it
+    (every word of it a word of the title, three at least): a title page's line, not something the
+    document says ("Improving the practice of cyber diplomacy:" "Training, tools ... – Phase I" over
+    "[Update] Phase II of this study was completed ..."). `start` when there is none, `end` when the
+    whole sentence is title words."""
+    title_words = set(content_terms(title))
+
+    def of_title(a: int, b: int) -> bool:
+        words = set(content_terms(text[a:b]))
+        return len(words) >= 3 and words <= title_words
+
+    line_end = text.find("\n", start, end)
+    if line_end < 0 or not text[line_end:end].strip():
+        return end if of_title(start, end) else start
+    if of_title(start, line_end):
+        return len(text[:line_end + 1]) + len(text[line_end + 1:end]) - len(text[line_end + 1:end].lstrip())
+    return start
+
+
 class CorpusMentions:
     """Whether the indexed documents mention a phrase anywhere: the BM25 postings of its rarest
     word give the chunks to read, so a check costs a few chunk reads, not a corpus scan."""
@@ -323,6 +343,7 @@ class ExtractiveAnswerer:
                 a = header.end() if header else a
                 heading = LEADING_HEADINGS.match(text, a, b)  # "SECURE GLOBAL SUPPLY CHAINS" over it
                 a = heading.end() if heading and heading.end() < b else a
+                a = title_line_end(text, a, b, r.meta.title)  # the document's title on a line of its own
                 # A numbered paragraph asked for is quoted whole, however long its one sentence, and
                 # no further: "(a) ...; (b) ..." read as one sentence is quoted to the end of (a).
                 asked = [u for u in r.asked_units if u[0] <= a < u[1]]

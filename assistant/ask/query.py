@@ -159,12 +159,50 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     if not dates and not years:
         return []
     asked = set(content_terms(query))
-    types = {d.type for d in documents.values() if d.type and set(content_terms(d.type)) & asked}
+    dated = {f: d for f, d in documents.items() if (d.date in dates if dates else (d.year in years or d.date[:4] in years))}
     places = jurisdictions_said(query, documents)
-    files = [f for f, d in documents.items()
-             if (d.date in dates if dates else (d.year in years or d.date[:4] in years))
-             and (not types or d.type in types) and (not places or d.jurisdiction in places)]
+    publishers = publishers_said(query, documents)
+    fitting = {f: d for f, d in dated.items() if (not places or d.jurisdiction in places)
+               and (not publishers or d.publisher in publishers)}
+    # A type word must fit too ("the 2015 article" is no 2015 strategy), unless the question names the
+    # publisher: then a type word none of its documents has is a topic word ("which norms did the
+    # General Assembly adopt in 2018?", the Paris Call being of type "norms").
+    typed = fitting if publishers else documents
+    types = {d.type for d in typed.values() if d.type and set(content_terms(d.type)) & asked}
+    files = [f for f, d in fitting.items() if not types or d.type in types]
     return files if len(files) <= most else []
+
+
+def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
+    """The publishers of indexed documents a text names: every word of the name ("Council of
+    Europe", "DiploFoundation", written as the catalogue writes it when it is one word), or at least
+    two words and half of a longer one ("the General Assembly" for "United Nations General
+    Assembly", "the Department of Defense" for "US Department of Defense")."""
+    asked = set(content_terms(text))
+    said = set()
+    for name in {d.publisher for d in documents.values() if d.publisher and d.publisher.lower() != "unknown"}:
+        terms = set(content_terms(name))
+        shared = terms & asked
+        if not terms:
+            continue
+        if len(terms) == 1:
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+                said.add(name)
+        elif shared == terms or (len(shared) >= 2 and 2 * len(shared) >= len(terms)):
+            said.add(name)
+    return said
+
+
+def published_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """The document a question names by its publisher, when that publisher has published only it
+    ("according to DiploFoundation")."""
+    said = publishers_said(query, documents)
+    # "United Nations" is part of "United Nations General Assembly": it names neither publisher surely.
+    publishers = {d.publisher for d in documents.values() if d.publisher}
+    part_of_another = {p for p in said if any(q != p and set(content_terms(p)) <= set(content_terms(q))
+                                                 for q in publishers)}
+    by = {p: [f for f, d in documents.items() if d.publisher == p] for p in said - part_of_another}
+    return [files[0] for files in by.values() if len(files) == 1]
 
 
 def undescribed(query: str, files: list[str], documents: dict[str, DocumentMeta]) -> str:
@@ -175,7 +213,7 @@ def undescribed(query: str, files: list[str], documents: dict[str, DocumentMeta]
     describing = set()
     for f in files:
         d = documents[f]
-        describing.update(content_terms(f"{d.type} {d.jurisdiction}"))
+        describing.update(content_terms(f"{d.type} {d.jurisdiction} {d.publisher}"))
         describing.add(jurisdiction_initials(d.jurisdiction))
     return _without_terms(_YEAR.sub(" ", _DATE.sub(" ", query)), describing)
 
@@ -274,13 +312,17 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
     return named + [file for file in titled if file not in named]
 
 
-def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta]) -> str:
+def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta],
+                by_publisher: frozenset[str] = frozenset()) -> str:
     """The question without the words that name the given documents (title words, years):
     within those documents every passage carries their title, so the rest says what is asked
     ("How do the 2018 National Cyber Strategy and the 2023 National Cybersecurity Strategy
     differ in how they propose to impose consequences..." -> "How do the and the differ in how
-    they propose to impose consequences...")."""
-    naming = set().union(*(t for f in files for t in _names(f, documents[f])))
+    they propose to impose consequences..."). A document named by its publisher alone is named
+    by the publisher's words: its title's words are what is asked ("How should diplomats be
+    trained according to DiploFoundation?" of "... cyber diplomacy: Training, tools ...")."""
+    naming = set().union(*(t for f in files if f not in by_publisher for t in _names(f, documents[f])))
+    naming.update(t for f in by_publisher for t in content_terms(documents[f].publisher))
     return _without_terms(_YEAR.sub(" ", query), naming)
 
 
@@ -509,6 +551,8 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     by_symbol, missing = documents_by_symbol(question, documents)
     named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)
                                  + coded_documents(question, documents)))
+    by_publisher = frozenset(f for f in published_documents(question, documents) if f not in named)
+    named += sorted(by_publisher)
     named += [f for f in typed_years(question, documents, named) if f not in named]
     # A question that names its document uses a year for something else ("parties to the Budapest
     # Convention as of 2023"): documents are looked for by description only when none is named.
@@ -535,7 +579,7 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         identifiers={t for t in terms if _IDENTIFIER.search(t)}, by_symbol=by_symbol, missing_symbols=missing,
         language=question_language(question), numbered=units_asked(question),
         topic_terms=_topic_terms(question, by_symbol + named + aliased, documents),
-        topic=topic_query(question, named, documents) if named else (
+        topic=topic_query(question, named, documents, by_publisher) if named else (
             undescribed(question, described, documents) if described else ""),
         headings=heading_units_named(question),
         described=described,
