@@ -6,13 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from assistant.records import DocumentMeta
 from tests.helpers import CORPUS
 
-ADDENDA = CORPUS.parent.parent / "shared" / "addenda"
+ADDENDA = Path(__file__).parent / "data"  # documents added as an operator would (tests/data/README.md)
 
 RESOLUTION_HEAD = """United Nations
 
