@@ -10,6 +10,13 @@ from assistant.devtools.training import (Example, TrainSettings, documents_of_fo
 from assistant.devtools.training_set import TrainingQuestion
 
 
+# A paraphrase of Article 16 of the Budapest Convention, with its evidence.
+PRESERVATION = TrainingQuestion("t1", "Which measures must a Party take to allow its authorities to order quick "
+                                "preservation of stored data?", ["Budapest_Convention_on_Cybercrime_ETS185_en.md"],
+                                ["to order or similarly obtain the expeditious preservation of specified computer data"],
+                                True, "paraphrase")
+
+
 def test_folds_split_whole_documents_and_every_document_is_held_out_once():
     files = [f"doc{i}.txt" for i in range(20)]
     held = [held_out_documents(files, f"{k}/2") for k in (1, 2)]
@@ -32,10 +39,7 @@ def test_held_out_question_sets_keep_only_answerable_questions_about_held_out_do
 
 @pytest.mark.slow
 def test_mined_examples_pair_a_question_with_its_evidence_sentence_and_on_topic_negatives(shipped_assistant):
-    q = TrainingQuestion("t1", "Which measures must a Party take to allow its authorities to order quick "
-                         "preservation of stored data?", ["Budapest_Convention_on_Cybercrime_ETS185_en.md"],
-                         ["to order or similarly obtain the expeditious preservation of specified computer data"],
-                         True, "paraphrase")
+    q = PRESERVATION
     examples = mine_examples([q], shipped_assistant, TrainSettings(hard_negatives=5))
     sentence = [e for e in examples if e.kind == "sentence"]
     assert sentence and "expeditious preservation of specified computer data" in sentence[0].positive
@@ -46,10 +50,7 @@ def test_mined_examples_pair_a_question_with_its_evidence_sentence_and_on_topic_
 
 @pytest.mark.slow
 def test_judge_examples_are_the_answerers_own_candidates_with_the_evidence_as_positive(shipped_assistant):
-    q = TrainingQuestion("t1", "Which measures must a Party take to allow its authorities to order quick "
-                         "preservation of stored data?", ["Budapest_Convention_on_Cybercrime_ETS185_en.md"],
-                         ["to order or similarly obtain the expeditious preservation of specified computer data"],
-                         True, "paraphrase")
+    q = PRESERVATION
     examples = mine_judge_examples([q], shipped_assistant, TrainSettings(judge_negatives=4))
     _, query, results = shipped_assistant._prepare(q.question, None, None, None)
     quotes = {c.quote for c in shipped_assistant.extractive.candidates(query, results)}

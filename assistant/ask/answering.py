@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +132,7 @@ def title_line_end(text: str, start: int, end: int, title: str) -> int:
     document says ("Improving the practice of cyber diplomacy:" "Training, tools ... – Phase I" over
     "[Update] Phase II of this study was completed ..."). `start` when there is none, `end` when the
     whole sentence is title words."""
-    title_words = set(content_terms(title))
+    title_words = _title_words(title)
 
     def of_title(a: int, b: int) -> bool:
         words = set(content_terms(text[a:b]))
@@ -140,9 +141,13 @@ def title_line_end(text: str, start: int, end: int, title: str) -> int:
     line_end = text.find("\n", start, end)
     if line_end < 0 or not text[line_end:end].strip():
         return end if of_title(start, end) else start
-    if of_title(start, line_end):
-        return len(text[:line_end + 1]) + len(text[line_end + 1:end]) - len(text[line_end + 1:end].lstrip())
-    return start
+    return strip_span(text, line_end + 1, end)[0] if of_title(start, line_end) else start
+
+
+@lru_cache(maxsize=1024)
+def _title_words(title: str) -> frozenset[str]:
+    """A title's words, read once: every sentence of a passage is checked against them."""
+    return frozenset(content_terms(title))
 
 
 class CorpusMentions:
@@ -257,7 +262,7 @@ class ExtractiveAnswerer:
         """The question names or describes a document ("the 2018 resolution that …") and a passage of
         it holds the paragraph asked for, or a topic word of the question: its text may be little like
         the question ("What does norm 1.3 of A/RES/73/27 say about proxies?") and still answer it."""
-        named = query.named_or_aliased | set(query.pointed)
+        named = query.spoken_of
         for r in results:
             if r.chunk.file in named and (r.asked_units or query.topic_terms & set(content_terms(text_of(r)))):
                 return True
@@ -323,7 +328,7 @@ class ExtractiveAnswerer:
 
     def _quotable_spans(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
         """(passage, start, end) of every usable sentence of the passages worth quoting."""
-        named, units, s = query.named_or_aliased | set(query.pointed), query.units, self.settings
+        named, units, s = query.spoken_of, query.units, self.settings
         spans = []
         for r in results:
             # A weak passage is not quoted, unless it is from a document or a provision the question

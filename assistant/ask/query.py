@@ -7,6 +7,7 @@ question itself."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ..records import DocumentMeta
@@ -68,10 +69,7 @@ def _codes(text: str) -> set[str]:
 def _codes_by_document(documents: dict[str, DocumentMeta]) -> dict[str, set[str]]:
     """The codes of each document's names that no other document's names carry."""
     codes = {file: _codes(f"{file.rsplit('.', 1)[0]} {meta.title}") for file, meta in documents.items()}
-    seen: dict[str, int] = {}
-    for found in codes.values():
-        for c in found:
-            seen[c] = seen.get(c, 0) + 1
+    seen = Counter(c for found in codes.values() for c in found)
     return {file: {c for c in found if seen[c] == 1} for file, found in codes.items()}
 
 
@@ -198,9 +196,8 @@ def published_documents(query: str, documents: dict[str, DocumentMeta]) -> list[
     ("according to DiploFoundation")."""
     said = publishers_said(query, documents)
     # "United Nations" is part of "United Nations General Assembly": it names neither publisher surely.
-    publishers = {d.publisher for d in documents.values() if d.publisher}
-    part_of_another = {p for p in said if any(q != p and set(content_terms(p)) <= set(content_terms(q))
-                                                 for q in publishers)}
+    words = {p: set(content_terms(p)) for p in {d.publisher for d in documents.values() if d.publisher}}
+    part_of_another = {p for p in said if any(q != p and words[p] <= words[q] for q in words)}
     by = {p: [f for f, d in documents.items() if d.publisher == p] for p in said - part_of_another}
     return [files[0] for files in by.values() if len(files) == 1]
 
@@ -525,6 +522,12 @@ class QueryAnalysis:
     @property
     def named_or_aliased(self) -> set[str]:
         return set(self.named) | set(self.aliased)
+
+    @property
+    def spoken_of(self) -> set[str]:
+        """The documents the question names, by title, symbol or short name, or else describes: a
+        passage of theirs may answer it however unlike the question its words are."""
+        return self.named_or_aliased | set(self.pointed)
 
     @property
     def pointed(self) -> list[str]:
