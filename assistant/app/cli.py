@@ -218,11 +218,13 @@ examples:
   cda eval evals/gold.jsonl --out runs/check --thresholds evals/thresholds.json
   cda eval evals/unseen.jsonl --out runs/unseen
   cda eval compare runs/before runs/after
+  cda eval sweep evals/gold.jsonl evals/heldout.jsonl --set max_sentences=3,4 --out runs/sweep
   cda eval from-feedback feedback/feedback.jsonl --out runs/fb
 
 A scored run writes results.jsonl, metrics.json, report.md and report.html
 to --out (required). Exit status 1 when --thresholds is given and a metric
-is out of bounds."""
+is out of bounds. A sweep answers each set once per combination of the
+answer settings given (--set NAME=V1,V2, repeatable), retrieval held fixed."""
 
 EPILOG_SERVE = """\
 examples:
@@ -299,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Score retrieval and answers on a question set (JSONL), compare two "
                         "runs, or turn thumbs-down feedback into draft cases.", epilog=EPILOG_EVAL,
                         formatter_class=_RAW)
-    ev.add_argument("args", nargs="+", help="QUESTIONS.jsonl | compare RUN_A RUN_B | from-feedback LOG.jsonl")
+    ev.add_argument("args", nargs="+", help="QUESTIONS.jsonl | compare RUN_A RUN_B | from-feedback LOG.jsonl | "
+                                             "sweep QUESTIONS.jsonl [...] --set NAME=V1,V2")
     add_index_arg(ev)
     ev.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     ev.add_argument("--out", help="output folder for results, metrics and report")
@@ -307,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--baseline", nargs="?", const="tutorial", choices=["tutorial", "ensemble"], default=None,
                     help="also run a LangChain baseline: 'tutorial' (the default: 1000-character splits, FAISS) "
                          "or 'ensemble' (BM25 + FAISS EnsembleRetriever, 800/120 splits, title prefixed)")
+    ev.add_argument("--set", action="append", default=[], metavar="NAME=V1,V2", dest="sweep",
+                    help="sweep: an answer setting and the values to try (repeatable)")
     ev.add_argument("--judge", action="store_true",
                     help="also score faithfulness with the configured LLM (CDA_LLM) as judge")
     ev.set_defaults(func=cmd_eval)

@@ -471,6 +471,13 @@ def main(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    if words[0] == "sweep":
+        from .sweep import main as sweep_main
+
+        if len(words) < 2:
+            raise ValueError("usage: cda eval sweep QUESTIONS.jsonl [...] --set NAME=V1,V2 [--out DIR]")
+        overrides = {"index_dir": Path(args.index)} if args.index else {}
+        return sweep_main(Assistant(load_settings(**overrides)), words[1:], args.sweep, args.k, args.out)
     if len(words) != 1:
         raise ValueError("usage: cda eval QUESTIONS.jsonl --out DIR")
     if not args.out:
