@@ -117,6 +117,11 @@ def test_names_of_documents_the_index_does_not_hold_are_found_and_present_ones_a
         == ["National Cyber Strategy 2024"]
     # An acronym before a kind of document names one; a description does not.
     assert [n for n, _ in absent_documents("What did the 2021 XYZ report recommend?", docs)] == ["2021 XYZ report"]
+    # A numbered member of a series the index holds other members of: "Group 7" when it holds Group 3.
+    series = docs | {"c.pdf": DocumentMeta("c.pdf", "Gadget Forum Working Group 3 report", year="2021", type="study")}
+    assert [n for n, _ in absent_documents("What does the Gadget Forum Working Group 7 report say?", series)] \
+        == ["Gadget Forum Working Group 7 report"]
+    assert absent_documents("What does the Gadget Forum Working Group 3 report say?", series) == []
     assert absent_documents("What did the government's 2019 plan say?", docs) == []
     assert absent_documents("What is in the final report?", docs) == []
 

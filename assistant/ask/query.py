@@ -371,8 +371,8 @@ def document_names(question: str) -> list[str]:
     """Title-like names a question uses: a kind of document ("Manual", "Call", "report", "strategy")
     with the capitalised words, acronyms, years and describing words before it and a version or an
     "of ..." after it ("Tallinn Manual 2.0", "2021 GGE report", "OEWG final report", "Canada's
-    National Cyber Security Strategy"); a name has a capitalised word before its kind, so "the
-    final report" is none."""
+    National Cyber Security Strategy", "Working Group 7 report"); a name has a capitalised word before
+    its kind, so "the final report" is none."""
     tokens = [t if re.fullmatch(r"\d+\.\d+", t) else t.rstrip(".") for t in re.findall(r"[\w’'.&-]+", question)]
     leading = stopwords() | _CONNECTORS | {"under", "according", "per", "within", "whether"}
     names = []
@@ -399,7 +399,9 @@ def document_names(question: str) -> list[str]:
         # December 2018 resolution" describe documents; they do not name them.
         before = [w for w in tokens[start:i] if w.lower() not in _MONTHS]
         acronym = any(re.fullmatch(r"[A-Z][A-Z0-9]+", w) for w in before[-3:])
-        if token[:1].isupper() and (any(w[:1].isupper() for w in before) or of_part) or acronym:
+        # A numbered member of a named series: "the Paris Call Working Group 7 report".
+        numbered = len(before) >= 2 and bool(re.fullmatch(r"\d{1,3}", before[-1])) and before[-2][:1].isupper()
+        if token[:1].isupper() and (any(w[:1].isupper() for w in before) or of_part) or acronym or numbered:
             names.append(" ".join(tokens[start:end]))
     return list(dict.fromkeys(names))
 
