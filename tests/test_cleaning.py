@@ -52,6 +52,17 @@ def test_a_split_word_the_document_never_writes_whole_is_joined_when_english_has
     assert clean("It takes a broad view over time.") == "It takes a broad view over time."
 
 
+def test_a_function_word_run_into_a_word_is_split_off_and_words_that_look_joined_are_kept():
+    text = ("We the peoples determinedto save them, andto reaffirm faith, as determined and agreed to. "
+            "Points ofcontact and a contact of note. Rules annexed thereto apply, therein and hereof too; "
+            "insecure systems, the box.")
+    assert clean(text) == ("We the peoples determined to save them, and to reaffirm faith, as determined and agreed "
+                           "to. Points of contact and a contact of note. Rules annexed thereto apply, therein and "
+                           "hereof too; insecure systems, the box.")
+    # A part the document never writes on its own is no ground for a split.
+    assert clean("A securityto word.") == "A securityto word."
+
+
 def test_a_year_split_by_a_space_and_a_hyphen_set_off_by_one_are_mended_from_the_document():
     text = "in 202 1 the Open -ended group; the open-ended group met in 2021. Paragraph 2 1 and 21 stay."
     assert clean(text) == "in 2021 the Open-ended group; the open-ended group met in 2021. Paragraph 2 1 and 21 stay."

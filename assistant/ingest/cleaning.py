@@ -25,6 +25,13 @@ _LINE_END_BREAK = re.compile(r"\b([A-Za-z]+)( ?)-[ \t]*\n([ \t]*)([a-z]+)([^\s]*
 # The words of a line, for words split by a space: "critica l", "go od", "elaborati on".
 _SPLIT_WORD_TOKEN = re.compile(r"[A-Za-z]+|\d+")
 _YEAR_PARTS = re.compile(r"(?:19|20)\d\d")
+# A function word a conversion ran into the word before or after it: "determinedto", "andto" (the
+# Charter's preamble), "ofcontact", "thebox". Only these: "therein", "insecure", "forbidding", "within"
+# are words; so are "thereto", "hereof", "whereof" (the 22,000-word lexicon lacks them).
+_GLUED_AFTER = ("to", "of", "and")
+_GLUED_BEFORE = ("of", "the", "and")
+_ADVERB_HEADS = ("there", "here", "where")
+_LOWER_WORD = re.compile(r"(?<![\w’'-])[a-z]{5,}(?![\w’'-])")
 # A hyphen set off by a stray space: "Open -ended", "non -intervention".
 _SPACED_HYPHEN = re.compile(r"\b([A-Za-z]+) -([a-z]+)\b")
 # Prefixes that keep their hyphen ("non-binding", "multi-stakeholder", "self-assessment").
@@ -92,6 +99,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
             sheet = _join_split_words(sheet, vocabulary, hyphenated, report)
+            sheet = _split_joined_words(sheet, vocabulary, report)
             sheet = _restore_lost_hyphens(sheet, vocabulary, hyphenated, hyphen_forms, report)
             sheets.append(sheet)
         out.append("\f".join(sheets))
@@ -325,6 +333,36 @@ def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, repor
             skip = True  # the second word is used: it cannot start the next pair
     out.append(text[at:])
     return _SPACED_HYPHEN.sub(lambda m: _mend_spaced_hyphen(m, hyphenated, report), "".join(out))
+
+
+def _split_joined_words(text: str, vocabulary: Counter, report: CleaningReport) -> str:
+    """ "determinedto" -> "determined to": a lower-case word of no English (no word of the lexicon) that is
+    a word the document writes on its own and a function word run together (`_GLUED_AFTER`,
+    `_GLUED_BEFORE`), as a conversion that lost a space or a line break writes it."""
+    lexicon = english_words()
+    if not lexicon:
+        return text  # no lexicon to tell a word from a join: the text is left as it is
+
+    def part(word: str) -> bool:
+        return word in lexicon and vocabulary[word] > 0
+
+    def split(m: re.Match) -> str:
+        word = m.group()
+        if word in lexicon or word.startswith(_ADVERB_HEADS):
+            return word
+        for glue in _GLUED_AFTER:
+            head = word[:-len(glue)]
+            if word.endswith(glue) and len(head) >= 3 and part(head) and vocabulary[glue]:
+                report.counts["joined words split"] += 1
+                return f"{head} {glue}"
+        for glue in _GLUED_BEFORE:
+            rest = word[len(glue):]
+            if word.startswith(glue) and len(rest) >= 3 and part(rest) and vocabulary[glue]:
+                report.counts["joined words split"] += 1
+                return f"{glue} {rest}"
+        return word
+
+    return _LOWER_WORD.sub(split, text)
 
 
 # A compound spaced where the document hyphenates it this many times as often is a hyphen lost.
