@@ -52,7 +52,7 @@ def test_mined_examples_pair_a_question_with_its_evidence_sentence_and_on_topic_
 def test_judge_examples_are_the_answerers_own_candidates_with_the_evidence_as_positive(shipped_assistant):
     q = PRESERVATION
     examples = mine_judge_examples([q], shipped_assistant, TrainSettings(judge_negatives=4))
-    _, query, results = shipped_assistant._prepare(q.question, None, None, None)
+    _, query, results = shipped_assistant.prepare(q.question)
     quotes = {c.quote for c in shipped_assistant.extractive.candidates(query, results)}
     assert examples and all(e.kind == "judge" for e in examples)
     assert "expeditious preservation of specified computer data" in examples[0].positive

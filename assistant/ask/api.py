@@ -12,7 +12,7 @@ from ..storage.store import open_generation
 from .answering import CorpusMentions, ExtractiveAnswerer, TermWeights
 from .comparison import Comparer, Scope, comparison_scope
 from .conversation import condense_question, source_words
-from .query import analyse
+from .query import QueryAnalysis, analyse
 from .retrieval import Retriever
 
 
@@ -54,15 +54,16 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, filters=None, history=None):
         """(standalone question, ranked passages) for a question in a conversation."""
-        standalone, _, results = self._prepare(question, k, filters, history)
+        standalone, _, results = self.prepare(question, k, filters, history)
         return standalone, results
 
-    def _prepare(self, question: str, k: int | None, filters, history):
-        """The follow-up made standalone, read once (QueryAnalysis), and retrieved for."""
-        standalone, query = self._read(question, history)
+    def prepare(self, question: str, k: int | None = None, filters=None, history=None):
+        """(standalone question, its QueryAnalysis, ranked passages): the follow-up made standalone,
+        read once, and retrieved for; what `ask` answers from (and what the devtools judge)."""
+        standalone, query = self.read(question, history)
         return standalone, query, self.retriever.search(query, k or self.settings.retrieval.k, filters)
 
-    def _read(self, question: str, history) -> tuple[str, object]:
+    def read(self, question: str, history=None) -> tuple[str, QueryAnalysis]:
         """The follow-up made standalone, and read once (QueryAnalysis)."""
         question = (question or "").strip()
         if not question:
@@ -70,7 +71,7 @@ class Assistant:
         standalone = condense_question(question, history, self.source_words)
         return standalone, analyse(standalone, self.generation.documents)
 
-    def _across(self, query, filters) -> Scope | None:
+    def table_scope(self, query: QueryAnalysis, filters=None) -> Scope | None:
         """The documents the question is asked across, when a table answers it."""
         return comparison_scope(query, self.generation.documents, Filters.from_dict(filters))
 
@@ -88,9 +89,9 @@ class Assistant:
         return self.comparer.compare(topic, query, Scope("compare", list(dict.fromkeys(files))), topic=topic)
 
     def ask(self, question: str, k: int = 5, filters: dict | Filters | None = None, history=None) -> Answer:
-        standalone, query = self._read(question, history)
+        standalone, query = self.read(question, history)
         question = question.strip()
-        scope = self._across(query, filters)
+        scope = self.table_scope(query, filters)
         if scope is not None:
             return self.comparer.compare(question, query, scope, standalone)
         results = self.retriever.search(query, k or self.settings.retrieval.k, filters)
@@ -100,9 +101,9 @@ class Assistant:
 
     def stream(self, question: str, k: int = 5, filters=None, history=None) -> Iterator[str | Answer]:
         """Yields text deltas, then the final Answer (the extractive answer arrives sentence by sentence)."""
-        standalone, query = self._read(question, history)
+        standalone, query = self.read(question, history)
         question = question.strip()
-        scope = self._across(query, filters)
+        scope = self.table_scope(query, filters)
         if scope is not None:  # a table arrives whole
             yield self.comparer.compare(question, query, scope, standalone)
             return

@@ -71,8 +71,8 @@ def sweep(assistant, question_sets: dict[str, list[Question]], grid: dict[str, l
     for name, questions in question_sets.items():
         prepared[name] = []
         for q in questions:
-            standalone, query = assistant._read(q.question, None)
-            if assistant._across(query, None) is not None:
+            standalone, query = assistant.read(q.question)
+            if assistant.table_scope(query) is not None:
                 continue  # answered by a table
             prepared[name].append((q, standalone, query, assistant.retriever.search(query, k)))
     base = answerer.settings

@@ -143,7 +143,7 @@ def mine_judge_examples(questions: list[TrainingQuestion], helper, settings: Tra
     for n, q in enumerate(questions, start=1):
         if not q.answerable:
             continue
-        _, query, results = helper._prepare(q.question, None, None, None)
+        _, query, results = helper.prepare(q.question)
         if not results:
             continue
         evidence = [fold(e) for e in q.evidence]
