@@ -155,21 +155,28 @@ def _mean(values) -> float | None:
     return round(statistics.fmean(values), 4) if values else None
 
 
+def answer_metrics(rows: list[dict]) -> dict:
+    """What the answers score, over rows of {"answerable", "abstained", "answer", "scores"
+    (answer_scores)}: the part of `aggregate` that needs no retrieval scores (`cda eval sweep`)."""
+    answerable = [r for r in rows if r["answerable"]]
+    words = [len(r["answer"].split()) for r in rows if not r["abstained"]]
+    return {"citation_precision": _mean(r["scores"]["citation_precision"] for r in answerable),
+            "answer_all_evidence": _mean(r["scores"].get("answer_all_evidence") for r in answerable),
+            "answer_words_median": float(np.median(words)) if words else None,
+            "abstention_accuracy": _mean(float(r["abstained"]) for r in rows if not r["answerable"]),
+            "false_abstention_rate": _mean(float(r["abstained"]) for r in answerable)}
+
+
 def aggregate(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     m: dict = {"questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable)}
     for key in [f"hit@{k}" for k in HIT_CURVE_K] + ["rr", "ndcg@10", "evidence_recall@5", "all_evidence@5"]:
         m["mrr" if key == "rr" else key] = _mean(r["scores"][key] for r in answerable)
-    m["citation_precision"] = _mean(r["scores"]["citation_precision"] for r in answerable)
+    m.update(answer_metrics(rows))
     m["evidence_coverage"] = _mean(r["scores"]["evidence_coverage"] for r in answerable)
-    m["answer_all_evidence"] = _mean(r["scores"].get("answer_all_evidence") for r in answerable)
     m["table_rows_hold_evidence"] = _mean(r["scores"].get("table_rows_hold_evidence") for r in answerable)
     m["table_false_silence"] = _mean(r["scores"].get("table_false_silence") for r in answerable)
-    words = [len(r["answer"].split()) for r in rows if not r["abstained"]]
-    m["answer_words_median"] = float(np.median(words)) if words else None
-    m["abstention_accuracy"] = _mean(float(r["abstained"]) for r in unanswerable)
-    m["false_abstention_rate"] = _mean(float(r["abstained"]) for r in answerable)
     m["answer_similarity"] = _mean(r["scores"].get("answer_similarity") for r in answerable)
     m["faithfulness"] = _mean(r["scores"].get("faithfulness") for r in rows)  # None without --judge
     lat = [r["latency_ms"] for r in rows]
@@ -471,19 +478,17 @@ def main(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    settings = load_settings(**({"index_dir": Path(args.index)} if args.index else {}))
     if words[0] == "sweep":
         from .sweep import main as sweep_main
 
         if len(words) < 2:
             raise ValueError("usage: cda eval sweep QUESTIONS.jsonl [...] --set NAME=V1,V2 [--out DIR]")
-        overrides = {"index_dir": Path(args.index)} if args.index else {}
-        return sweep_main(Assistant(load_settings(**overrides)), words[1:], args.sweep, args.k, args.out)
+        return sweep_main(Assistant(settings), words[1:], args.sweep, args.k, args.out)
     if len(words) != 1:
         raise ValueError("usage: cda eval QUESTIONS.jsonl --out DIR")
     if not args.out:
         raise ValueError("--out DIR is required")
-    overrides = {"index_dir": Path(args.index)} if args.index else {}
-    settings = load_settings(**overrides)
     judge = None
     if getattr(args, "judge", False):
         if not settings.llm:

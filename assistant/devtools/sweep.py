@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import statistics
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from ..config import AnswerSettings
-from .evaluation import Question, _mean, answer_scores, load_questions
+from .evaluation import Question, answer_metrics, answer_scores, load_questions
 
 
 def parse_grid(specs: list[str]) -> dict[str, list]:
@@ -51,20 +50,7 @@ class SweepPoint:
     scores: dict  # set name -> {"answer_all_evidence", "answer_words_median", ...}
 
 
-def _summary(rows: list[tuple[Question, dict, dict]]) -> dict:
-    answerable = [(q, a, s) for q, a, s in rows if q.answerable]
-    unanswerable = [(q, a, s) for q, a, s in rows if not q.answerable]
-    words = [len(a["answer"].split()) for _, a, _ in rows if not a["abstained"]]
-    return {"questions": len(rows),
-            "answer_all_evidence": _mean(s["answer_all_evidence"] for _, _, s in answerable),
-            "citation_precision": _mean(s["citation_precision"] for _, _, s in answerable),
-            "answer_words_median": float(statistics.median(words)) if words else None,
-            "abstention_accuracy": _mean(float(a["abstained"]) for _, a, _ in unanswerable),
-            "false_abstention_rate": _mean(float(a["abstained"]) for _, a, _ in answerable)}
-
-
-def sweep(assistant, question_sets: dict[str, list[Question]], grid: dict[str, list], k: int = 5,
-          progress=None) -> list[SweepPoint]:
+def sweep(assistant, question_sets: dict[str, list[Question]], grid: dict[str, list], k: int = 5) -> list[SweepPoint]:
     """The settings as they are first, then every combination of `grid`'s values in turn."""
     answerer = assistant.extractive
     prepared = {}
@@ -79,18 +65,16 @@ def sweep(assistant, question_sets: dict[str, list[Question]], grid: dict[str, l
     combinations = [{}] + [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
     points = []
     try:
-        for n, values in enumerate(combinations, start=1):
+        for values in combinations:
             answerer.settings = replace(base, **values)
             scores = {}
             for name, items in prepared.items():
                 rows = []
                 for q, standalone, query, results in items:
                     answer = answerer.answer(q.question, results, standalone, query).to_dict()
-                    rows.append((q, answer, answer_scores(q, answer)))
-                scores[name] = _summary(rows)
+                    rows.append({"answerable": q.answerable, **answer, "scores": answer_scores(q, answer)})
+                scores[name] = {"questions": len(rows), **answer_metrics(rows)}
             points.append(SweepPoint(values, scores))
-            if progress:
-                progress(n, len(combinations), points[-1])
     finally:
         answerer.settings = base
     return points
