@@ -143,6 +143,52 @@ def test_a_bracketed_description_in_a_title_is_no_short_name():
     assert aliased_documents("What does the Budapest Convention say?", docs) == ["bc.md"]
 
 
+def test_a_title_headed_by_its_kind_gives_the_short_names_it_is_known_by():
+    from assistant.ask.query import aliased_documents, short_names
+    from assistant.records import DocumentMeta
+
+    assert short_names("Charter of the United Nations") == ["United Nations Charter", "UN Charter"]
+    assert short_names("Convention on Cybercrime (Budapest Convention, ETS No. 185)") == ["Cybercrime Convention"]
+    assert short_names("Framework for Improving Critical Infrastructure Cybersecurity, Version 1.1") == []
+    assert short_names("Paris Call for Trust and Security in Cyberspace") == []  # "Call" is not its first word
+
+    docs = {"charter.md": DocumentMeta("charter.md", "Charter of the Example Nations"),
+            "conv.md": DocumentMeta("conv.md", "Convention on Cybercrime (Budapest Convention, ETS No. 185)"),
+            "prot.md": DocumentMeta("prot.md", "Additional Protocol to the Convention on Cybercrime"),
+            "s1.pdf": DocumentMeta("s1.pdf", "National Cyber Strategy"),
+            "s2.pdf": DocumentMeta("s2.pdf", "National Cybersecurity Strategy")}
+    assert aliased_documents("What does the EN Charter say about self-defence?", docs) == ["charter.md"]
+    # The kind a single indexed title opens with, capitalised after "the", names that document ...
+    assert aliased_documents("Which organ keeps the peace under the Charter?", docs) == ["charter.md"]
+    assert aliased_documents("What does the Convention require of service providers?", docs) == ["conv.md"]
+    assert aliased_documents("Does the Protocol define racist material?", docs) == ["prot.md"]
+    # ... not a kind several titles open with, a word in lower case, or the start of another title.
+    assert aliased_documents("What does the Strategy say about deterrence?", docs) == []
+    assert aliased_documents("Which charter of rights applies?", docs) == []
+    assert aliased_documents("What does the Convention against Cybercrime of 2024 require?", docs) == []
+    assert aliased_documents("What does the Charter Review Conference decide?", docs) == []
+
+
+def test_a_short_name_beside_a_title_or_a_year_is_what_the_other_document_cites():
+    from assistant.ask.query import analyse
+    from assistant.records import DocumentMeta
+
+    docs = {"charter.md": DocumentMeta("charter.md", "Charter of the Example Nations", year="1945", type="treaty"),
+            "r75.txt": DocumentMeta("r75.txt", "Resolution 75/240: Developments", year="2020", type="resolution",
+                                    symbol="A/RES/75/240"),
+            "s23.pdf": DocumentMeta("s23.pdf", "National Cybersecurity Strategy", year="2023", type="strategy",
+                                    jurisdiction="United States")}
+    assert analyse("What does the EN Charter say about self-defence?", docs).short_named == ["charter.md"]
+    assert analyse("Which rule of the Charter forbids the threat of force?", docs).short_named == ["charter.md"]
+    # Named beside a document the question names by its symbol, or beside a year: cited, not asked of.
+    beside_symbol = analyse("Does resolution A/RES/75/240 recall the Charter's ban on force?", docs)
+    assert beside_symbol.aliased == ["charter.md"] and beside_symbol.short_named == []
+    assert analyse("How do the 2023 US strategy and the Charter treat sanctions?", docs).short_named == []
+    # A document the index lacks stays absent when the question also speaks of the Charter.
+    gge = analyse("How did the 2021 GGE consensus report describe the applicability of the EN Charter?", docs)
+    assert [name for name, _ in gge.absent] == ["2021 GGE consensus report"]
+
+
 def test_a_code_only_one_documents_file_name_or_title_carries_names_that_document():
     from assistant.ask.query import analyse, coded_documents
     from assistant.records import DocumentMeta

@@ -84,6 +84,22 @@ def test_a_question_naming_one_document_is_answered_from_it(shipped_assistant):
     assert {x.chunk.file for x in plain.search(question, k=5)} != {"US_National_Cyber_Strategy_2018.pdf"}
 
 
+def test_a_document_called_by_the_short_name_its_title_makes_is_answered_from(shipped_assistant):
+    # "the Charter": the only indexed title that opens with "Charter". Without the preference, the
+    # resolutions that recall the Charter's purposes took places among the five.
+    question = "What does the Charter say about regional arrangements for the maintenance of international peace?"
+    assert shipped_assistant.read(question)[1].short_named == ["UN_Charter_1945_en.md"]
+    results = shipped_assistant.retriever.search(question, k=5)
+    assert {x.chunk.file for x in results} == {"UN_Charter_1945_en.md"}
+    import dataclasses
+
+    from assistant.ask.retrieval import Retriever
+
+    plain = Retriever(shipped_assistant.generation, shipped_assistant.embedder,
+                      dataclasses.replace(shipped_assistant.retriever.settings, named_boost=0.0))
+    assert {x.chunk.file for x in plain.search(question, k=5)} != {"UN_Charter_1945_en.md"}
+
+
 def test_a_numbered_provision_the_question_names_is_retrieved_first(shipped_assistant):
     cases = [("UN Charter", "UN_Charter_1945_en.md", n) for n in (2, 33, 51)] + \
             [("Budapest Convention on Cybercrime", "Budapest_Convention_on_Cybercrime_ETS185_en.md", n)

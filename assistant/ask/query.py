@@ -37,14 +37,52 @@ def _aliases(title: str) -> list[str]:
     return [name for alias in re.findall(r"\(([^)]*)\)", title) if (name := alias.split(",")[0].strip())[:1].isupper()]
 
 
-def aliased_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
-    """Files whose catalogue title gives a short name in brackets that the question uses:
-    "Convention on Cybercrime (Budapest Convention, ETS No. 185)" for "Article 16 of the
-    Budapest Convention"."""
+_HEADED = re.compile(r"(?:The\s+)?([A-Z][a-z]+)\s+(?:of|on|for|to)\s+(?:the\s+)?((?:[A-Z][\w-]*\s*){1,3})(?:$|[,:(])")
+
+
+def short_names(title: str) -> list[str]:
+    """The names a title headed by its kind of document is known by, made from the title itself:
+    "Charter of the United Nations" -> ["United Nations Charter", "UN Charter"], "Convention on
+    Cybercrime" -> ["Cybercrime Convention"]. Only for a short, capitalised rest of the title:
+    "Framework for Improving Critical Infrastructure Cybersecurity" gives none."""
+    m = _HEADED.match(title.strip())
+    if not m or m.group(1).lower() not in DOCUMENT_KINDS:
+        return []
+    kind, rest = m.group(1), m.group(2).split()
+    names = [f"{' '.join(rest)} {kind}"]
+    if len(rest) >= 2:
+        names.append(f"{''.join(w[0] for w in rest)} {kind}")  # "UN Charter"
+    return names
+
+
+# "the Convention" alone, not "the Convention against Cybercrime" or "the Convention of Belém do Pará".
+_NOT_A_TITLE = r"(?![ -][A-Z]|\s+(?:of|on|for|to|against|in)\s+(?:the\s+)?[A-Z])"
+
+
+def _head_kind(title: str) -> str:
+    """The kind of document a title opens with ("Charter" of "Charter of the United Nations",
+    "Protocol" of "Additional Protocol to the Convention ..."), or ""."""
+    for word in re.findall(r"[A-Za-z]+", title)[:3]:
+        if word.lower() in DOCUMENT_KINDS:
+            return word
+    return ""
+
+
+def aliased_documents(query: str, documents: dict[str, DocumentMeta], made: bool = True) -> list[str]:
+    """Files known by a short name the question uses: one the catalogue title gives in brackets
+    ("Convention on Cybercrime (Budapest Convention, ETS No. 185)" for "Article 16 of the Budapest
+    Convention"), one the title makes (`short_names`: "the UN Charter"), or the kind of document
+    the title opens with, capitalised after "the", when no other indexed title opens with it ("the
+    Charter", "the Convention"). `made=False`: the bracketed short names only."""
     folded = fold_words(query)
+    heads = Counter(_head_kind(meta.title) for meta in documents.values()) if made else Counter()
     out = []
     for file, meta in documents.items():
-        for name in map(fold_words, _aliases(meta.title)):
+        head = _head_kind(meta.title) if made else ""
+        if head and heads[head] == 1 and re.search(rf"\bthe {head}\b{_NOT_A_TITLE}", query):
+            out.append(file)
+            continue
+        for name in map(fold_words, _aliases(meta.title) + (short_names(meta.title) if made else [])):
             if len(name.split()) >= 2 and re.search(rf"\b{re.escape(name)}\b", folded):
                 out.append(file)
                 break
@@ -411,7 +449,7 @@ def known_words(documents: dict[str, DocumentMeta]) -> set[str]:
     names, publishers, types, symbols and places (with their adjectives)."""
     texts = []
     for file, meta in documents.items():
-        texts.append(" ".join([meta.title, *_aliases(meta.title), re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]),
+        texts.append(" ".join([meta.title, *_aliases(meta.title), *short_names(meta.title), re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]),
                                meta.publisher, meta.type, meta.symbol, *place_forms(meta.jurisdiction)]))
     return set(content_terms(" ".join(texts)))
 
@@ -520,10 +558,19 @@ class QueryAnalysis:
     # Documents the question names that the index does not hold, with the words no indexed document
     # is known by: [("Tallinn Manual 2.0", {"tallinn"})]
     absent: list[tuple[str, set[str]]] = field(default_factory=list)
+    years: set[str] = field(default_factory=set)  # the years the question gives ("2018")
 
     @property
     def named_or_aliased(self) -> set[str]:
         return set(self.named) | set(self.aliased)
+
+    @property
+    def short_named(self) -> list[str]:
+        """The documents known by the short name the question uses, when it is what the question is
+        about: it names no other document and no year. Beside a title or a date a short name is
+        more often what the other document cites ("resolution 75/240 recalls the Charter", "the 2023
+        US strategy and the Budapest Convention")."""
+        return [] if self.named or self.years else self.aliased
 
     @property
     def spoken_of(self) -> set[str]:
@@ -569,9 +616,12 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     for name, _ in absent:
         unnamed = unnamed.replace(name, " ")
     absent_words = set(content_terms(" ".join(w for n, _ in absent for w in n.split() if w.lower() not in DOCUMENT_KINDS)))
-    if any(not set().union(*_names(f, documents[f])) & absent_words for f in set(named) | set(aliased)):
+    cited_in = set(named) | set(aliased_documents(question, documents, made=False))
+    if any(not set().union(*_names(f, documents[f])) & absent_words for f in cited_in):
         # Asked of an indexed document named apart from the absent one, about a text it cites ("the
-        # 2021 GGE report, as the Paris Call WG4 report cites it"): answered from the indexed one.
+        # 2021 GGE report, as the Paris Call WG4 report cites it"): answered from the indexed one. Not
+        # of one named by the short name its title makes: "the 2021 GGE report on the UN Charter" asks
+        # what the absent report says of the Charter.
         absent = []
     absent = [(f"resolution {key}" if key[0].isdigit() else key.upper(), {key})
               for key in sorted(missing) if not by_symbol] + absent
@@ -589,4 +639,5 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         headings=heading_units_named(question),
         described=described,
         absent=absent,
+        years=set(_YEAR.findall(question)),
     )

@@ -226,11 +226,14 @@ class Retriever:
         listed, enumerations = self.listing(query, qv, allowed)
         fused, lexical_scores = self._fused(qv, terms, k, allowed, self.referenced(query, qv, allowed), listed)
         named = query.named if s.represent_named_documents else []
-        pointed = named or query.described  # documents named, or else described by date, year, type, place
+        # Documents named, or else known by a short name ("under the Charter", "the Budapest Convention"),
+        # or else described by date, year, type, place.
+        spoken = named or query.short_named
+        pointed = spoken or query.described
         if pointed and s.topic_weight:
             for i, v in self._topic_ranking(query, pointed, k, allowed).items():
                 fused[i] = fused.get(i, 0.0) + s.topic_weight * v
-        boost = s.named_boost if named else s.described_boost  # describing a document names it less surely
+        boost = s.named_boost if spoken else s.described_boost  # describing a document names it less surely
         if pointed and boost:
             files = set(pointed)
             fused = {i: v * (1 + boost) if self.chunks[i].file in files else v for i, v in fused.items()}
