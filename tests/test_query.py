@@ -148,7 +148,8 @@ def test_a_title_headed_by_its_kind_gives_the_short_names_it_is_known_by():
     from assistant.records import DocumentMeta
 
     assert short_names("Charter of the United Nations") == ["United Nations Charter", "UN Charter"]
-    assert short_names("Convention on Cybercrime (Budapest Convention, ETS No. 185)") == ["Cybercrime Convention"]
+    assert short_names("Convention on Cybercrime (Budapest Convention, ETS No. 185)") == [
+        "Cybercrime Convention", "Convention on Cybercrime"]
     assert short_names("Framework for Improving Critical Infrastructure Cybersecurity, Version 1.1") == []
     assert short_names("Paris Call for Trust and Security in Cyberspace") == []  # "Call" is not its first word
 
@@ -167,6 +168,8 @@ def test_a_title_headed_by_its_kind_gives_the_short_names_it_is_known_by():
     assert aliased_documents("Which charter of rights applies?", docs) == []
     assert aliased_documents("What does the Convention against Cybercrime of 2024 require?", docs) == []
     assert aliased_documents("What does the Charter Review Conference decide?", docs) == []
+    # A title given without its bracket names its document, however short.
+    assert aliased_documents("What does the Convention on Cybercrime say about preservation?", docs) == ["conv.md"]
 
 
 def test_a_short_name_beside_a_title_or_a_year_is_what_the_other_document_cites():
@@ -231,3 +234,21 @@ def test_a_publisher_the_question_names_describes_its_documents_and_names_the_on
     assert query.named == ["study.txt"] and "trained" in query.topic and "DiploFoundation" not in query.topic
     # A publisher whose name is part of another's ("United Nations") names no document alone.
     assert analyse("What did the United Nations say about force?", docs).named == []
+
+
+def test_a_publisher_is_also_said_by_the_initials_of_its_name():
+    from assistant.ask.query import analyse, initials, publishers_said
+    from assistant.records import DocumentMeta
+
+    assert initials("US National Institute of Standards and Technology") == {"NIST", "NIoST"}
+    assert "DoD" in initials("US Department of Defense") and "CoE" in initials("Council of Europe")
+    assert initials("United Nations") == set() and initials("DiploFoundation") == set()  # "UN": too common
+    docs = {"fw.pdf": DocumentMeta("fw.pdf", "A Framework", type="framework",
+                                   publisher="US National Institute of Standards and Technology"),
+            "s15.txt": DocumentMeta("s15.txt", "A Strategy", year="2015", publisher="US Department of Defense"),
+            "s18.txt": DocumentMeta("s18.txt", "A Summary", year="2018", publisher="US Department of Defense")}
+    assert publishers_said("What does the NIST framework say about tiers?", docs) == {
+        "US National Institute of Standards and Technology"}
+    assert analyse("What does the NIST framework say about tiers?", docs).named == ["fw.pdf"]
+    assert analyse("What does the DoD say about defending forward?", docs).named == []  # two documents
+    assert publishers_said("What does the nist say?", docs) == set()  # initials are capitals

@@ -43,13 +43,16 @@ _HEADED = re.compile(r"(?:The\s+)?([A-Z][a-z]+)\s+(?:of|on|for|to)\s+(?:the\s+)?
 def short_names(title: str) -> list[str]:
     """The names a title headed by its kind of document is known by, made from the title itself:
     "Charter of the United Nations" -> ["United Nations Charter", "UN Charter"], "Convention on
-    Cybercrime" -> ["Cybercrime Convention"]. Only for a short, capitalised rest of the title:
+    Cybercrime (Budapest Convention, ETS No. 185)" -> ["Cybercrime Convention", "Convention on
+    Cybercrime"]. Only for a short, capitalised rest of the title:
     "Framework for Improving Critical Infrastructure Cybersecurity" gives none."""
     m = _HEADED.match(title.strip())
     if not m or m.group(1).lower() not in DOCUMENT_KINDS:
         return []
     kind, rest = m.group(1), m.group(2).split()
     names = [f"{' '.join(rest)} {kind}"]
+    if "(" in title:  # "Convention on Cybercrime (Budapest Convention, ...)": the title without its bracket
+        names.append(title.split("(")[0].strip())
     if len(rest) >= 2:
         names.append(f"{''.join(w[0] for w in rest)} {kind}")  # "UN Charter"
     return names
@@ -226,7 +229,21 @@ def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
                 said.add(name)
         elif shared == terms or (len(shared) >= 2 and 2 * len(shared) >= len(terms)):
             said.add(name)
+        elif any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", text) for a in initials(name)):
+            said.add(name)
     return said
+
+
+def initials(name: str) -> set[str]:
+    """The acronyms a body is known by, made from its name: "US National Institute of Standards and
+    Technology" -> {"NIST"}, "US Department of Defense" -> {"DoD"}, "Council of Europe" -> {"CoE"};
+    without a leading place ("US"), of three letters or more ("UN" is too common a word to be sure)."""
+    words = re.findall(r"[A-Za-z]+", name)
+    if words and words[0].isupper() and len(words) > 2:
+        words = words[1:]  # "US", "UK": where the body is, not its name
+    capitals = "".join(w[0] for w in words if w[0].isupper())
+    with_small = "".join(w[0] if w[0].isupper() else w[0].lower() for w in words if w.lower() not in ("and", "the"))
+    return {a for a in (capitals, with_small) if len(a) >= 3 and sum(c.isupper() for c in a) >= 2}
 
 
 def published_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
