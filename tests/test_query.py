@@ -236,6 +236,24 @@ def test_a_publisher_the_question_names_describes_its_documents_and_names_the_on
     assert analyse("What did the United Nations say about force?", docs).named == []
 
 
+def test_a_year_range_no_indexed_title_carries_dates_no_document():
+    from assistant.ask.query import analyse, without_foreign_ranges
+    from assistant.records import DocumentMeta
+
+    docs = {"wg4.pdf": DocumentMeta("wg4.pdf", "Paris Call Working Group 4: Advancing norms", year="2021", type="study"),
+            "r21.txt": DocumentMeta("r21.txt", "Resolution 76/19", year="2021", type="resolution"),
+            "uk.txt": DocumentMeta("uk.txt", "National Cyber Security Strategy 2016-2021", year="2016",
+                                   type="strategy", jurisdiction="United Kingdom")}
+    # "the open-ended working group 2021–2025" is a body and its term: no 2021 document is meant.
+    assert without_foreign_ranges("May the working group 2021–2025 set up subgroups?", docs) == \
+        "May the working group   set up subgroups?"
+    query = analyse("May the open-ended working group 2021–2025 set up subgroups?", docs)
+    assert query.named == [] and query.described == [] and query.years == set()
+    # A range a title gives names its document, however the dash is written.
+    assert analyse("What does the National Cyber Security Strategy 2016–2021 say?", docs).named == ["uk.txt"]
+    assert analyse("What did the UK's 2016 - 2021 strategy fund?", docs).pointed == ["uk.txt"]
+
+
 def test_a_publisher_is_also_said_by_the_initials_of_its_name():
     from assistant.ask.query import analyse, initials, publishers_said
     from assistant.records import DocumentMeta

@@ -613,23 +613,38 @@ def _topic_terms(question: str, files: list[str], documents: dict[str, DocumentM
     return set(content_terms(_SYMBOL_KEY.sub(" ", topic)))
 
 
+_YEAR_RANGE = re.compile(r"\b(?:1[89]|20)\d\d\s*[-–]\s*(?:(?:1[89]|20)\d\d|\d\d)\b")
+
+
+def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) -> str:
+    """The question without the year ranges no indexed title carries: "the open-ended working
+    group 2021–2025" names a body and its term, not a document of 2021 or 2025; "the National
+    Cyber Security Strategy 2016-2021" keeps the range its title gives."""
+    def key(text: str) -> str:
+        return re.sub(r"\s*[-–]\s*", "-", text)
+
+    carried = {key(m) for d in documents.values() for m in _YEAR_RANGE.findall(f"{d.title} {d.file}".replace("_", " "))}
+    return _YEAR_RANGE.sub(lambda m: m.group(0) if key(m.group(0)) in carried else " ", question)
+
+
 def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     """Read the question once."""
     terms = content_terms(question)
     aliased = aliased_documents(question, documents)
     by_symbol, missing = documents_by_symbol(question, documents)
-    named = list(dict.fromkeys(by_symbol + named_documents(question, documents) + headed_documents(question, documents)
+    dated = without_foreign_ranges(question, documents)  # what names or describes a document by its year
+    named = list(dict.fromkeys(by_symbol + named_documents(dated, documents) + headed_documents(question, documents)
                                  + coded_documents(question, documents)))
     by_publisher = frozenset(f for f in published_documents(question, documents) if f not in named)
     named += sorted(by_publisher)
-    named += [f for f in typed_years(question, documents, named) if f not in named]
+    named += [f for f in typed_years(dated, documents, named) if f not in named]
     # A question that names its document uses a year for something else ("parties to the Budapest
     # Convention as of 2023"): documents are looked for by description only when none is named.
     # Named by symbol or title but not held: "resolution 78/16", "the Tallinn Manual 2.0".
     absent = absent_documents(question, documents)
     # A year inside the name of a document the index does not hold ("the 2021 GGE report") describes
     # none of those it holds.
-    unnamed = question
+    unnamed = dated
     for name, _ in absent:
         unnamed = unnamed.replace(name, " ")
     absent_words = set(content_terms(" ".join(w for n, _ in absent for w in n.split() if w.lower() not in DOCUMENT_KINDS)))
@@ -656,5 +671,5 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         headings=heading_units_named(question),
         described=described,
         absent=absent,
-        years=set(_YEAR.findall(question)),
+        years=set(_YEAR.findall(dated)),
     )
