@@ -236,6 +236,38 @@ def test_a_publisher_the_question_names_describes_its_documents_and_names_the_on
     assert analyse("What did the United Nations say about force?", docs).named == []
 
 
+def test_a_place_alone_is_no_way_of_saying_a_publisher_of_that_place():
+    from assistant.ask.query import publishers_said
+    from assistant.records import DocumentMeta
+
+    docs = {"code.md": DocumentMeta("code.md", "A Code", publisher="United States Congress", jurisdiction="United States"),
+            "s15.txt": DocumentMeta("s15.txt", "A Strategy", publisher="US Department of Defense",
+                                    jurisdiction="United States"),
+            "res.txt": DocumentMeta("res.txt", "A Resolution", publisher="United Nations General Assembly",
+                                    jurisdiction="UN")}
+    assert publishers_said("How short of cyber professionals is the United States?", docs) == set()
+    assert publishers_said("What does the Administration want Congress to do?", docs) == set()
+    assert publishers_said("What did the United States Congress enact?", docs) == {"United States Congress"}
+    assert publishers_said("What does the Department of Defense plan?", docs) == {"US Department of Defense"}
+    assert publishers_said("What did the General Assembly adopt?", docs) == {"United Nations General Assembly"}
+
+
+def test_a_name_is_absent_only_when_no_document_is_known_by_it():
+    from assistant.ask.query import absent_documents
+    from assistant.records import DocumentMeta
+
+    docs = {"s23.pdf": DocumentMeta("s23.pdf", "National Cybersecurity Strategy", year="2023", type="strategy",
+                                    jurisdiction="United States"),
+            "s03.txt": DocumentMeta("s03.txt", "The National Strategy to Secure Cyberspace", year="2003",
+                                    type="strategy", jurisdiction="United States")}
+    # "cyber" begins the compound the 2023 strategy is known by.
+    assert absent_documents("What does the 2023 US Cyber Strategy aim for?", docs) == []
+    assert absent_documents("What does the 2022 US Cyber Strategy aim for?", docs) == [("2022 US Cyber Strategy", {"2022"})]
+    # "plan to" + a verb is no document's name; "Strategy to Secure" is one.
+    assert absent_documents("Which exercises does DHS plan to emulate?", docs) == []
+    assert absent_documents("What does the DHS Plan say?", docs) == [("DHS Plan", {"dhs"})]
+
+
 def test_a_year_range_no_indexed_title_carries_dates_no_document():
     from assistant.ask.query import analyse, without_foreign_ranges
     from assistant.records import DocumentMeta

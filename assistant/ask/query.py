@@ -218,16 +218,21 @@ def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
     two words and half of a longer one ("the General Assembly" for "United Nations General
     Assembly", "the Department of Defense" for "US Department of Defense")."""
     asked = set(content_terms(text))
+    places = sorted({form for d in documents.values() for form in place_forms(d.jurisdiction)}, key=len, reverse=True)
     said = set()
     for name in {d.publisher for d in documents.values() if d.publisher and d.publisher.lower() != "unknown"}:
         terms = set(content_terms(name))
-        shared = terms & asked
         if not terms:
             continue
+        # The body without the place it belongs to: "United States" is no way of saying "United States
+        # Congress", nor "US" of "US Department of Defense".
+        place = next((p for p in places if fold_words(name).startswith(f"{p} ")), "")
+        body = set(content_terms(name[len(place):])) if place else terms
+        shared = body & asked
         if len(terms) == 1:
             if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
                 said.add(name)
-        elif shared == terms or (len(shared) >= 2 and 2 * len(shared) >= len(terms)):
+        elif terms <= asked or (len(shared) >= 2 and 2 * len(shared) >= len(body)):
             said.add(name)
         elif any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", text) for a in initials(name)):
             said.add(name)
@@ -434,6 +439,8 @@ def document_names(question: str) -> list[str]:
     for i, token in enumerate(tokens):
         if token.lower() not in DOCUMENT_KINDS:
             continue
+        if i + 2 < len(tokens) and tokens[i + 1] == "to" and tokens[i + 2][:1].islower() and tokens[i + 2] != "the":
+            continue  # a verb: "Which exercises does DHS plan to emulate?"
         start = i
         while start > 0 and i - start < 7 and (_NAME_TOKEN.fullmatch(tokens[start - 1]) or (
                 tokens[start - 1].lower() not in leading and tokens[start - 1].lower() not in DOCUMENT_KINDS)):
@@ -483,7 +490,7 @@ def absent_documents(question: str, documents: dict[str, DocumentMeta]) -> list[
     for name in names:
         words = [w for w in name.split() if w.lower() not in DOCUMENT_KINDS and not re.fullmatch(r"[\d.-]+", w)]
         terms = set(content_terms(" ".join(words)))
-        unknown = terms - known
+        unknown = {t for t in terms if not _is_known(t, known)}
         numbers = set(_NUMBER.findall(name))
         if not unknown and numbers and not any(_fits(meta, file, numbers, terms) for file, meta in documents.items()):
             # Every word is known, but no document with that year or number goes by them: "the UK
@@ -501,7 +508,14 @@ def _fits(meta: DocumentMeta, file: str, numbers: set[str], terms: set[str]) -> 
     """Whether a document carries all the numbers (a year, a version, a group's number) and is
     known by all the words."""
     own = set(_NUMBER.findall(f"{meta.year} {meta.date[:4]} {meta.title} {meta.symbol} {re.sub(r'[_A-Za-z-]+', ' ', file)}"))
-    return numbers <= own and terms <= known_words({file: meta})
+    known = known_words({file: meta})
+    return numbers <= own and all(_is_known(t, known) for t in terms)
+
+
+def _is_known(term: str, known: set[str]) -> bool:
+    """A word documents are known by, or the start of a compound one is known by: "the 2023 US cyber
+    strategy" of the "National Cybersecurity Strategy"."""
+    return term in known or (len(term) >= 5 and any(k.startswith(term) for k in known))
 
 
 _VERSIONED = re.compile(r"\b([A-Z][\w-]+)\s+(?:[Vv]ersion\s+|[Vv])?(\d{1,2}\.\d{1,2})\b")
