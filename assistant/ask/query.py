@@ -214,9 +214,10 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
 
 def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
     """The publishers of indexed documents a text names: every word of the name ("Council of
-    Europe", "DiploFoundation", written as the catalogue writes it when it is one word), or at least
-    two words and half of a longer one ("the General Assembly" for "United Nations General
-    Assembly", "the Department of Defense" for "US Department of Defense")."""
+    Europe", "DiploFoundation", written as the catalogue writes it when it is one word), at least
+    two words and half of the name without its leading place ("the General Assembly" for "United
+    Nations General Assembly", "the Department of Defense" for "US Department of Defense"; "the
+    United States" is not "United States Congress"), or its initials ("NIST", `initials`)."""
     asked = set(content_terms(text))
     places = sorted({form for d in documents.values() for form in place_forms(d.jurisdiction)}, key=len, reverse=True)
     said = set()
