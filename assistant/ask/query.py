@@ -78,10 +78,11 @@ def aliased_documents(query: str, documents: dict[str, DocumentMeta], made: bool
     the title opens with, capitalised after "the", when no other indexed title opens with it ("the
     Charter", "the Convention"). `made=False`: the bracketed short names only."""
     folded = fold_words(query)
-    heads = Counter(_head_kind(meta.title) for meta in documents.values()) if made else Counter()
+    head_of = {file: _head_kind(meta.title) for file, meta in documents.items()} if made else {}
+    heads = Counter(head_of.values())
     out = []
     for file, meta in documents.items():
-        head = _head_kind(meta.title) if made else ""
+        head = head_of.get(file, "")
         if head and heads[head] == 1 and re.search(rf"\bthe {head}\b{_NOT_A_TITLE}", query):
             out.append(file)
             continue
@@ -663,8 +664,8 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     for name, _ in absent:
         unnamed = unnamed.replace(name, " ")
     absent_words = set(content_terms(" ".join(w for n, _ in absent for w in n.split() if w.lower() not in DOCUMENT_KINDS)))
-    cited_in = set(named) | set(aliased_documents(question, documents, made=False))
-    if any(not set().union(*_names(f, documents[f])) & absent_words for f in cited_in):
+    if absent and any(not set().union(*_names(f, documents[f])) & absent_words
+                      for f in set(named) | set(aliased_documents(question, documents, made=False))):
         # Asked of an indexed document named apart from the absent one, about a text it cites ("the
         # 2021 GGE report, as the Paris Call WG4 report cites it"): answered from the indexed one. Not
         # of one named by the short name its title makes: "the 2021 GGE report on the UN Charter" asks
