@@ -44,6 +44,16 @@ def test_a_word_broken_at_a_line_end_without_a_hyphen_is_joined_into_a_word_of_t
     assert clean(text) == "• Governments looking to work together.\nOther governments agree. We go\nforward in\nto the room."
 
 
+def test_a_line_break_split_repeated_on_several_pages_is_joined_though_each_page_has_it_once():
+    # A layout that breaks each bullet's first word breaks it on every page: the stray part is counted
+    # over the whole document, not one page.
+    pages = ["• Re\nlatedly, the norms apply.", "• Re\nlatedly, the rules bind.", "Relatedly, all agree."]
+    assert clean_pages(pages)[0][:2] == ["• Relatedly, the norms apply.", "• Relatedly, the rules bind."]
+    # Two words one space apart are weighed within their page: "broad" that always follows "a" is a word.
+    pages = ["It takes a broad view.", "Work abroad matters.", "Again a broad range."]
+    assert clean_pages(pages)[0] == pages
+
+
 def test_a_split_word_the_document_never_writes_whole_is_joined_when_english_has_it():
     # "good" is nowhere else in the text; "od" is no word: the model's English lexicon decides.
     assert clean("ICTs for the common go od of humankind.") == "ICTs for the common good of humankind."

@@ -83,6 +83,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
     report = CleaningReport()
     vocabulary = Counter(w.lower() for text in texts for w in _WORD.findall(text))
     hyphenated = Counter(m.lower() for text in texts for m in re.findall(r"\b[A-Za-z]+-[A-Za-z]+\b", text))
+    line_breaks = line_break_splits(texts)
     running = set() if markdown else _running_blocks(texts, _running_lines(texts))
     hyphen_forms = _HyphenForms.of(texts, hyphenated)
     out = []
@@ -98,7 +99,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheet, in_references = _without_references(sheet, in_references, report)
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
-            sheet = _join_split_words(sheet, vocabulary, hyphenated, report)
+            sheet = _join_split_words(sheet, vocabulary, line_breaks, hyphenated, report)
             sheet = _split_joined_words(sheet, vocabulary, report)
             sheet = _restore_lost_hyphens(sheet, vocabulary, hyphenated, hyphen_forms, report)
             sheets.append(sheet)
@@ -291,46 +292,60 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w in lines if w.isalpha() and w.islower())
 
 
-def _join_split_words(text: str, vocabulary: Counter, hyphenated: Counter, report: CleaningReport) -> str:
+def _split_pairs(text: str) -> list[tuple[re.Match, re.Match]]:
+    """Neighbouring tokens that may be one word split in two: one space apart, and the second goes
+    on the first (a lower-case word, or the end of a year: "202 1"; other numbers side by side are
+    too often two numbers). Or one line break apart, a word broken with no hyphen ("• Go\nvernments"):
+    words only, joined only into a word of the document."""
+    words = list(_SPLIT_WORD_TOKEN.finditer(text))
+    out = []
+    for a, b in zip(words, words[1:]):
+        if b.start() != a.end() + 1:
+            continue
+        if text[a.end()] == "\n":
+            split = b.group()[:1].islower() and a.group()[:1].isalpha()
+        else:
+            split = text[a.end()] == " " and (
+                b.group()[:1].islower() and a.group()[:1].isalpha()
+                or a.group().isdigit() and b.group().isdigit() and bool(_YEAR_PARTS.fullmatch(a.group() + b.group()))
+                and len(a.group()) >= 2)
+        if split:
+            out.append((a, b))
+    return out
+
+
+def line_break_splits(texts: list[str]) -> Counter:
+    """How often the document breaks each pair of tokens across a line, over all its pages: a part
+    seen only in such breaks is no word of its own ("• Re\nlatedly", six times in one report, once a
+    page). Pairs one space apart are counted within a page: "a broad" written twice in a document
+    whose "broad" always follows "a" is no split of "abroad"."""
+    return Counter((a.group().lower(), b.group()) for text in texts for a, b in _split_pairs(text)
+                   if text[a.end()] == "\n")
+
+
+def _join_split_words(text: str, vocabulary: Counter, line_breaks: Counter, hyphenated: Counter,
+                      report: CleaningReport) -> str:
     """ "critica l" -> "critical": two words one space apart, one of them seen nowhere else in the
     document, whose join is a word of the document; or, when the document never writes the word whole
     ("the common go od of"), a word of the English lexicon, if the stray part is no word of it."""
     lexicon = english_words()
-    words = list(_SPLIT_WORD_TOKEN.finditer(text))
-
-    def split_pair(a: re.Match, b: re.Match) -> bool:
-        """One space apart, and the second goes on the first: a lower-case word, or the end of a
-        year ("202 1"; other numbers side by side are too often two numbers). Or one line break
-        apart, a word broken with no hyphen ("• Go\nvernments"): words only, joined only into a
-        word of the document."""
-        if b.start() != a.end() + 1:
-            return False
-        if text[a.end()] == "\n":
-            return b.group()[:1].islower() and a.group()[:1].isalpha()
-        return text[a.end()] == " " and (
-            b.group()[:1].islower() and a.group()[:1].isalpha()
-            or a.group().isdigit() and b.group().isdigit() and bool(_YEAR_PARTS.fullmatch(a.group() + b.group()))
-            and len(a.group()) >= 2)
-
-    pairs = Counter((a.group().lower(), b.group()) for a, b in zip(words, words[1:]) if split_pair(a, b))
-    out, at, skip = [], 0, False
-    for a, b in zip(words, words[1:]):
-        if skip:
-            skip = False
-            continue
-        if not split_pair(a, b):
+    pairs = _split_pairs(text)
+    spaced_here = Counter((a.group().lower(), b.group()) for a, b in pairs if text[a.end()] == " ")
+    out, at, used = [], 0, None
+    for a, b in pairs:
+        if a is used:  # the second word of a join cannot start the next one
             continue
         first, second = a.group(), b.group()
         joined = (first + second).lower()
-        seen_split = pairs[(first.lower(), second)]
-        stray = [w for w in (first.lower(), second) if vocabulary[w] <= seen_split]
         spaced = text[a.end()] == " "
+        seen_split = (spaced_here if spaced else line_breaks)[(first.lower(), second)]
+        stray = [w for w in (first.lower(), second) if vocabulary[w] <= seen_split]
         if stray and (vocabulary[joined] or spaced and joined in lexicon and second.islower()
                       and any(w not in lexicon for w in stray)):
             report.counts["split word joined"] += 1
             out.append(text[at:a.end()])
             at = b.start()
-            skip = True  # the second word is used: it cannot start the next pair
+            used = b
     out.append(text[at:])
     return _SPACED_HYPHEN.sub(lambda m: _mend_spaced_hyphen(m, hyphenated, report), "".join(out))
 
