@@ -49,6 +49,9 @@ def test_a_line_break_split_repeated_on_several_pages_is_joined_though_each_page
     # over the whole document, not one page.
     pages = ["• Re\nlatedly, the norms apply.", "• Re\nlatedly, the rules bind.", "Relatedly, all agree."]
     assert clean_pages(pages)[0][:2] == ["• Relatedly, the norms apply.", "• Relatedly, the rules bind."]
+    # A bullet with the first letters of its item alone on a line: joined though both parts stand elsewhere.
+    text = "• Th\ne European Centre helps, e.g. on the 9th day.\n• An\nother item.\nAn other view."
+    assert clean(text) == "• The European Centre helps, e.g. on the 9th day.\n• Another item.\nAn other view."
     # Two words one space apart are weighed within their page: "broad" that always follows "a" is a word.
     pages = ["It takes a broad view.", "Work abroad matters.", "Again a broad range."]
     assert clean_pages(pages)[0] == pages

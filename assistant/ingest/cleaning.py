@@ -24,6 +24,7 @@ _WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?|\d+")
 _LINE_END_BREAK = re.compile(r"\b([A-Za-z]+)( ?)-[ \t]*\n([ \t]*)([a-z]+)([^\s]*)[ \t]?")
 # The words of a line, for words split by a space: "critica l", "go od", "elaborati on".
 _SPLIT_WORD_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+_BULLET_LINE_START = re.compile(r"[ \t]*[•▪◦‣·*–-][ \t]*")
 _YEAR_PARTS = re.compile(r"(?:19|20)\d\d")
 # A function word a conversion ran into the word before or after it: "determinedto", "andto" (the
 # Charter's preamble), "ofcontact", "thebox". Only these: "therein", "insecure", "forbidding", "within"
@@ -340,8 +341,12 @@ def _join_split_words(text: str, vocabulary: Counter, line_breaks: Counter, hyph
         spaced = text[a.end()] == " "
         seen_split = (spaced_here if spaced else line_breaks)[(first.lower(), second)]
         stray = [w for w in (first.lower(), second) if vocabulary[w] <= seen_split]
-        if stray and (vocabulary[joined] or spaced and joined in lexicon and second.islower()
-                      and any(w not in lexicon for w in stray)):
+        # A bullet and the first letters of its item alone on a line ("• Th\ne European Centre"): the
+        # layout broke the item's first word, though "th" and "e" each stand elsewhere in the text.
+        broken_bullet = not spaced and len(first) <= 3 and bool(_BULLET_LINE_START.fullmatch(
+            text, text.rfind("\n", 0, a.start()) + 1, a.start())) and (vocabulary[joined] or joined in lexicon)
+        if broken_bullet or stray and (vocabulary[joined] or spaced and joined in lexicon and second.islower()
+                                       and any(w not in lexicon for w in stray)):
             report.counts["split word joined"] += 1
             out.append(text[at:a.end()])
             at = b.start()
