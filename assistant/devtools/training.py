@@ -44,7 +44,7 @@ class TrainSettings:
     epochs: int = 1
     learning_rate: float = 2e-5
     batch_size: int = 16
-    hard_negatives: int = 7
+    hard_negatives: int = 5
     temperature: float = 0.05
     max_tokens: int = 128  # word pieces per text while training (sentences are shorter; passages cut)
     seed: int = 13
