@@ -78,7 +78,7 @@ class ChunkSettings:
     # 16: split words joined into words of the model's English lexicon; 17: metadata read from the documents;
     # 18: an item number in Roman numerals ("IV.") left on its own line ends no sentence; 19: a function word
     # run into a word split off ("determinedto" -> "determined to"); 20: a word broken across a line the same
-    # way on several pages joined ("• Re\nlatedly")
+    # way on several pages, or after a bullet, joined ("• Re\nlatedly", "• Th\ne")
 
     def as_dict(self) -> dict:
         return asdict(self)
