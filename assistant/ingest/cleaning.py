@@ -42,6 +42,7 @@ HYPHEN_PREFIXES = frozenset("non multi self cross co anti semi counter well e pr
 _NUMBER_LINE = re.compile(r"^\s*(?:[-–—*]?\s*\d[\d\s\-–/]*(?:\s*\([A-Z]\))?\s*[-–—*]?|page\s+\d+(?:\s+of\s+\d+)?"
                           r"|[ivxlc]{1,5})\s*$", re.IGNORECASE)
 _URL_LINE = re.compile(r"^\s*<?(?:https?://|www\.)\S*>?\s*$")
+_URL_LINES = re.compile(r"(?m)^[ \t]*<?(?:https?://|www\.)\S*>?[ \t]*(?:\n|$)")
 # A footnote body: a note number run into its first word ("5Sheetal Kumar") or followed by a
 # source ("6 TechAmerica, Response to ..., at 6.").
 # A soft hyphen left where a word was broken ("his\u00ad tory"): the word is whole.
@@ -101,6 +102,9 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
             sheet = _join_split_words(sheet, vocabulary, line_breaks, hyphenated, report)
+            # A web address a join made whole ("h\nttps://...") is a URL-only line like any other.
+            sheet, n = _URL_LINES.subn("", sheet)
+            report.counts["web address line"] += n
             sheet = _split_joined_words(sheet, vocabulary, report)
             sheet = _restore_lost_hyphens(sheet, vocabulary, hyphenated, hyphen_forms, report)
             sheets.append(sheet)
