@@ -41,8 +41,9 @@ HYPHEN_PREFIXES = frozenset("non multi self cross co anti semi counter well e pr
 # "18-21207 (E)", "*1821207*", "131218".
 _NUMBER_LINE = re.compile(r"^\s*(?:[-–—*]?\s*\d[\d\s\-–/]*(?:\s*\([A-Z]\))?\s*[-–—*]?|page\s+\d+(?:\s+of\s+\d+)?"
                           r"|[ivxlc]{1,5})\s*$", re.IGNORECASE)
-_URL_LINE = re.compile(r"^\s*<?(?:https?://|www\.)\S*>?\s*$")
-_URL_LINES = re.compile(r"(?m)^[ \t]*<?(?:https?://|www\.)\S*>?[ \t]*(?:\n|$)")
+_URL = r"<?(?:https?://|www\.)\S*>?"
+_URL_LINE = re.compile(rf"^\s*{_URL}\s*$")
+_URL_LINES = re.compile(rf"(?m)^[ \t]*{_URL}[ \t]*(?:\n|$)")  # every URL-only line of a text, with its line end
 # A footnote body: a note number run into its first word ("5Sheetal Kumar") or followed by a
 # source ("6 TechAmerica, Response to ..., at 6.").
 # A soft hyphen left where a word was broken ("his\u00ad tory"): the word is whole.
