@@ -57,6 +57,15 @@ def test_a_line_break_split_repeated_on_several_pages_is_joined_though_each_page
     assert clean_pages(pages)[0] == pages
 
 
+def test_a_word_broken_after_its_first_letter_is_joined_before_lines_are_dropped():
+    # "I" alone on a line reads as a roman page number, "h" + "ttps://..." as prose: read whole first,
+    # the word stays ("International") and the web address goes as every URL-only line does.
+    text = ("The Context of\nI\nnternational Security report. International law applies.\n"
+            "• See the report:\nh\nttps://example.org/report.pdf\nThe text goes on. Https is a scheme.")
+    assert clean(text) == ("The Context of\nInternational Security report. International law applies.\n"
+                           "• See the report:\nThe text goes on. Https is a scheme.")
+
+
 def test_a_split_word_the_document_never_writes_whole_is_joined_when_english_has_it():
     # "good" is nowhere else in the text; "od" is no word: the model's English lexicon decides.
     assert clean("ICTs for the common go od of humankind.") == "ICTs for the common good of humankind."

@@ -49,6 +49,18 @@ def test_mined_examples_pair_a_question_with_its_evidence_sentence_and_on_topic_
 
 
 @pytest.mark.slow
+def test_a_questions_mined_negatives_do_not_depend_on_the_questions_mined_before_it(shipped_assistant):
+    # So that a change to one document's text changes only the examples of questions that retrieve it.
+    before = TrainingQuestion("t0", "When must a Party designate a point of contact available around the clock?",
+                              ["Budapest_Convention_on_Cybercrime_ETS185_en.md"],
+                              ["designate a point of contact available on a twenty-four hour"], True, "paraphrase")
+    settings = TrainSettings(hard_negatives=3)
+    alone = mine_examples([PRESERVATION], shipped_assistant, settings)
+    after = [e for e in mine_examples([before, PRESERVATION], shipped_assistant, settings) if e.question == PRESERVATION.question]
+    assert alone and after == alone
+
+
+@pytest.mark.slow
 def test_judge_examples_are_the_answerers_own_candidates_with_the_evidence_as_positive(shipped_assistant):
     q = PRESERVATION
     examples = mine_judge_examples([q], shipped_assistant, TrainSettings(judge_negatives=4))

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import bundled_model_path
+from ..text.vocabulary import BULLET
 
 _WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?|\d+")
 # A word broken at a line end: "conse-\nquences", "discus -\nsion".
 _LINE_END_BREAK = re.compile(r"\b([A-Za-z]+)( ?)-[ \t]*\n([ \t]*)([a-z]+)([^\s]*)[ \t]?")
 # The words of a line, for words split by a space: "critica l", "go od", "elaborati on".
 _SPLIT_WORD_TOKEN = re.compile(r"[A-Za-z]+|\d+")
-_BULLET_LINE_START = re.compile(r"[ \t]*[•▪◦‣·*–-][ \t]*")
+_BULLET_LINE_START = re.compile(rf"[ \t]*{BULLET}[ \t]*")
 _YEAR_PARTS = re.compile(r"(?:19|20)\d\d")
 # A function word a conversion ran into the word before or after it: "determinedto", "andto" (the
 # Charter's preamble), "ofcontact", "thebox". Only these: "therein", "insecure", "forbidding", "within"
@@ -41,9 +42,7 @@ HYPHEN_PREFIXES = frozenset("non multi self cross co anti semi counter well e pr
 # "18-21207 (E)", "*1821207*", "131218".
 _NUMBER_LINE = re.compile(r"^\s*(?:[-–—*]?\s*\d[\d\s\-–/]*(?:\s*\([A-Z]\))?\s*[-–—*]?|page\s+\d+(?:\s+of\s+\d+)?"
                           r"|[ivxlc]{1,5})\s*$", re.IGNORECASE)
-_URL = r"<?(?:https?://|www\.)\S*>?"
-_URL_LINE = re.compile(rf"^\s*{_URL}\s*$")
-_URL_LINES = re.compile(rf"(?m)^[ \t]*{_URL}[ \t]*(?:\n|$)")  # every URL-only line of a text, with its line end
+_URL_LINE = re.compile(r"^\s*<?(?:https?://|www\.)\S*>?\s*$")
 # A footnote body: a note number run into its first word ("5Sheetal Kumar") or followed by a
 # source ("6 TechAmerica, Response to ..., at 6.").
 # A soft hyphen left where a word was broken ("his\u00ad tory"): the word is whole.
@@ -97,15 +96,14 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheet, n = _SOFT_HYPHEN.subn("", sheet)
             report.counts["soft hyphen joined"] += n
             sheet = _join_line_end_breaks(sheet, vocabulary, hyphenated, report)
+            # Before lines are dropped: a word broken across lines is whole when the page is read
+            # ("h\nttps://..." a URL-only line, "I\nnternational" not a roman page number "I").
+            sheet = _join_split_words(sheet, vocabulary, line_breaks, hyphenated, report)
             sheet = _drop_lines(sheet, running, markdown, report)
             # After footnotes are out, so that a page of prose with many notes is not taken for references.
             sheet, in_references = _without_references(sheet, in_references, report)
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
-            sheet = _join_split_words(sheet, vocabulary, line_breaks, hyphenated, report)
-            # A web address a join made whole ("h\nttps://...") is a URL-only line like any other.
-            sheet, n = _URL_LINES.subn("", sheet)
-            report.counts["web address line"] += n
             sheet = _split_joined_words(sheet, vocabulary, report)
             sheet = _restore_lost_hyphens(sheet, vocabulary, hyphenated, hyphen_forms, report)
             sheets.append(sheet)
@@ -298,17 +296,19 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w in lines if w.isalpha() and w.islower())
 
 
-def _split_pairs(text: str) -> list[tuple[re.Match, re.Match]]:
-    """Neighbouring tokens that may be one word split in two: one space apart, and the second goes
-    on the first (a lower-case word, or the end of a year: "202 1"; other numbers side by side are
-    too often two numbers). Or one line break apart, a word broken with no hyphen ("• Go\nvernments"):
-    words only, joined only into a word of the document."""
+def _split_pairs(text: str) -> list[tuple[re.Match, re.Match, bool]]:
+    """Neighbouring tokens that may be one word split in two, each with whether a line break (not a
+    space) parts them: one space apart, and the second goes on the first (a lower-case word, or the
+    end of a year: "202 1"; other numbers side by side are too often two numbers). Or one line break
+    apart, a word broken with no hyphen ("• Go\nvernments"): words only, joined only into a word of
+    the document."""
     words = list(_SPLIT_WORD_TOKEN.finditer(text))
     out = []
     for a, b in zip(words, words[1:]):
         if b.start() != a.end() + 1:
             continue
-        if text[a.end()] == "\n":
+        broken = text[a.end()] == "\n"
+        if broken:
             split = b.group()[:1].islower() and a.group()[:1].isalpha()
         else:
             split = text[a.end()] == " " and (
@@ -316,7 +316,7 @@ def _split_pairs(text: str) -> list[tuple[re.Match, re.Match]]:
                 or a.group().isdigit() and b.group().isdigit() and bool(_YEAR_PARTS.fullmatch(a.group() + b.group()))
                 and len(a.group()) >= 2)
         if split:
-            out.append((a, b))
+            out.append((a, b, broken))
     return out
 
 
@@ -325,8 +325,7 @@ def line_break_splits(texts: list[str]) -> Counter:
     seen only in such breaks is no word of its own ("• Re\nlatedly", six times in one report, once a
     page). Pairs one space apart are counted within a page: "a broad" written twice in a document
     whose "broad" always follows "a" is no split of "abroad"."""
-    return Counter((a.group().lower(), b.group()) for text in texts for a, b in _split_pairs(text)
-                   if text[a.end()] == "\n")
+    return Counter((a.group().lower(), b.group()) for text in texts for a, b, broken in _split_pairs(text) if broken)
 
 
 def _join_split_words(text: str, vocabulary: Counter, line_breaks: Counter, hyphenated: Counter,
@@ -336,21 +335,20 @@ def _join_split_words(text: str, vocabulary: Counter, line_breaks: Counter, hyph
     ("the common go od of"), a word of the English lexicon, if the stray part is no word of it."""
     lexicon = english_words()
     pairs = _split_pairs(text)
-    spaced_here = Counter((a.group().lower(), b.group()) for a, b in pairs if text[a.end()] == " ")
+    spaced_here = Counter((a.group().lower(), b.group()) for a, b, broken in pairs if not broken)
     out, at, used = [], 0, None
-    for a, b in pairs:
+    for a, b, broken in pairs:
         if a is used:  # the second word of a join cannot start the next one
             continue
         first, second = a.group(), b.group()
         joined = (first + second).lower()
-        spaced = text[a.end()] == " "
-        seen_split = (spaced_here if spaced else line_breaks)[(first.lower(), second)]
+        seen_split = (line_breaks if broken else spaced_here)[(first.lower(), second)]
         stray = [w for w in (first.lower(), second) if vocabulary[w] <= seen_split]
         # A bullet and the first letters of its item alone on a line ("• Th\ne European Centre"): the
         # layout broke the item's first word, though "th" and "e" each stand elsewhere in the text.
-        broken_bullet = not spaced and len(first) <= 3 and bool(_BULLET_LINE_START.fullmatch(
+        broken_bullet = broken and len(first) <= 3 and bool(_BULLET_LINE_START.fullmatch(
             text, text.rfind("\n", 0, a.start()) + 1, a.start())) and (vocabulary[joined] or joined in lexicon)
-        if broken_bullet or stray and (vocabulary[joined] or spaced and joined in lexicon and second.islower()
+        if broken_bullet or stray and (vocabulary[joined] or not broken and joined in lexicon and second.islower()
                                        and any(w not in lexicon for w in stray)):
             report.counts["split word joined"] += 1
             out.append(text[at:a.end()])
