@@ -66,6 +66,23 @@ def test_a_word_broken_after_its_first_letter_is_joined_before_lines_are_dropped
                            "• See the report:\nThe text goes on. Https is a scheme.")
 
 
+def test_note_numbers_run_into_words_go_and_codes_and_web_addresses_keep_theirs():
+    text = ("Critical infrastructure4 is defined by law. Two billion people are online1 – a third. "
+            "The supply chain12.” Privacy officers.28, 29\n"
+            "See https://example.gov/CFR-2014-title3-vol1/pdf and IPv6 with ipv6 and mp3 files.")
+    assert clean(text) == ("Critical infrastructure is defined by law. Two billion people are online – a third. "
+                           "The supply chain.” Privacy officers.\n"
+                           "See https://example.gov/CFR-2014-title3-vol1/pdf and IPv6 with ipv6 and mp3 files.")
+
+
+def test_a_list_label_run_into_its_item_is_set_off_where_the_page_has_lettered_items():
+    text = "The Members shall act:\n\na.to ensure their advancement;\n\nb.promoting cooperation.\n"
+    assert clean(text) == "The Members shall act:\n\na. to ensure their advancement;\n\nb. promoting cooperation.\n"
+    # One line alone is no list, and a single letter after the mark ("e.g.") is no item.
+    assert clean("Read e.g.the note here.\n") == "Read e.g.the note here.\n"
+    assert clean("x.files are kept.\n") == "x.files are kept.\n"
+
+
 def test_a_split_word_the_document_never_writes_whole_is_joined_when_english_has_it():
     # "good" is nowhere else in the text; "od" is no word: the model's English lexicon decides.
     assert clean("ICTs for the common go od of humankind.") == "ICTs for the common good of humankind."

@@ -48,7 +48,13 @@ _URL_LINE = re.compile(r"^\s*<?(?:https?://|www\.)\S*>?\s*$")
 # A soft hyphen left where a word was broken ("his\u00ad tory"): the word is whole.
 _SOFT_HYPHEN = re.compile(r"(?<=[A-Za-z])\u00ad\s*(?=[a-z])")
 # A note reference run onto the end of a sentence: "mechanisms.8,9 The" -> "mechanisms. The".
-_NOTE_REFERENCE = re.compile(r"(?<=[a-z][.,;:”\"’)])\d{1,3}(?:,\d{1,3})*(?=\s|$)", re.MULTILINE)
+_NOTE_REFERENCE = re.compile(r"(?<=[a-z][.,;:”\"’)])\d{1,3}(?:, ?\d{1,3})*(?=\s|$)", re.MULTILINE)
+# A note reference run into the word it follows: "Critical infrastructure4 is", "online1 –", "chain12.”";
+# not a token of a web address or a code ("title3-vol1", "/pdf", "ipv6": the letters are no word).
+_NOTE_AFTER_WORD = re.compile(r"(?<![\w/.@\-])([a-z]{3,})(\d{1,3})(?=[\s.,;:)”’\"]|$)", re.MULTILINE)
+# A list label run into its item at a line start: the UN Charter's "a.to ensure", "b.promoting".
+_GLUED_LABEL = re.compile(r"^([ \t]*\(?[a-z][.)])(?=([a-z]{2,})\b)", re.MULTILINE)
+_LABEL_LINE = re.compile(r"^[ \t]*\(?[a-z][.)]", re.MULTILINE)
 _NOTE_START = re.compile(r"^\s*(\d{1,3})(?:(?=[A-Z“\"])|\s+(?=[A-Z“\"]))")
 _SOURCE_MARK = re.compile(r"https?://|www\.\w|\(\d{4}\)|\bIbid\b|\bop\. cit|,\s+at\s+\d|\bpp?\.\s*\d"
                           r"|\b(?:accessed|retrieved|available at)\b"
@@ -104,6 +110,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheet, in_references = _without_references(sheet, in_references, report)
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
             report.counts["note reference"] += n
+            sheet = _split_glued_marks(sheet, vocabulary, report)
             sheet = _split_joined_words(sheet, vocabulary, report)
             sheet = _restore_lost_hyphens(sheet, vocabulary, hyphenated, hyphen_forms, report)
             sheets.append(sheet)
@@ -356,6 +363,32 @@ def _join_split_words(text: str, vocabulary: Counter, line_breaks: Counter, hyph
             used = b
     out.append(text[at:])
     return _SPACED_HYPHEN.sub(lambda m: _mend_spaced_hyphen(m, hyphenated, report), "".join(out))
+
+
+def _split_glued_marks(text: str, vocabulary: Counter, report: CleaningReport) -> str:
+    """A note number run into the word before it ("infrastructure4 is" -> "infrastructure is"), taken
+    out as a note reference after a full stop is; a list label run into its item ("a.to ensure" ->
+    "a. to ensure", on a page with other lettered items), set off so the item reads as one. Both only
+    where the letters are a word: of the English lexicon, or one the document writes often."""
+    lexicon = english_words()
+
+    def word(w: str) -> bool:
+        return w in lexicon or vocabulary[w] >= 3
+
+    def note(m: re.Match) -> str:
+        if not word(m.group(1)):
+            return m.group()
+        report.counts["note reference"] += 1
+        return m.group(1)
+
+    def label(m: re.Match) -> str:
+        if not word(m.group(2)):
+            return m.group()
+        report.counts["list label set off"] += 1
+        return m.group(1) + " "
+
+    text = _NOTE_AFTER_WORD.sub(note, text)
+    return _GLUED_LABEL.sub(label, text) if len(_LABEL_LINE.findall(text)) >= 2 else text
 
 
 def _split_joined_words(text: str, vocabulary: Counter, report: CleaningReport) -> str:
