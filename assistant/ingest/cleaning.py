@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import bundled_model_path
-from ..text.vocabulary import BULLET
+from ..text.vocabulary import BULLET, LETTER_LABEL
 
 _WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?|\d+")
 # A word broken at a line end: "conse-\nquences", "discus -\nsion".
@@ -53,8 +53,8 @@ _NOTE_REFERENCE = re.compile(r"(?<=[a-z][.,;:”\"’)])\d{1,3}(?:, ?\d{1,3})*(?
 # not a token of a web address or a code ("title3-vol1", "/pdf", "ipv6": the letters are no word).
 _NOTE_AFTER_WORD = re.compile(r"(?<![\w/.@\-])([a-z]{3,})(\d{1,3})(?=[\s.,;:)”’\"]|$)", re.MULTILINE)
 # A list label run into its item at a line start: the UN Charter's "a.to ensure", "b.promoting".
-_GLUED_LABEL = re.compile(r"^([ \t]*\(?[a-z][.)])(?=([a-z]{2,})\b)", re.MULTILINE)
-_LABEL_LINE = re.compile(r"^[ \t]*\(?[a-z][.)]", re.MULTILINE)
+_LABEL_LINE = re.compile(rf"^[ \t]*{LETTER_LABEL}", re.MULTILINE)
+_GLUED_LABEL = re.compile(rf"({_LABEL_LINE.pattern})(?=([a-z]{{2,}})\b)", re.MULTILINE)
 _NOTE_START = re.compile(r"^\s*(\d{1,3})(?:(?=[A-Z“\"])|\s+(?=[A-Z“\"]))")
 _SOURCE_MARK = re.compile(r"https?://|www\.\w|\(\d{4}\)|\bIbid\b|\bop\. cit|,\s+at\s+\d|\bpp?\.\s*\d"
                           r"|\b(?:accessed|retrieved|available at)\b"
