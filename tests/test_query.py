@@ -116,6 +116,29 @@ def test_documents_described_by_year_or_date_with_their_type_and_place_are_found
     assert described_documents("What happened in 1999?", docs) == []  # no document of that year
 
 
+def test_a_document_belongs_to_the_place_its_publisher_names_as_well_as_to_its_jurisdiction():
+    from assistant.ask.query import described_documents, document_places, jurisdictions_said
+    from assistant.records import DocumentMeta
+
+    docs = {
+        "charter.md": DocumentMeta("charter.md", "Charter", publisher="United Nations", year="1945", type="treaty",
+                                   jurisdiction="international"),
+        "res.txt": DocumentMeta("res.txt", "Developments", publisher="United Nations General Assembly", year="2018",
+                                type="resolution", jurisdiction="UN"),
+        "call.md": DocumentMeta("call.md", "Call", publisher="French Ministry for Europe and Foreign Affairs",
+                                year="2018", type="norms", jurisdiction="international"),
+        "uk.txt": DocumentMeta("uk.txt", "Strategy", publisher="HM Government", year="2016", type="strategy",
+                               jurisdiction="United Kingdom"),
+    }
+    assert document_places(docs["charter.md"]) == {"international", "UN"}
+    assert document_places(docs["uk.txt"]) == {"United Kingdom"}
+    assert jurisdictions_said("the UN's founding treaty", docs) == {"UN"}
+    assert described_documents("Which article of the UN's 1945 founding treaty allows self-defence?", docs) == ["charter.md"]
+    assert described_documents("What did the French 2018 call ask of companies?", docs) == ["call.md"]
+    # A place that neither the jurisdiction nor the publisher names still rules a document out.
+    assert described_documents("What does the UK's 1945 treaty say?", docs) == []
+
+
 def test_a_question_about_described_documents_is_read_without_the_words_describing_them():
     from assistant.ask.query import analyse
     from assistant.records import DocumentMeta

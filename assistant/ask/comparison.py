@@ -16,7 +16,7 @@ from ..records import Answer, ComparisonTable, DocumentMeta, Filters, Retrieved,
 from ..text.tokens import content_terms
 from .answering import ExtractiveAnswerer, citation_for, passages_of, shown
 from .lists import text_of
-from .query import QueryAnalysis, analyse, jurisdictions_said, topic_query
+from .query import QueryAnalysis, analyse, document_places, jurisdictions_said, topic_query
 
 # Words a question uses for "documents" in general ("which documents", "across the texts"); the
 # catalog's own types ("strategies", "resolutions", "treaties") name a kind of document.
@@ -56,7 +56,7 @@ def _survey(question: str, documents: dict[str, DocumentMeta]) -> tuple[list[str
             continue
         places = jurisdictions_said(before, documents)
         files = [f for f, d in documents.items() if (not types or d.type in types)
-                 and (not places or d.jurisdiction in places)]
+                 and (not places or document_places(d) & places)]
         return files, " ".join(f"{question[:m.start()]} {question[m.end():]}".split()).strip(" ,;:")
     return None
 

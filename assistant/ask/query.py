@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..records import DocumentMeta
 from ..text.language import question_language
@@ -170,7 +171,7 @@ def typed_years(query: str, documents: dict[str, DocumentMeta], named: list[str]
     types = {d.type for d in documents.values() if d.type and set(content_terms(d.type)) & asked}
     places = jurisdictions_said(query, documents)
     files = [f for f, d in documents.items() if d.year in years and d.type in types
-             and (not places or d.jurisdiction in places)]
+             and (not places or document_places(d) & places)]
     return files if len({documents[f].year for f in files} | named_years) >= 2 else []
 
 
@@ -202,7 +203,7 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     dated = {f: d for f, d in documents.items() if (d.date in dates if dates else (d.year in years or d.date[:4] in years))}
     places = jurisdictions_said(query, documents)
     publishers = publishers_said(query, documents)
-    fitting = {f: d for f, d in dated.items() if (not places or d.jurisdiction in places)
+    fitting = {f: d for f, d in dated.items() if (not places or document_places(d) & places)
                and (not publishers or d.publisher in publishers)}
     # A type word must fit too ("the 2015 article" is no 2015 strategy), unless the question names the
     # publisher: then a type word none of its documents has is a topic word ("which norms did the
@@ -283,14 +284,25 @@ def jurisdiction_initials(name: str) -> str:
     return "".join(w[0] for w in words).lower() if len(words) >= 2 else ""
 
 
+def document_places(meta: DocumentMeta) -> frozenset[str]:
+    """Where a document belongs: its jurisdiction, and the place its publisher's name names (the
+    Charter, of jurisdiction "international", was published by the United Nations: "the UN's
+    founding treaty"; the Paris Call by the French Ministry for Europe and Foreign Affairs)."""
+    return _places_of(meta.jurisdiction, meta.publisher)
+
+
+@lru_cache(maxsize=4096)
+def _places_of(jurisdiction: str, publisher: str) -> frozenset[str]:
+    return frozenset(([jurisdiction] if jurisdiction else []) + places_named(publisher))
+
+
 def jurisdictions_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
-    """The jurisdictions of indexed documents a text names, by name, initials, possessive or
-    adjective ("UK", "Netherlands", "Australia's", "British")."""
+    """The places of indexed documents (`document_places`) a text names, by name, initials,
+    possessive or adjective ("UK", "Netherlands", "Australia's", "British")."""
     said = f" {fold_words(text)} "
     named = set(places_named(text))
-    return {d.jurisdiction for d in documents.values() if d.jurisdiction
-            and (d.jurisdiction in named or any(f" {form} " in said for form in
-                                                 (fold_words(d.jurisdiction), jurisdiction_initials(d.jurisdiction)) if form))}
+    return {p for d in documents.values() for p in document_places(d)
+            if p in named or any(f" {form} " in said for form in (fold_words(p), jurisdiction_initials(p)) if form)}
 
 
 # Official symbols as questions write them: "A/RES/73/27", "resolution 73/27", "resolutions 73/27
