@@ -390,3 +390,27 @@ def test_a_signed_in_user_adds_a_pdf_corrects_its_title_and_asks_a_question_answ
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_the_server_keeps_downloads_in_one_folder_and_removes_it_when_stopped(shipped_index, tmp_path):
+    from assistant.devtools.loadtest import EXPORT, ask, client
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, CDA_INDEX=str(shipped_index), CDA_FEEDBACK_LOG=str(tmp_path / "feedback.jsonl"),
+               TMPDIR=str(tmp))
+    proc, url = start_app(env)
+    try:
+        wait_until_served(proc, url)
+        session = client(url)
+        for question in ("What is cyber diplomacy?", "What does the Paris Call ask of States?"):
+            ask(session, question, 120)
+            session.submit(api_name=EXPORT).result(timeout=60)
+        folders = list(tmp.glob("cda-downloads-*"))
+        assert len(folders) == 1, sorted(p.name for p in tmp.iterdir())
+        assert len(list(folders[0].glob("*/conversation.md"))) == 2, list(folders[0].rglob("*"))
+        session.close()  # an open session would keep the server's graceful shutdown waiting
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not list(tmp.glob("cda-downloads-*"))  # SIGTERM: a graceful stop that removes it

@@ -123,3 +123,16 @@ def test_a_pdf_page_is_rendered_with_the_quote_highlighted_on_it():
     document.close()
     with pytest.raises(PageOutOfRange):
         render_page(pdf, 999, quote)
+
+
+def test_downloads_go_to_one_folder_per_process_and_old_ones_are_removed():
+    from assistant.app.webapp import DOWNLOAD_MAX_AGE_SECONDS, new_download
+
+    first = new_download("comparison.csv")
+    first.write_text("a,b\n", encoding="utf-8")
+    second = new_download("comparison.csv")
+    assert first.name == second.name == "comparison.csv"  # the name the user sees
+    assert first.parent != second.parent and first.parent.parent == second.parent.parent
+    assert first.exists()
+    later = new_download("conversation.md", now=first.parent.stat().st_mtime + DOWNLOAD_MAX_AGE_SECONDS + 1)
+    assert not first.parent.exists() and later.parent.exists()

@@ -5,11 +5,14 @@ The page and the /source route are served by one FastAPI app on 127.0.0.1 by def
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import html
 import ipaddress
 import re
 import secrets
+import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -38,6 +41,53 @@ EXAMPLES = [
     "What does the Paris Call ask stakeholders to do?",
 ]
 EVALS_DIR = PROJECT_ROOT / "evals"
+# Files offered for download (a table as CSV, a conversation, an evaluation run) are written to one
+# folder per process and removed after this long: Gradio serves its own copy of each, and a server
+# running for weeks must not leave a folder in /tmp for every click.
+DOWNLOAD_MAX_AGE_SECONDS = 3600
+
+
+_FOLDERS: dict[str, Path] = {}  # a cache: prefix -> this process's temporary folder
+
+
+def process_folder(prefix: str) -> Path:
+    """A temporary folder for this process, the same on every call with `prefix`, removed when the
+    process exits (and, in `serve`, when it is stopped by SIGTERM)."""
+    if prefix not in _FOLDERS:
+        _FOLDERS[prefix] = Path(tempfile.mkdtemp(prefix=prefix))
+    return _FOLDERS[prefix]
+
+
+@atexit.register
+def remove_process_folders() -> None:
+    for root in _FOLDERS.values():
+        shutil.rmtree(root, ignore_errors=True)
+    _FOLDERS.clear()
+
+
+def _exit_on_signal(signum: int, frame) -> None:
+    """Remove this process's folders, then end as the signal would have ended it (an exit through
+    SystemExit would wait for the worker threads)."""
+    remove_process_folders()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
+
+
+def new_download(name: str, now: float | None = None) -> Path:
+    """A fresh path for a file offered for download, in a folder of its own under this process's
+    downloads folder (so that its name can be the one the user sees); folders older than
+    DOWNLOAD_MAX_AGE_SECONDS are removed first."""
+    root = process_folder("cda-downloads-")
+    now = time.time() if now is None else now
+    for old in root.iterdir():
+        try:
+            if now - old.stat().st_mtime > DOWNLOAD_MAX_AGE_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:  # another request removed it first
+            pass
+    folder = root / uuid.uuid4().hex
+    folder.mkdir()
+    return folder / name
 MAX_UPLOAD_BYTES = 2_000_000
 
 
@@ -60,14 +110,12 @@ def validate_upload(uploaded) -> Path:
 
 def evaluate_to_zip(assistant, settings: Settings, questions_path: Path, progress=None):
     """Run a question set; return (metrics Markdown, zip download update, report HTML)."""
-    import shutil
-
     import gradio as gr
 
     from ..devtools.evaluation import METRIC_ORDER, load_questions, run_eval, save_run
 
     questions = load_questions(questions_path)
-    out = Path(tempfile.mkdtemp(prefix="cda-eval-")) / "run"
+    out = new_download("run")
     if progress is not None:
         progress(0, desc=f"evaluating {len(questions)} questions")
     rows, metrics = run_eval(assistant, questions, k=settings.retrieval.k)
@@ -217,7 +265,7 @@ def table_file(answer: dict):
 
     if not answer.get("table"):
         return gr.update(visible=False, value=None)
-    path = Path(tempfile.mkdtemp(prefix="cda-table-")) / "comparison.csv"
+    path = new_download("comparison.csv")
     path.write_text(table_csv(answer["table"], answer["citations"]), encoding="utf-8")
     return gr.update(value=str(path), visible=True)
 
@@ -756,7 +804,7 @@ def _wire_conversation_buttons(ask: SimpleNamespace, turns, settings: Settings,
     def do_export(turn_list):
         if not turn_list:
             return gr.update(visible=False)
-        path = Path(tempfile.mkdtemp(prefix="cda-export-")) / "conversation.md"
+        path = new_download("conversation.md")
         markdown = export_markdown(turn_list)
         path.write_text(markdown, encoding="utf-8")
         records.add_export(markdown)  # with a shared database, kept where trainers can read it
@@ -856,5 +904,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     ensure_index(settings)
     app = create_app(settings, credentials)
     print(f"Serving the Cyber Diplomacy Assistant on http://{host}:{port}", file=sys.stderr, flush=True)
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again: with Python's default handler
+    # the process would end there without its exit handlers, and the downloads folder would stay.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0

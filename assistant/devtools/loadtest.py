@@ -103,8 +103,10 @@ def client(url: str, cookie: str = ""):
     (gradio_client keeps no cookies of its own)."""
     from gradio_client import Client
 
+    from ..app.webapp import process_folder
+
     return Client(url, verbose=False, analytics_enabled=False, headers={"Cookie": cookie} if cookie else None,
-                  download_files=tempfile.mkdtemp(prefix="cda-loadtest-"))
+                  download_files=str(process_folder("cda-loadtest-downloads-")))  # one folder for all users
 
 
 def ask(c, question: str, timeout: float) -> tuple[str, str, str]:
