@@ -80,6 +80,12 @@ def test_strategy_pillars_become_sections_in_pdfs(corpus_chunks):
     ("Q1 Q2 Q3 Q4 Q1 Q2 Q3 Q4", "Deliver the programme"),
     ("12 November 2018 for Trust and Security in", "Cyberspace” (France Diplomacy)"),
     ("07 Aug, 2015", "Emerging Leaders for the Digital World"),  # the date of a news item
+    # Numbered paragraphs whose first line wraps before a capitalised word: a clause, or a line
+    # ending in a word after which only a title-cased title wraps.
+    ("1.8. States should respond to appropriate requests for assistance by another",
+     "State whose critical infrastructure is subject to malicious ICT acts."),
+    ("5.6.2. We must ensure that the", "Government offering, both in response"),
+    ("2. The impact of cybercrime on the", "UK and its interests is significantly"),
 ])
 def test_sentence_boilerplate_and_contents_lines_are_not_headings(line, next_line):
     from assistant.ingest.chunking import _plain_heading
@@ -94,6 +100,9 @@ def test_sentence_boilerplate_and_contents_lines_are_not_headings(line, next_lin
     ("C O N C L U S I O N", "The Strategy", "CONCLUSION"),  # letter-spaced display type
     ("Pillar I:  Protect the American People, the Homeland,", "and the American Way of Life",
      "Pillar I: Protect the American People, the Homeland,"),  # a title wrapped over two lines
+    ("2. Changing threats", "The threats we face", "2. Changing threats"),
+    ("4. Reserve the Right to Respond in an", "Appropriate Manner", "4. Reserve the Right to Respond in an"),
+    ("1. DHS will Work with State and Local", "Governments", "1. DHS will Work with State and Local"),
 ])
 def test_titles_are_headings(line, next_line, heading):
     from assistant.ingest.chunking import _plain_heading

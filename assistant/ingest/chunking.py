@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 
 from ..config import ChunkSettings
 from ..records import DocumentMeta
+from ..text.tokens import stopwords
 from ..text.sentences import sentence_spans, strip_span
 from ..text.vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS
 from .loading import LoadedDocument
@@ -89,6 +90,11 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s*(\S.*?)\s*#*\s*$")
 _UNIT_HEADING = re.compile(rf"^\s*(?P<name>(?:[A-Z][\w-]+\s+){{0,2}}?)(?i:(?:{HEADING_UNIT_WORDS})\s+#?{HEADING_NUMBER})\b"
                            rf"\s*[.:|–—-]?\s*(.{{0,110}})$")
 _NUMBERED_TITLE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][^.!?;]{2,90}$")
+# A numbered line that opens a clause: a subject of one to three capitalised words, a verb that
+# needs another ("should", "will", "is"), then a word in lower case.
+_NUMBERED_CLAUSE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+(?!(?:What|Why|How|Who|When|Where|Which)\b)"
+                              r"(?:[A-Z][\w’'-]*\s+){1,3}(?:should|shall|must|will|would|may|can|is|are|was|were|has|have)"
+                              r"\s+[a-z]")
 _UNIT_START = re.compile(r"^\s*(?:\(?[a-z]{1,2}\)|\(?[ivx]{1,5}\)|\d{1,2}(?:\.\d{1,2})*[.)]\s|\d{1,2}(?:\.\d{1,2})+\s|[•▪●◦\-*]\s)")
 
 
@@ -159,8 +165,13 @@ def _plain_heading(line: str, next_line: str) -> str | None:
             return f"{text} – {nxt}"
         return text
     # "2. Changing threats" is a title; "1.1 The internet and digital technologies are"
-    # is a numbered paragraph wrapped at the line end (its next line goes on in lower case).
-    if _NUMBERED_TITLE.match(text) and len(text.split()) <= 12 and not wrapped and not _DATE.match(text):
+    # is a numbered paragraph wrapped at the line end (its next line goes on in lower case), as are
+    # "1.8. States should respond to appropriate requests for assistance by another" (a clause) and
+    # "5.1.3. In pursuit of these aims, the" (ending in a word only a title-cased title wraps after:
+    # "4. Reserve the Right to Respond in an").
+    if _NUMBERED_TITLE.match(text) and len(text.split()) <= 12 and not wrapped and not _DATE.match(text) \
+            and not _NUMBERED_CLAUSE.match(text) \
+            and (_title_case(text) or text.split()[-1].lower() not in stopwords()):
         return text
     if _is_caps_heading(text):
         return text
