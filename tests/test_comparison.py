@@ -165,3 +165,16 @@ def test_a_table_answer_is_scored_claim_by_claim_from_its_rows():
     assert answer_scores(q, answer)["citation_precision"] == 1.0
     answer["retrieved"] = answer["retrieved"][:1]  # a row quote no passage holds is not supported
     assert answer_scores(q, answer)["citation_precision"] == 0.5
+
+
+def test_a_table_is_scored_by_whole_questions_and_by_rows():
+    from assistant.devtools.evaluation import Question, table_scores
+
+    texts = {"a": "states should protect critical infrastructure. more.", "b": "parties shall adopt measures on access."}
+    q = Question("t", "q", "", ["a", "b"], ["protect critical infrastructure", "adopt measures"], True)
+    table = {"rows": [{"file": "a", "quotes": ["States should protect critical infrastructure."], "addressed": True},
+                      {"file": "b", "quotes": ["Parties shall cooperate."], "addressed": True}]}
+    scores = table_scores(q, {"table": table}, texts.get)
+    assert scores == {"table_rows_hold_evidence": 0.0, "table_row_share": 0.5, "table_false_silence": 0.0}
+    table["rows"][1] = {"file": "b", "quotes": [], "addressed": False}
+    assert table_scores(q, {"table": table}, texts.get)["table_false_silence"] == 1.0

@@ -132,18 +132,21 @@ def document_text(generation, file: str) -> str:
 
 def table_scores(q: Question, answer: dict, text_of) -> dict:
     """A question across documents: whether every source document has a row marked as addressing
-    it whose quotes hold all of that document's evidence (`table_rows_hold_evidence`), and how many
-    source documents a row calls silent though their evidence is in the corpus (`table_false_silence`)."""
+    it whose quotes hold all of that document's evidence (`table_rows_hold_evidence`), the share of
+    source documents whose row does (`table_row_share`: progress a question's all-or-nothing figure
+    hides), and how many source documents a row calls silent though their evidence is in the corpus
+    (`table_false_silence`)."""
     rows = {r["file"]: r for r in (answer.get("table") or {}).get("rows", [])}
-    held, silent = True, 0
+    held, silent = [], 0
     for source in q.sources:
         evidence = [norm(e) for e in q.evidence if norm(e) in text_of(source)]
         row = rows.get(source)
         if row is not None and not row["addressed"]:
             silent += 1
         quotes = norm(" ".join(row["quotes"])) if row else ""
-        held = held and row is not None and row["addressed"] and all(e in quotes for e in evidence)
-    return {"table_rows_hold_evidence": float(held), "table_false_silence": float(silent)}
+        held.append(row is not None and row["addressed"] and all(e in quotes for e in evidence))
+    return {"table_rows_hold_evidence": float(all(held)), "table_row_share": sum(held) / len(held) if held else 0.0,
+            "table_false_silence": float(silent)}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -176,6 +179,7 @@ def aggregate(rows: list[dict]) -> dict:
     m.update(answer_metrics(rows))
     m["evidence_coverage"] = _mean(r["scores"]["evidence_coverage"] for r in answerable)
     m["table_rows_hold_evidence"] = _mean(r["scores"].get("table_rows_hold_evidence") for r in answerable)
+    m["table_row_share"] = _mean(r["scores"].get("table_row_share") for r in answerable)
     m["table_false_silence"] = _mean(r["scores"].get("table_false_silence") for r in answerable)
     m["answer_similarity"] = _mean(r["scores"].get("answer_similarity") for r in answerable)
     m["faithfulness"] = _mean(r["scores"].get("faithfulness") for r in rows)  # None without --judge
@@ -254,7 +258,7 @@ def question_ok(row: dict) -> bool:
 
 METRIC_ORDER = ["hit@1", "hit@5", "hit@10", "evidence_recall@5", "all_evidence@5", "mrr", "ndcg@10",
                 "citation_precision", "evidence_coverage", "answer_all_evidence", "table_rows_hold_evidence",
-                "table_false_silence", "answer_words_median",
+                "table_row_share", "table_false_silence", "answer_words_median",
                 "abstention_accuracy", "false_abstention_rate",
                 "answer_similarity", "faithfulness", "latency_p50_ms", "latency_p95_ms"]
 
