@@ -45,8 +45,6 @@ EVALS_DIR = PROJECT_ROOT / "evals"
 # folder per process and removed after this long: Gradio serves its own copy of each, and a server
 # running for weeks must not leave a folder in /tmp for every click.
 DOWNLOAD_MAX_AGE_SECONDS = 3600
-
-
 _FOLDERS: dict[str, Path] = {}  # a cache: prefix -> this process's temporary folder
 
 
@@ -88,6 +86,8 @@ def new_download(name: str, now: float | None = None) -> Path:
     folder = root / uuid.uuid4().hex
     folder.mkdir()
     return folder / name
+
+
 MAX_UPLOAD_BYTES = 2_000_000
 
 
