@@ -89,10 +89,11 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s*(\S.*?)\s*#*\s*$")
 # "Paris Call Principle #4": a unit may follow a short name and carry a '#'.
 _UNIT_HEADING = re.compile(rf"^\s*(?P<name>(?:[A-Z][\w-]+\s+){{0,2}}?)(?i:(?:{HEADING_UNIT_WORDS})\s+#?{HEADING_NUMBER})\b"
                            rf"\s*[.:|–—-]?\s*(.{{0,110}})$")
-_NUMBERED_TITLE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][^.!?;]{2,90}$")
+_LINE_NUMBER = r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+"  # "2. ", "5.6.2. ", "4.9 " at a line start
+_NUMBERED_TITLE = re.compile(_LINE_NUMBER + r"[A-Z][^.!?;]{2,90}$")
 # A numbered line that opens a clause: a subject of one to three capitalised words, a verb that
 # needs another ("should", "will", "is"), then a word in lower case.
-_NUMBERED_CLAUSE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+(?!(?:What|Why|How|Who|When|Where|Which)\b)"
+_NUMBERED_CLAUSE = re.compile(_LINE_NUMBER + r"(?!(?:What|Why|How|Who|When|Where|Which)\b)"
                               r"(?:[A-Z][\w’'-]*\s+){1,3}(?:should|shall|must|will|would|may|can|is|are|was|were|has|have)"
                               r"\s+[a-z]")
 _UNIT_START = re.compile(r"^\s*(?:\(?[a-z]{1,2}\)|\(?[ivx]{1,5}\)|\d{1,2}(?:\.\d{1,2})*[.)]\s|\d{1,2}(?:\.\d{1,2})+\s|[•▪●◦\-*]\s)")
