@@ -108,6 +108,9 @@ class RetrievalSettings:
     # How far after an announced list ("three primary missions. First, ...") its items "Second,",
     # "Third," ... are looked for, in chunks.
     enumeration_chunks: int = 12
+    # A list asked for whose items are numbered sections of one document ("the four pillars",
+    # "What are the Tiers?") is shown with each unit's heading, when the document has at most this many.
+    max_listed_units: int = 10
     # Diversity: at most this many chunks of one document in the top k while other
     # documents are also relevant (their fused score within `diversity_margin`). 2 since named
     # documents are preferred (a named document still fills the list): gold all-evidence@5

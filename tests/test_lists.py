@@ -112,3 +112,62 @@ def test_a_list_the_question_asks_for_is_quoted_item_by_item():
     # "its second mission" inside a sentence does not open an item.
     assert announced("The Department has two missions. First, it defends its networks and data. Budgets for "
                      "the work on its second mission rose sharply last year.", "What are the two missions?") == []
+
+
+def headed(passages: list[tuple[str, list[tuple[int, str]]]], question: str, file: str = "s.pdf"):
+    """The headings headed_list quotes from synthetic passages, each given as (text, [(offset, section)])
+    where a section starts at an offset of its text."""
+    from bisect import bisect_right
+
+    from assistant.ask.lists import headed_list
+    from assistant.ask.query import items_asked, requested_list
+    from assistant.records import Retrieved
+    from assistant.storage.store import StoredChunk
+
+    results = []
+    for rank, (text, sections) in enumerate(passages, start=1):
+        starts = [at for at, _ in sections]
+
+        def section_of(offset, starts=starts, sections=sections):
+            return sections[max(0, bisect_right(starts, offset) - 1)][1]
+
+        chunk = StoredChunk(rank, file, 1, sections[0][1], 0, len(text), text, "h")
+        results.append(Retrieved(chunk, DocumentMeta(file, "S"), 1.0, 0.8, 0.0, rank, text, 0, len(text), section_of))
+    return [r.text[a:b] for r, a, b in headed_list(items_asked(question, requested_list(question)), results)]
+
+
+def test_a_list_of_numbered_sections_is_quoted_as_their_headings():
+    # Headings as the document lines them (a title found at ingest joins its lines with " – "),
+    # each unit once, in unit order, whatever order the passages come in.
+    two = ("Intro text of pillar two.\nPILLAR TWO | DISRUPT AND \nDISMANTLE THREAT ACTORS \nThe United States will act.",
+           [(0, "Preamble"), (27, "PILLAR TWO | DISRUPT AND DISMANTLE THREAT ACTORS")])
+    one = ("PILLAR ONE | DEFEND CRITICAL \nINFRASTRUCTURE \nDefending systems is vital.",
+           [(0, "PILLAR ONE | DEFEND CRITICAL – INFRASTRUCTURE")])
+    assert headed([two, one], "What are the two pillars of the strategy?") == [
+        "PILLAR ONE | DEFEND CRITICAL \nINFRASTRUCTURE", "PILLAR TWO | DISRUPT AND \nDISMANTLE THREAT ACTORS"]
+    # No count asked: every unit the passages are filed under, from the first.
+    assert len(headed([two, one], "Which pillars does the strategy rest on?")) == 2
+    # A unit missing (pillar three is filed under but not headed) or a count other than the document's: nothing.
+    three = ("More about pillar three here.", [(0, "PILLAR THREE | SHAPE MARKET FORCES")])
+    assert headed([two, one, three], "Which pillars does the strategy rest on?") == []
+    assert headed([two, one], "What are the three pillars of the strategy?") == []
+    # A question only mentioning the pillars does not ask for them.
+    assert headed([two, one], "How much funding does the strategy request for its two pillars?") == []
+    # A title page setting the title below the number gives way to a heading carrying it on its line.
+    cover = ("PILLAR I\nProtect the People\nT", [(0, "PILLAR I – Protect the People")])
+    running = ("Body text of the page.\nPILLAR I: PROTECT THE PEOPLE", [(0, "Other"), (23, "PILLAR I: PROTECT THE PEOPLE")])
+    second = ("PILLAR II: PROMOTE PROSPERITY\nText.", [(0, "PILLAR II: PROMOTE PROSPERITY")])
+    assert headed([cover, running, second], "What are the pillars?") == ["PILLAR I: PROTECT THE PEOPLE",
+                                                                          "PILLAR II: PROMOTE PROSPERITY"]
+    # A line naming a unit inside prose is no heading.
+    prose = ("As set out under\nPillar I of the strategy, we act.", [(0, "PILLAR I: PROTECT THE PEOPLE")])
+    assert headed([prose, second], "What are the pillars?") == []
+
+
+def test_the_pillars_of_a_strategy_are_answered_with_its_pillar_headings(shipped_assistant):
+    answer = shipped_assistant.ask("Which pillars does the 2018 National Cyber Strategy rest on?")
+    assert [c.unit for c in answer.citations[:4]] == ["Pillar I", "Pillar II", "Pillar III", "Pillar IV"]
+    assert {c.file for c in answer.citations[:4]} == {"US_National_Cyber_Strategy_2018.pdf"}
+    assert answer.citations[1].quote == "PILLAR II: PROMOTE AMERICAN PROSPERITY"
+    # Each heading stands in a passage shown with the answer.
+    assert all(any(c.quote in p.text for p in answer.retrieved) for c in answer.citations)

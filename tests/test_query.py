@@ -325,3 +325,16 @@ def test_a_publisher_is_also_said_by_the_initials_of_its_name():
     assert analyse("What does the NIST framework say about tiers?", docs).named == ["fw.pdf"]
     assert analyse("What does the DoD say about defending forward?", docs).named == []  # two documents
     assert publishers_said("What does the nist say?", docs) == set()  # initials are capitals
+
+
+def test_a_list_asked_for_is_told_from_a_list_only_mentioned():
+    from assistant.ask.query import items_asked, requested_list
+
+    def asked(q):
+        return items_asked(q, requested_list(q))
+
+    assert asked("What are the five pillars of the strategy?") == {(5, "pillar")}
+    assert asked("Name the four Tiers and describe each.") == {(4, "tier")}
+    assert asked("Which principles does the Call set out?") == {(None, "principl")}
+    assert asked("How much funding does the strategy request for its five pillars?") == set()
+    assert asked("Under the third pillar, what does the strategy say about ransomware?") == set()

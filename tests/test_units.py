@@ -101,3 +101,16 @@ def test_a_quote_over_two_units_is_cited_by_their_range_or_the_unit_holding_both
     assert enclosing_unit("Pillar One", "Pillar One › Strategic Objective 1.2") == "Pillar One"
     assert enclosing_unit("ID.AM", "ID.AM-2") == "ID.AM"
     assert enclosing_unit("Art. 15", "Art. 16(1)") == ""
+
+
+def test_a_section_heading_is_found_as_the_document_lines_it():
+    from assistant.text.vocabulary import heading_span, titled_heading
+
+    text = "Some prose ends here.\nPILLAR I: PROTECT THE PEOPLE, THE \nHOMELAND \nBody text follows."
+    a, b = heading_span(text, "PILLAR I: PROTECT THE PEOPLE, THE – HOMELAND")
+    assert text[a:b] == "PILLAR I: PROTECT THE PEOPLE, THE \nHOMELAND"
+    assert titled_heading(text[a:b])
+    assert not titled_heading("PILLAR IV\nAdvance American")
+    assert heading_span(text, "PILLAR I: PROTECT THE PEOPLE, THE – HOMELAND", a + 1) is None  # none further on
+    assert heading_span("See PILLAR I: PROTECT THE PEOPLE in the text.", "PILLAR I: PROTECT THE PEOPLE") is None
+    assert heading_span(text, "PILLAR II: PROMOTE PROSPERITY") is None

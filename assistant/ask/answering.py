@@ -21,8 +21,8 @@ from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, l
                               strip_span, usable_sentence)
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
-from ..text.vocabulary import LIST_ITEM, section_units
-from .lists import announced_list, fold, merge_adjacent, text_of, with_list
+from ..text.vocabulary import LIST_ITEM, count_stems, section_units
+from .lists import announced_list, fold, headed_list, merge_adjacent, text_of, with_list
 from .query import QueryAnalysis, analyse
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
@@ -279,12 +279,7 @@ class ExtractiveAnswerer:
         picked, further = self.select(query, results)
         if not picked:
             return abstention(question, results, standalone, self.name)
-        # The list asked for may take one sentence more than usual (2-5 sentences in all).
-        listed = announced_list(query.requested, results, self.settings)[:self.settings.max_sentences + 1]
-        if listed:
-            # The list asked for leads, read whole; the best other sentences follow while room is left.
-            rest = [p for p in picked if not any(p[0] is q[0] and p[1] < q[2] and q[1] < p[2] for q in listed)]
-            picked = listed + rest[:max(0, self.settings.max_sentences - len(listed))]
+        picked = self._with_list(query, results, picked)
         picked = [(r, a, with_list(text_of(r), a, b, self.settings)) for r, a, b in picked]
         citations, parts = [], []
         for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
@@ -295,6 +290,29 @@ class ExtractiveAnswerer:
                 for i, (r, a, b) in enumerate((p for p in further if text_of(p[0])[p[1]:p[2]] not in quoted), start=1)]
         return Answer(question, " ".join(parts), False, citations, passages_of(results), standalone, self.name,
                       further=more)
+
+    def _with_list(self, query: QueryAnalysis, results: list[Retrieved],
+                   picked: list[tuple[Retrieved, int, int]]) -> list[tuple[Retrieved, int, int]]:
+        """The picks with the list the question asks for, when the passages hold it, leading."""
+        def outside(items: list[tuple[Retrieved, int, int]]) -> list[tuple[Retrieved, int, int]]:
+            return [p for p in picked if not any(p[0] is q[0] and p[1] < q[2] and q[1] < p[2] for q in items)]
+
+        def terms(p: tuple[Retrieved, int, int]) -> set[str]:
+            return set(content_terms(text_of(p[0])[p[1]:p[2]]))
+
+        headed = headed_list(query.asked_items, results)
+        if headed:
+            # The list is the document's own headings, one quote each; a sentence follows only for what
+            # else the question asks ("..., and are they maturity levels?"): topic words no heading holds.
+            other = query.topic_terms - set().union(*map(terms, headed)) - set(count_stems().values())
+            best = max(outside(headed), key=lambda p: len(other & terms(p)), default=None)
+            return headed + ([best] if best and other & terms(best) else [])
+        # The list asked for may take one sentence more than usual (2-5 sentences in all).
+        listed = announced_list(query.requested, results, self.settings)[:self.settings.max_sentences + 1]
+        if listed:
+            # The list asked for leads, read whole; the best other sentences follow while room is left.
+            return listed + outside(listed)[:max(0, self.settings.max_sentences - len(listed))]
+        return picked
 
     def select_sentences(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
         """Best 2–4 sentences, as (passage, start, end) in reading order: question-term overlap

@@ -9,7 +9,8 @@ from ..config import AnswerSettings
 from ..records import Retrieved
 from ..text.sentences import sentence_spans, usable_sentence
 from ..text.units import enclosing_unit
-from ..text.vocabulary import BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, item_openings
+from ..text.vocabulary import (BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, heading_span,
+                               item_openings, number_value, section_units, titled_heading, unit_line, unit_of_stem)
 
 
 def text_of(r: Retrieved) -> str:
@@ -21,6 +22,33 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+def headed_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
+    """The list a question asks for when its items are numbered sections of one document ("the
+    four pillars" -> "PILLAR I: PROTECT THE AMERICAN PEOPLE, ...", "PILLAR II: PROMOTE AMERICAN
+    PROSPERITY", ...): each unit's heading as the passages show it, in unit order, as (passage,
+    start, end); [] unless one document's passages head every unit from 1 to the count asked
+    (with no count asked: from 1 to the last unit any of its passages is filed under, two at least)."""
+    for n, stem in sorted(wanted, key=lambda w: (w[0] or 0, w[1])):
+        kind = unit_of_stem().get(stem)
+        for file in dict.fromkeys(r.chunk.file for r in results) if kind else ():
+            shown = [r for r in results if r.chunk.file == file]
+            found: dict[int, tuple[tuple[bool, int], tuple[Retrieved, int, int]]] = {}
+            for r in shown:
+                text = text_of(r)
+                for line in unit_line(kind).finditer(text):
+                    number = number_value(line.group(1))
+                    for title in {r.section_at(line.start()), r.section_at(line.end()), r.chunk.section}:
+                        span = heading_span(text, title, line.start()) if (kind, number) in section_units(title) else None
+                        if span and not text[line.start():span[0]].strip():
+                            # A heading with its title on the number's line first, then the best passage's.
+                            key = (not titled_heading(text[span[0]:span[1]]), r.rank)
+                            if number not in found or key < found[number][0]:
+                                found[number] = (key, (r, *span))
+            last = n or max([m for r in shown for kind_, m in section_units(r.chunk.section) if kind_ == kind]
+                            + list(found), default=0)
+            if last >= 2 and all(m in found for m in range(1, last + 1)):
+                return [found[m][1] for m in range(1, last + 1)]
+    return []
 
 
 def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved],

@@ -554,9 +554,11 @@ def named_paragraphs(question: str) -> set[tuple[int, int]]:
     return out
 
 
-# "What are the Functions of the NIST Cybersecurity Framework?" asks for a list without a count.
-_LIST_QUESTION = re.compile(r"^\s*(?:what|which)\s+(?:are|were)\s+(?:the\s+)?(.+?)"
-                            r"(?:\s+(?:of|in|under|that|does|did|do|for|set)\b|\s*[?,]|$)", re.IGNORECASE)
+# "What are the four pillars of ...", "Which Tiers ...", "Name the five Functions and ...": the
+# words naming what the question asks to have listed, before what it is of; a plural noun there
+# asks for a list even without a count ("What are the Functions of the NIST Cybersecurity Framework?").
+_LIST_QUESTION = re.compile(r"^\s*(?:(?:what|which)(?:\s+(?:are|were))?|name|list|enumerate)\s+(?:the\s+)?(.+?)"
+                            r"(?:\s+(?:of|in|under|that|does|did|do|for|set|and|according)\b|\s*[?,]|$)", re.IGNORECASE)
 
 
 def requested_list(question: str) -> set[tuple[int | None, str]]:
@@ -571,6 +573,14 @@ def requested_list(question: str) -> set[tuple[int | None, str]]:
         return set()
     terms = content_terms(words[-1])
     return {(None, terms[-1])} if terms else set()
+
+
+def items_asked(question: str, requested: set[tuple[int | None, str]]) -> set[tuple[int | None, str]]:
+    """The lists of `requested` that the question asks for itself ("What are the four pillars of
+    ...?"), not those it only mentions ("How much funding does it request for its four pillars?")."""
+    head = _LIST_QUESTION.match(question)
+    words = set(content_terms(head.group(1))) if head else set()
+    return {(n, stem) for n, stem in requested if stem in words}
 
 
 _IDENTIFIER = re.compile(r"\d")
@@ -604,6 +614,11 @@ class QueryAnalysis:
     # is known by: [("Tallinn Manual 2.0", {"tallinn"})]
     absent: list[tuple[str, set[str]]] = field(default_factory=list)
     years: set[str] = field(default_factory=set)  # the years the question gives ("2018")
+
+    @property
+    def asked_items(self) -> set[tuple[int | None, str]]:
+        """The lists the question asks for itself, of those it requests (see items_asked)."""
+        return items_asked(self.text, self.requested)
 
     @property
     def named_or_aliased(self) -> set[str]:

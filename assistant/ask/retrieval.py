@@ -12,7 +12,8 @@ from ..storage.embedding import Embedder
 from ..storage.store import Generation, bm25_postings
 from ..text.tokens import content_terms
 from ..text.units import is_coded
-from ..text.vocabulary import count_stems, counted_terms, item_openings, section_units, unit_of_stem
+from ..text.vocabulary import (count_stems, counted_terms, heading_span, item_openings, section_units, titled_heading,
+                               unit_of_stem)
 from .passages import PassageWindows
 from .query import QueryAnalysis, analyse
 
@@ -244,7 +245,44 @@ class Retriever:
         if len(named) >= 2:
             picked = self._represent(picked, named, qv, terms, k, allowed, fused)
         windows = self.passages.windows(picked + [i for i, _ in ranked if i not in picked], k)
+        headings = self.unit_headings(query, [self.chunks[w[0]].file for w in windows], allowed)
+        if headings:  # after the k passages, the ones where the units asked for are headed
+            windows = self.passages.windows([w[0] for w in windows] + headings, k + len(headings))
+            fused.update((i, 0.0) for i in headings if i not in fused)
         return self._retrieved(windows, qv, fused, lexical_scores, query)
+
+    def unit_headings(self, query: QueryAnalysis, shown: list[str], allowed: np.ndarray | None = None) -> list[int]:
+        """A list asked for whose items are numbered units ("the four pillars", "What are the
+        Tiers?"): in the first document shown whose sections number such units from 1 to the
+        count asked (or to the last it has, when no count is asked), the chunk where each unit's
+        heading stands, in unit order; [] when no shown document numbers them so."""
+        permitted = None if allowed is None else set(allowed.tolist())
+        for n, stem in sorted(query.asked_items, key=lambda r: (r[0] or 0, r[1])):
+            kind = unit_of_stem().get(stem)
+            for file in dict.fromkeys(shown) if kind else ():
+                heads = []
+                for number in range(1, self.settings.max_listed_units + 2):
+                    head = self._heading_chunk(file, kind, number, permitted)
+                    if head is None:
+                        break
+                    heads.append(head)
+                if (len(heads) == n if n else 2 <= len(heads) <= self.settings.max_listed_units):
+                    return heads
+        return []
+
+    def _heading_chunk(self, file: str, kind: str, number: int, permitted: set[int] | None) -> int | None:
+        """The first chunk of `file` under unit `number` whose text holds its section's heading,
+        preferring one that carries the title on the number's line (a running header "PILLAR IV:
+        ADVANCE AMERICAN INFLUENCE" over a title page's "PILLAR IV" set above its title)."""
+        found = []
+        for i in self._by_reference.get((kind, number), ()):
+            c = self.chunks[i]
+            span = heading_span(c.text, c.section) if c.file == file and (permitted is None or i in permitted) else None
+            if span:
+                if titled_heading(c.text[span[0]:span[1]]):
+                    return i
+                found.append(i)
+        return found[0] if found else None
 
     def _retrieved(self, windows: list[tuple[int, int, int, str]], qv: np.ndarray, fused: dict[int, float],
                    lexical_scores: np.ndarray, query: QueryAnalysis | None = None) -> list[Retrieved]:

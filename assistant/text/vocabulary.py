@@ -58,6 +58,42 @@ def section_units(section: str) -> set[tuple[str, int]]:
     return structural_references(match.group(0)) if match else set()
 
 
+_JOINER = {"–", "—", "-", "|"}
+
+
+def heading_span(text: str, title: str, at: int = 0) -> tuple[int, int] | None:
+    """Where a section's heading stands in `text` at a line start from `at` on, as the document
+    lines it: the title found at ingest ("PILLAR I: PROTECT THE AMERICAN PEOPLE, THE HOMELAND, – AND
+    THE AMERICAN WAY OF LIFE", its lines joined by " – ") matched across the line breaks it was
+    joined over. (start, end), or None when the text does not hold it whole."""
+    words = [w for w in title.split() if w not in _JOINER]
+    if not words:
+        return None
+    pattern = _heading_pattern(tuple(words))
+    match = pattern.search(text, at)
+    return match.span(1) if match else None
+
+
+@lru_cache(maxsize=512)
+def _heading_pattern(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"^[ \t]*(" + r"\s*(?:[–—|-]\s*)?".join(map(re.escape, words)) + r")(?=\s|$)", re.MULTILINE)
+
+
+@lru_cache(maxsize=32)
+def unit_line(kind: str) -> re.Pattern:
+    """A line opening with a numbered unit of `kind` ("PILLAR TWO |", "Tier 3:"); group 1 is the number."""
+    return re.compile(rf"^[ \t]*{re.escape(kind)}s?\s+(\d{{1,3}}|[ivxlc]{{1,6}}|{'|'.join(NUMBER_WORDS)})\b",
+                      re.IGNORECASE | re.MULTILINE)
+
+
+def titled_heading(heading: str) -> bool:
+    """Whether a numbered heading carries its title on the number's line ("PILLAR II: PROMOTE
+    AMERICAN PROSPERITY"), not on lines of its own below ("PILLAR IV\nAdvance American")."""
+    first = heading.split("\n")[0].strip()
+    match = _REFERENCE.match(first)
+    return bool(match and re.search(r"[A-Za-z]{2}", first[match.end():]))
+
+
 COUNT_WORDS = {w: n for w, n in NUMBER_WORDS.items() if 2 <= n <= 12}
 COUNT_PATTERN = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
                     re.IGNORECASE)
