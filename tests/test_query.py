@@ -289,6 +289,14 @@ def test_a_name_is_absent_only_when_no_document_is_known_by_it():
     # "plan to" + a verb is no document's name; "Strategy to Secure" is one.
     assert absent_documents("Which exercises does DHS plan to emulate?", docs) == []
     assert absent_documents("What does the DHS Plan say?", docs) == [("DHS Plan", {"dhs"})]
+    # A document given to a place no indexed document belongs to, however it is written; a place
+    # that has documents, or a kind the question asks to have identified, names none absent.
+    assert absent_documents("What are the pillars of Australia's national cyber security strategy?", docs) == [
+        ("Australia's national cyber security strategy", {"australia"})]
+    assert absent_documents("What did the US-China cyber agreement establish?", docs) == [
+        ("US-China cyber agreement", {"china"})]
+    assert absent_documents("What are the pillars of the American cyber strategy?", docs) == []
+    assert absent_documents("Which Canadian programme does the strategy cite?", docs) == []
 
 
 def test_a_year_range_no_indexed_title_carries_dates_no_document():

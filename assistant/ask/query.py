@@ -488,8 +488,34 @@ def known_words(documents: dict[str, DocumentMeta]) -> set[str]:
     texts = []
     for file, meta in documents.items():
         texts.append(" ".join([meta.title, *_aliases(meta.title), *short_names(meta.title), re.sub(r"[_\W]+", " ", file.rsplit(".", 1)[0]),
-                               meta.publisher, meta.type, meta.symbol, *place_forms(meta.jurisdiction)]))
+                               meta.publisher, meta.type, meta.symbol,
+                               *(form for place in document_places(meta) for form in place_forms(place))]))
     return set(content_terms(" ".join(texts)))
+
+
+def unheld_places(question: str, documents: dict[str, DocumentMeta]) -> list[tuple[str, set[str]]]:
+    """Documents a question gives to a place no indexed document belongs to (`document_places`),
+    however it writes them ("Australia's national cyber security strategy", "the US-China cyber
+    agreement"), each with the words no indexed document is known by; not a kind the question
+    asks to have identified ("Which Canadian programme is cited ...?")."""
+    held = {p for meta in documents.values() for p in document_places(meta)}
+    tokens = re.findall(r"[\w’'.&-]+", question)
+    known: set[str] | None = None
+    out = []
+    for i, token in enumerate(tokens):
+        if token.lower() not in DOCUMENT_KINDS:
+            continue
+        start = i
+        while start > 0 and i - start < 6 and tokens[start - 1].lower() not in stopwords() | _CONNECTORS:
+            start -= 1
+        run = " ".join(tokens[start:i])
+        if not run or start and tokens[start - 1].lower() in ("which", "what") or not set(places_named(run)) - held:
+            continue
+        known = known_words(documents) if known is None else known
+        unknown = {t for t in content_terms(run) if not _is_known(t, known)}
+        if unknown:
+            out.append((f"{run} {token}", unknown))
+    return out
 
 
 def absent_documents(question: str, documents: dict[str, DocumentMeta]) -> list[tuple[str, set[str]]]:
@@ -497,10 +523,11 @@ def absent_documents(question: str, documents: dict[str, DocumentMeta]) -> list[
     words no indexed document is known by ("Tallinn Manual 2.0" -> {"tallinn"}): a name one of
     whose words names no indexed document's title, short name, file, publisher or place."""
     names = document_names(question)
+    placed = unheld_places(question, documents)
     if not names:
-        return []  # most questions name no document: the indexed ones' words are not read
+        return placed  # most questions name no document: the indexed ones' words are not read
     known = known_words(documents)
-    out = []
+    out = [p for p in placed if p[0] not in names]
     for name in names:
         words = [w for w in name.split() if w.lower() not in DOCUMENT_KINDS and not re.fullmatch(r"[\d.-]+", w)]
         terms = set(content_terms(" ".join(words)))
