@@ -66,6 +66,17 @@ def test_a_word_broken_after_its_first_letter_is_joined_before_lines_are_dropped
                            "• See the report:\nThe text goes on. Https is a scheme.")
 
 
+def test_a_drop_capital_set_at_the_page_end_goes_back_on_the_word_it_opens():
+    # The PDF's text order puts a page's large first letter on a line of its own at the page's end.
+    page = "rotecting the people is our first duty.\nMore text follows here.\nPILLAR I\nP"
+    assert clean(page) == "Protecting the people is our first duty.\nMore text follows here.\nPILLAR I"
+    # Before its page number, and a letter that is also a roman number ("C"): restored, not dropped.
+    assert clean("hallenges grow. Challenges persist.\nPILLAR III\nC\n20").startswith("Challenges grow.")
+    # A page ending in a lone capital is left alone when no word is made: a list's label, a page going on.
+    assert clean("xq more text.\nAnnex\nB") == "xq more text.\nAnnex\nB"
+    assert clean("Text starts upper.\nAnnex\nB") == "Text starts upper.\nAnnex\nB"
+
+
 def test_note_numbers_run_into_words_go_and_codes_and_web_addresses_keep_theirs():
     text = ("Critical infrastructure4 is defined by law. Two billion people are online1 – a third. "
             "The supply chain12.” Privacy officers.28, 29\n"

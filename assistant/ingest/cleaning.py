@@ -105,6 +105,8 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             # Before lines are dropped: a word broken across lines is whole when the page is read
             # ("h\nttps://..." a URL-only line, "I\nnternational" not a roman page number "I").
             sheet = _join_split_words(sheet, vocabulary, line_breaks, hyphenated, report)
+            # Before lines are dropped: a lone "C" (or "I", "V") is also a roman page number.
+            sheet = _restore_drop_capital(sheet, vocabulary, report)
             sheet = _drop_lines(sheet, running, markdown, report)
             # After footnotes are out, so that a page of prose with many notes is not taken for references.
             sheet, in_references = _without_references(sheet, in_references, report)
@@ -116,6 +118,26 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheets.append(sheet)
         out.append("\f".join(sheets))
     return out, report
+
+
+_DROP_CAPITAL = re.compile(r"\n[ \t]*([A-Z])[ \t]*(?=(?:\n[ \t]*\d{1,4}[ \t]*)?\s*$)")
+_OPENING_FRAGMENT = re.compile(r"^\s*([a-z]+)")
+
+
+def _restore_drop_capital(sheet: str, vocabulary: Counter, report: CleaningReport) -> str:
+    """A page opening with a drop capital, which the PDF's text order puts on a line of its own at
+    the page's end, before its number ("... PILLAR I\nP\n6", and "rotecting the American people" at
+    its start): the letter back on its word, when together they make a word the document or the
+    English lexicon knows."""
+    letter = _DROP_CAPITAL.search(sheet)
+    fragment = _OPENING_FRAGMENT.match(sheet)
+    if not letter or not fragment:
+        return sheet
+    word = (letter.group(1) + fragment.group(1)).lower()
+    if vocabulary.get(word, 0) < 2 and word not in english_words():
+        return sheet
+    report.counts["drop capital restored"] += 1
+    return sheet[:fragment.start(1)] + letter.group(1) + sheet[fragment.start(1):letter.start()] + sheet[letter.end():]
 
 
 def _without_references(sheet: str, continuing: bool, report: CleaningReport) -> tuple[str, bool]:
