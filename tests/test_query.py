@@ -346,3 +346,15 @@ def test_a_list_asked_for_is_told_from_a_list_only_mentioned():
     assert asked("Which principles does the Call set out?") == {(None, "principl")}
     assert asked("How much funding does the strategy request for its five pillars?") == set()
     assert asked("Under the third pillar, what does the strategy say about ransomware?") == set()
+
+
+def test_the_words_describing_a_document_include_the_places_it_belongs_to():
+    from assistant.ask.query import undescribed
+    from assistant.records import DocumentMeta
+
+    # The Paris Call belongs to France through its publisher: "France" describes it as "French" does.
+    docs = {"pc.md": DocumentMeta("pc.md", "Paris Call for Trust and Security in Cyberspace", year="2018",
+                                  type="norms", jurisdiction="international",
+                                  publisher="French Ministry for Europe and Foreign Affairs")}
+    assert undescribed("What does the French 2018 call say about interference by France?", ["pc.md"], docs) == \
+        "What does the call say about interference by"

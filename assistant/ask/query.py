@@ -273,8 +273,9 @@ def undescribed(query: str, files: list[str], documents: dict[str, DocumentMeta]
     describing = set()
     for f in files:
         d = documents[f]
-        describing.update(content_terms(f"{d.type} {d.jurisdiction} {d.publisher}"))
-        describing.add(jurisdiction_initials(d.jurisdiction))
+        places = document_places(d)
+        describing.update(content_terms(" ".join([d.type, d.publisher, *(f for p in places for f in place_forms(p))])))
+        describing.update(jurisdiction_initials(p) for p in places)
     return _without_terms(_YEAR.sub(" ", _DATE.sub(" ", query)), describing)
 
 
