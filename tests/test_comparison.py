@@ -74,6 +74,26 @@ def test_a_comparison_is_two_named_documents_or_a_filter_of_several_files():
     assert comparison_scope(survey, docs, Filters(jurisdictions=["United Kingdom"])).files == ["b.pdf", "c.pdf"]
 
 
+def test_documents_known_by_short_names_are_compared_when_the_question_sets_them_side_by_side():
+    from assistant.ask.comparison import sets_side_by_side
+
+    docs = _catalog()
+    docs["g.txt"] = DocumentMeta("g.txt", "Convention on Widgets (Widget Convention, ETS No. 9)", year="2001", type="treaty")
+    docs["h.txt"] = DocumentMeta("h.txt", "Charter of the Federation", year="1945", type="treaty")
+    both = analyse("How do the Widget Convention and the Federation Charter treat disputes?", docs)
+    assert comparison_scope(both, docs).kind == "compare"
+    assert set(comparison_scope(both, docs).files) == {"g.txt", "h.txt"}
+    versus = analyse("Who is the depositary of the Federation Charter compared with the Widget Convention?", docs)
+    assert set(comparison_scope(versus, docs).files) == {"g.txt", "h.txt"}
+    # A document named by its short name as what the others are asked about is no row of the table.
+    about = analyse("What do the Zeta Accord and the Alpha strategy each say about the Widget Convention?", docs)
+    assert "g.txt" not in (comparison_scope(about, docs).files if comparison_scope(about, docs) else [])
+    # One document asked about the other: no table.
+    assert comparison_scope(analyse("What does the Widget Convention say about the Federation Charter?", docs), docs) is None
+    assert sets_side_by_side("What do A and B each require?") and sets_side_by_side("How did A and B differ?")
+    assert not sets_side_by_side("What does A say about B?") and not sets_side_by_side("Is A older than B?")
+
+
 def _document_text(assistant, file: str) -> str:
     gen = assistant.generation
     pages = sorted({c.page for c in gen.chunks if c.file == file}, key=lambda p: p or 0)

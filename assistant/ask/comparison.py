@@ -16,7 +16,7 @@ from ..records import Answer, ComparisonTable, DocumentMeta, Filters, Retrieved,
 from ..text.tokens import content_terms
 from .answering import ExtractiveAnswerer, citation_for, passages_of, shown
 from .lists import text_of
-from .query import QueryAnalysis, analyse, document_places, jurisdictions_said, topic_query
+from .query import QueryAnalysis, analyse, document_places, jurisdictions_said, spoken_of_as_topic, topic_query
 
 # Words a question uses for "documents" in general ("which documents", "across the texts"); the
 # catalog's own types ("strategies", "resolutions", "treaties") name a kind of document.
@@ -61,6 +61,18 @@ def _survey(question: str, documents: dict[str, DocumentMeta]) -> tuple[list[str
     return None
 
 
+_SIDE_BY_SIDE = re.compile(r"\b(?:compar\w*|differ\w*|both|each|versus|vs\.?|between)\b", re.IGNORECASE)
+_AUXILIARY = re.compile(r"\b(do|does|did|is|are|was|were|has|have)\b", re.IGNORECASE)
+
+
+def sets_side_by_side(question: str) -> bool:
+    """Whether a question asks of several things at once: a word of comparison ("compared with",
+    "differ", "each", "both"), or its first auxiliary in the plural ("How do A and B treat ...?",
+    not "What does A say about B?")."""
+    first = _AUXILIARY.search(question)
+    return bool(_SIDE_BY_SIDE.search(question)) or bool(first and first.group(1).lower() in ("do", "are", "were", "have"))
+
+
 def comparison_scope(query: QueryAnalysis, documents: dict[str, DocumentMeta],
                      filters: Filters | None = None) -> Scope | None:
     """How the question is asked across documents, if it is: two or more documents named (by
@@ -71,6 +83,12 @@ def comparison_scope(query: QueryAnalysis, documents: dict[str, DocumentMeta],
     named = [f for f in dict.fromkeys(query.by_symbol + query.named) if f in allowed]
     if len(named) >= 2:
         return Scope("compare", named)
+    # ... unless the question sets them side by side: "How do the Budapest Convention and its
+    # Additional Protocol address ...?", "the UN Charter compared with the Convention on Cybercrime".
+    spoken = [f for f in dict.fromkeys(named + query.aliased)
+              if f in allowed and (f in named or not spoken_of_as_topic(query.text, documents[f]))]
+    if len(spoken) >= 2 and sets_side_by_side(query.text):
+        return Scope("compare", spoken)
     if filters is not None and len(filters.files) >= 2:
         return Scope("compare", [f for f in filters.files if f in documents])
     across = _survey(query.text, documents)
@@ -102,7 +120,7 @@ class Comparer:
             chosen = list(per_document)
         # A survey asks each document its question without the words naming the set surveyed.
         asked = analyse(scope.topic, self.retriever.documents) if scope.topic else query
-        own = {file: self._about(asked, file) for file in per_document}
+        own = {file: self._about(asked, file, scope.files if scope.kind == "compare" else [file]) for file in per_document}
         # What the whole question finds among the compared documents leads each one's passages: it
         # is read with every name it gives, so no document is searched for another's title words.
         overall = self.retriever.search(query, s.passages_per_document * len(chosen)) if scope.kind == "compare" else []
@@ -143,11 +161,12 @@ class Comparer:
         return Answer(question, text, not any(r.addressed for r in rows), citations, passages_of(retrieved),
                       standalone or question, self.answerer.name, table=table)
 
-    def _about(self, query: QueryAnalysis, file: str) -> QueryAnalysis:
-        """The question as asked of one document: only that document's own name words say nothing
-        within it ("How do the 2003 and 2018 strategies treat the Budapest Convention?" still asks,
-        of each strategy, about the Budapest Convention)."""
-        topic = topic_query(query.text, [file], self.retriever.documents)
+    def _about(self, query: QueryAnalysis, file: str, compared: list[str]) -> QueryAnalysis:
+        """The question as asked of one document: the name words of the documents compared say
+        nothing within it ("How do the Convention and its Protocol address freedom of expression?"
+        asks each about freedom of expression), those of others do ("How do the 2003 and 2018
+        strategies treat the Budapest Convention?" still asks, of each strategy, about the Convention)."""
+        topic = topic_query(query.text, list(dict.fromkeys([file, *compared])), self.retriever.documents)
         return replace(query, named=[file], aliased=[], by_symbol=[], topic=topic, topic_terms=set(content_terms(topic)))
 
     def _evidence(self, file: str, results: list[Retrieved], topic_query: QueryAnalysis,

@@ -94,6 +94,28 @@ def aliased_documents(query: str, documents: dict[str, DocumentMeta], made: bool
     return out
 
 
+_ABOUT = {"about", "regarding", "concerning", "toward", "towards", "on"}
+
+
+def spoken_of_as_topic(question: str, meta: DocumentMeta) -> bool:
+    """Whether the question names a document by its short name as what it asks about ("What do the
+    2003 strategy and the 2009 review each say about the Council of Europe Convention on
+    Cybercrime?"), not as a document it asks of ("How do the UN Charter and the Convention ...?")."""
+    for name in _aliases(meta.title) + short_names(meta.title):
+        match = re.search(r"\b" + r"\s+".join(map(re.escape, name.split())) + r"\b", question, re.IGNORECASE)
+        if not match:
+            continue
+        before = re.findall(r"[\w’'-]+", question[:match.start()])
+        # Back over the rest of a longer name ("the Council of Europe Convention on Cybercrime").
+        while before and (before[-1][:1].isupper() or before[-1] in ("of", "for")):
+            before.pop()
+        while before and before[-1].lower() in ("the", "its", "their"):
+            before.pop()
+        if before and before[-1].lower() in _ABOUT:
+            return True
+    return False
+
+
 def coded_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
     """Files named by a code their file name or title alone carries ("the WG3 study")."""
     asked = _codes(query)
