@@ -235,6 +235,8 @@ class AnswerSettings:
     # An item opens its sentence: "For its second mission, DoD must ..." (at most this many words
     # before the ordinal) but not "Budgets for the work on its second mission rose".
     item_opening_words: int = 2
+    # A section heading of at most this many words may be an item of a list its count announces.
+    heading_item_words: int = 12
     # A line ending in ":" with at most this many words is an item's label ("- Curate:").
     item_label_words: int = 6
     # With an LLM: a generated sentence is kept when its cited source holds this share of its topic

@@ -114,13 +114,11 @@ def test_a_list_the_question_asks_for_is_quoted_item_by_item():
                      "the work on its second mission rose sharply last year.", "What are the two missions?") == []
 
 
-def headed(passages: list[tuple[str, list[tuple[int, str]]]], question: str, file: str = "s.pdf"):
-    """The headings headed_list quotes from synthetic passages, each given as (text, [(offset, section)])
-    where a section starts at an offset of its text."""
+def _results(passages: list[tuple[str, list[tuple[int, str]]]], file: str = "s.pdf"):
+    """Synthetic passages of one document, each given as (text, [(offset, section)]) where a section
+    starts at an offset of its text."""
     from bisect import bisect_right
 
-    from assistant.ask.lists import headed_list
-    from assistant.ask.query import items_asked, requested_list
     from assistant.records import Retrieved
     from assistant.storage.store import StoredChunk
 
@@ -133,6 +131,15 @@ def headed(passages: list[tuple[str, list[tuple[int, str]]]], question: str, fil
 
         chunk = StoredChunk(rank, file, 1, sections[0][1], 0, len(text), text, "h")
         results.append(Retrieved(chunk, DocumentMeta(file, "S"), 1.0, 0.8, 0.0, rank, text, 0, len(text), section_of))
+    return results
+
+
+def headed(passages: list[tuple[str, list[tuple[int, str]]]], question: str):
+    """The headings headed_list quotes from synthetic passages (see _results)."""
+    from assistant.ask.lists import headed_list
+    from assistant.ask.query import items_asked, requested_list
+
+    results = _results(passages)
     return [r.text[a:b] for r, a, b in headed_list(items_asked(question, requested_list(question)), results)]
 
 
@@ -171,3 +178,38 @@ def test_the_pillars_of_a_strategy_are_answered_with_its_pillar_headings(shipped
     assert answer.citations[1].quote == "PILLAR II: PROMOTE AMERICAN PROSPERITY"
     # Each heading stands in a passage shown with the answer.
     assert all(any(c.quote in p.text for p in answer.retrieved) for c in answer.citations)
+
+
+def test_sections_a_counted_announcement_is_followed_by_are_its_items():
+    from assistant.ask.lists import announced_headings
+    from assistant.ask.query import items_asked, requested_list
+
+    text = ("We will make two fundamental shifts in how we share the work. They matter.\n"
+            "REBALANCE THE WORK\nThe strongest must do more.\nREALIGN THE INCENTIVES\nMarkets must reward it.\n"
+            "PILLAR ONE | DEFEND\nMore text.")
+    sections = [(0, "APPROACH"), (text.index("REBALANCE"), "REBALANCE THE WORK"),
+                (text.index("REALIGN"), "REALIGN THE INCENTIVES"), (text.index("PILLAR"), "PILLAR ONE | DEFEND")]
+    results = _results([(text, sections)])
+    lead = (results[0], 0, text.index(" They"))
+    question = "What two basic changes does the strategy make?"
+    quotes = [text[a:b] for _, a, b in announced_headings(items_asked(question, requested_list(question)), lead, results)]
+    assert quotes == [text[:lead[2]], "REBALANCE THE WORK", "REALIGN THE INCENTIVES"]
+    # An announcement setting its items out itself, or headings of mixed styles, are no such list.
+    listed = text.replace("shifts in how we share the work", "shifts: sharing and paying")
+    results = _results([(listed, [(0, "APPROACH"), (listed.index("REBALANCE"), "REBALANCE THE WORK"),
+                                  (listed.index("REALIGN"), "REALIGN THE INCENTIVES")])])
+    assert announced_headings({(2, "chang")}, (results[0], 0, listed.index(" They")), results) == []
+    mixed = text.replace("REALIGN THE INCENTIVES", "Realign the incentives")
+    results = _results([(mixed, [(0, "APPROACH"), (mixed.index("REBALANCE"), "REBALANCE THE WORK"),
+                                 (mixed.index("Realign"), "Realign the incentives")])])
+    assert announced_headings({(2, "chang")}, (results[0], 0, mixed.index(" They")), results) == []
+
+
+def test_retrieval_adds_the_sections_that_follow_a_counted_announcement(shipped_assistant):
+    retriever = shipped_assistant.retriever
+    file = "US_National_Cybersecurity_Strategy_2023.pdf"
+    chunk = next(c for c in retriever.chunks if c.file == file and "two fundamental shifts" in c.text)
+    end = chunk.start + chunk.text.index("in cyberspace.", chunk.text.index("two fundamental shifts"))
+    heads = retriever._sections_after(file, chunk.page, end, 2, None)
+    assert [retriever.chunks[i].section for i in heads] == [
+        "REBALANCE THE RESPONSIBILITY TO DEFEND CYBERSPACE", "REALIGN INCENTIVES TO FAVOR LONG-TERM INVESTMENTS"]

@@ -22,7 +22,7 @@ from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, l
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
 from ..text.vocabulary import LIST_ITEM, count_stems, section_units
-from .lists import announced_list, fold, headed_list, merge_adjacent, text_of, with_list
+from .lists import announced_headings, announced_list, fold, headed_list, merge_adjacent, text_of, with_list
 from .query import QueryAnalysis, analyse
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
@@ -308,7 +308,8 @@ class ExtractiveAnswerer:
             best = max(outside(headed), key=lambda p: len(other & terms(p)), default=None)
             return headed + ([best] if best and other & terms(best) else [])
         # The list asked for may take one sentence more than usual (2-5 sentences in all).
-        listed = announced_list(query.requested, results, self.settings)[:self.settings.max_sentences + 1]
+        listed = announced_list(query.requested, results, self.settings)[:self.settings.max_sentences + 1] \
+            or announced_headings(query.asked_items, picked[0] if picked else None, results, self.settings)
         if listed:
             # The list asked for leads, read whole; the best other sentences follow while room is left.
             return listed + outside(listed)[:max(0, self.settings.max_sentences - len(listed))]

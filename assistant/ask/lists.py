@@ -5,6 +5,8 @@ its items out ("First, ...", "(1) ...", bullets); a quote of the announcement al
 nothing, so the items are read with it."""
 from __future__ import annotations
 
+import re
+
 from ..config import AnswerSettings
 from ..records import Retrieved
 from ..text.sentences import sentence_spans, usable_sentence
@@ -49,6 +51,56 @@ def headed_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]) -
             if last >= 2 and all(m in found for m in range(1, last + 1)):
                 return [found[m][1] for m in range(1, last + 1)]
     return []
+
+
+def announced_headings(wanted: set[tuple[int | None, str]], lead: tuple[Retrieved, int, int] | None,
+                       results: list[Retrieved], settings: AnswerSettings = AnswerSettings()) -> list[tuple[Retrieved, int, int]]:
+    """The list a question asks for by its count ("What two basic changes ...?"), when the best
+    sentence announces that many things in its own words ("we will make two fundamental shifts in
+    how ...") and the passages show the sections that follow it ("REBALANCE THE RESPONSIBILITY TO
+    DEFEND CYBERSPACE", "REALIGN INCENTIVES ..."; retrieval adds them): the announcement and the
+    headings of the first that many sections after it, as (passage, start, end); [] otherwise."""
+    counts = {n for n, _ in wanted if n}
+    if not counts or lead is None:
+        return []
+    r, a, b = lead
+    announced = {n for n, _ in counted_terms([text_of(r)[a:b]])[0]} & counts
+    # An announcement that sets its items out itself ("three parts: the Core, the Tiers, and the
+    # Profiles") is the list: the sections after it are the document's next topics.
+    if not announced or ":" in text_of(r)[a:b]:
+        return []
+    n = max(announced)
+    after = (r.chunk.page or 0, r.start + b)
+
+    def position(h: tuple[Retrieved, int, int]) -> tuple[int, int]:
+        return h[0].chunk.page or 0, h[0].start + h[1]
+
+    headings = sorted((h for x in results if x.chunk.file == r.chunk.file for h in _section_headings(x)
+                       if position(h) > after), key=position)
+    firsts: dict[str, tuple[Retrieved, int, int]] = {}
+    for h in headings:
+        firsts.setdefault(fold(text_of(h[0])[h[1]:h[2]]), h)
+    items, titles = list(firsts.values())[:n], list(firsts)[:n]
+    # Items of one list: headings of one style, the first on the announcement's page or the next.
+    if len(items) < n or any(len(t.split()) > settings.heading_item_words for t in titles) \
+            or len({t.isupper() for t in titles}) > 1 or position(items[0])[0] > after[0] + 1:
+        return []
+    return [lead] + items
+
+
+def _section_headings(r: Retrieved) -> list[tuple[Retrieved, int, int]]:
+    """The headings of the sections whose beginning a passage shows, as the document lines them."""
+    if not r.sections_of:
+        return []
+    text, out, before = text_of(r), [], r.section_at(0)
+    for line in re.finditer(r"(?m)^[ \t]*\S", text):
+        title = r.section_at(line.start())
+        if title and title != before:
+            span = heading_span(text, title, line.start())
+            if span and not text[line.start():span[0]].strip():
+                out.append((r, *span))
+        before = title
+    return out
 
 
 def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved],

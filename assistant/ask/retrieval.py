@@ -10,6 +10,7 @@ from ..config import RetrievalSettings
 from ..records import Filters, Retrieved
 from ..storage.embedding import Embedder
 from ..storage.store import Generation, bm25_postings
+from ..text.sentences import sentence_spans
 from ..text.tokens import content_terms
 from ..text.units import is_coded
 from ..text.vocabulary import (count_stems, counted_terms, heading_span, item_openings, section_units, titled_heading,
@@ -245,7 +246,8 @@ class Retriever:
         if len(named) >= 2:
             picked = self._represent(picked, named, qv, terms, k, allowed, fused)
         windows = self.passages.windows(picked + [i for i, _ in ranked if i not in picked], k)
-        headings = self.unit_headings(query, [self.chunks[w[0]].file for w in windows], allowed)
+        headings = self.unit_headings(query, [self.chunks[w[0]].file for w in windows], allowed) \
+            or self.announced_sections(query, windows, allowed)
         if headings:  # after the k passages, the ones where the units asked for are headed
             windows = self.passages.windows([w[0] for w in windows] + headings, k + len(headings))
             fused.update((i, 0.0) for i in headings if i not in fused)
@@ -269,6 +271,45 @@ class Retriever:
                 if (len(heads) == n if n else 2 <= len(heads) <= self.settings.max_listed_units):
                     return heads
         return []
+
+    def announced_sections(self, query: QueryAnalysis, windows: list[tuple[int, int, int, str]],
+                           allowed: np.ndarray | None = None) -> list[int]:
+        """A counted list asked for ("What two basic changes ...?") that a passage shown announces
+        in its own words ("we will make two fundamental shifts in how ...") and whose document sets
+        out as the sections that follow ("REBALANCE ...", "REALIGN ..."): the first chunk of each of
+        those sections, when they are that many headings of one style; [] otherwise."""
+        counts = {n for n, _ in query.asked_items if n}
+        if not counts:
+            return []
+        permitted = None if allowed is None else set(allowed.tolist())
+        for i, a, b, text in windows:
+            spans = sentence_spans(text, 0, len(text))
+            for (start, end), keys in zip(spans, counted_terms([text[x:y] for x, y in spans])):
+                for n in {m for m, _ in keys} & counts:
+                    heads = self._sections_after(self.chunks[i].file, self.chunks[i].page, a + end, n, permitted)
+                    if heads:
+                        return heads
+        return []
+
+    def _sections_after(self, file: str, page: int | None, offset: int, n: int, permitted: set[int] | None) -> list[int]:
+        """The first chunks of the n sections that begin after `offset` of `page`, when each begins with
+        its heading, all in capitals or none, within `enumeration_chunks`."""
+        heads, titles, before = [], [], None
+        for j in self._ids_by_file.get(file, ()):
+            c = self.chunks[int(j)]
+            if ((c.page or 0), c.start) < ((page or 0), offset):
+                before = c.section
+                continue
+            if len(heads) == n or int(j) - (heads[0] if heads else int(j)) > self.settings.enumeration_chunks:
+                break
+            if c.section != before:
+                span = heading_span(c.text, c.section)
+                if not span or c.text[:span[0]].strip() or (permitted is not None and int(j) not in permitted):
+                    return []
+                heads.append(int(j))
+                titles.append(c.section)
+            before = c.section
+        return heads if len(heads) == n and len({t.isupper() for t in titles}) == 1 else []
 
     def _heading_chunk(self, file: str, kind: str, number: int, permitted: set[int] | None) -> int | None:
         """The first chunk of `file` under unit `number` whose text holds its section's heading,
