@@ -70,7 +70,8 @@ def sets_side_by_side(question: str) -> bool:
     "differ", "each", "both"), or its first auxiliary in the plural ("How do A and B treat ...?",
     not "What does A say about B?")."""
     first = _AUXILIARY.search(question)
-    return bool(_SIDE_BY_SIDE.search(question)) or bool(first and first.group(1).lower() in ("do", "are", "were", "have"))
+    plural = bool(first and first.group(1).lower() in ("do", "are", "were", "have"))
+    return plural or bool(_SIDE_BY_SIDE.search(question))
 
 
 def comparison_scope(query: QueryAnalysis, documents: dict[str, DocumentMeta],
@@ -120,7 +121,8 @@ class Comparer:
             chosen = list(per_document)
         # A survey asks each document its question without the words naming the set surveyed.
         asked = analyse(scope.topic, self.retriever.documents) if scope.topic else query
-        own = {file: self._about(asked, file, scope.files if scope.kind == "compare" else [file]) for file in per_document}
+        compared = scope.files if scope.kind == "compare" else []
+        own = {file: self._about(asked, file, compared) for file in per_document}
         # What the whole question finds among the compared documents leads each one's passages: it
         # is read with every name it gives, so no document is searched for another's title words.
         overall = self.retriever.search(query, s.passages_per_document * len(chosen)) if scope.kind == "compare" else []

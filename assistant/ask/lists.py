@@ -39,8 +39,10 @@ def headed_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]) -
                 text = text_of(r)
                 for line in unit_line(kind).finditer(text):
                     number = number_value(line.group(1))
-                    for title in {r.section_at(line.start()), r.section_at(line.end()), r.chunk.section}:
-                        span = heading_span(text, title, line.start()) if (kind, number) in section_units(title) else None
+                    for title in dict.fromkeys([r.section_at(line.start()), r.section_at(line.end()), r.chunk.section]):
+                        if (kind, number) not in section_units(title):
+                            continue
+                        span = heading_span(text, title, line.start())
                         if span and not text[line.start():span[0]].strip():
                             # A heading with its title on the number's line first, then the best passage's.
                             key = (not titled_heading(text[span[0]:span[1]]), r.rank)
@@ -54,7 +56,8 @@ def headed_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]) -
 
 
 def announced_headings(wanted: set[tuple[int | None, str]], lead: tuple[Retrieved, int, int] | None,
-                       results: list[Retrieved], settings: AnswerSettings = AnswerSettings()) -> list[tuple[Retrieved, int, int]]:
+                       results: list[Retrieved],
+                       settings: AnswerSettings = AnswerSettings()) -> list[tuple[Retrieved, int, int]]:
     """The list a question asks for by its count ("What two basic changes ...?"), when the best
     sentence announces that many things in its own words ("we will make two fundamental shifts in
     how ...") and the passages show the sections that follow it ("REBALANCE THE RESPONSIBILITY TO

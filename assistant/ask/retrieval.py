@@ -284,14 +284,15 @@ class Retriever:
         permitted = None if allowed is None else set(allowed.tolist())
         for i, a, b, text in windows:
             spans = sentence_spans(text, 0, len(text))
-            for (start, end), keys in zip(spans, counted_terms([text[x:y] for x, y in spans])):
+            for (_, end), keys in zip(spans, counted_terms([text[x:y] for x, y in spans])):
                 for n in {m for m, _ in keys} & counts:
                     heads = self._sections_after(self.chunks[i].file, self.chunks[i].page, a + end, n, permitted)
                     if heads:
                         return heads
         return []
 
-    def _sections_after(self, file: str, page: int | None, offset: int, n: int, permitted: set[int] | None) -> list[int]:
+    def _sections_after(self, file: str, page: int | None, offset: int, n: int,
+                        permitted: set[int] | None) -> list[int]:
         """The first chunks of the n sections that begin after `offset` of `page`, when each begins with
         its heading, all in capitals or none, within `enumeration_chunks`."""
         heads, titles, before = [], [], None
