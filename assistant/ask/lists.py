@@ -11,7 +11,7 @@ from ..config import AnswerSettings
 from ..records import Retrieved
 from ..text.sentences import sentence_spans, usable_sentence
 from ..text.units import enclosing_unit
-from ..text.vocabulary import (BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, heading_span,
+from ..text.vocabulary import (BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, heading_at,
                                item_openings, number_value, section_units, titled_heading, unit_line, unit_of_stem)
 
 
@@ -22,6 +22,11 @@ def text_of(r: Retrieved) -> str:
 
 def fold(text: str) -> str:
     return " ".join(text.split())
+
+
+def position(pick: tuple[Retrieved, int, int]) -> tuple[int, int]:
+    """Where a (passage, start, end) pick starts in its document, in reading order: (page, page offset)."""
+    return pick[0].chunk.page or 0, pick[0].start + pick[1]
 
 
 def headed_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
@@ -42,8 +47,8 @@ def headed_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]) -
                     for title in dict.fromkeys([r.section_at(line.start()), r.section_at(line.end()), r.chunk.section]):
                         if (kind, number) not in section_units(title):
                             continue
-                        span = heading_span(text, title, line.start())
-                        if span and not text[line.start():span[0]].strip():
+                        span = heading_at(text, title, line.start())
+                        if span:
                             # A heading with its title on the number's line first, then the best passage's.
                             key = (not titled_heading(text[span[0]:span[1]]), r.rank)
                             if number not in found or key < found[number][0]:
@@ -73,11 +78,7 @@ def announced_headings(wanted: set[tuple[int | None, str]], lead: tuple[Retrieve
     if not announced or ":" in text_of(r)[a:b]:
         return []
     n = max(announced)
-    after = (r.chunk.page or 0, r.start + b)
-
-    def position(h: tuple[Retrieved, int, int]) -> tuple[int, int]:
-        return h[0].chunk.page or 0, h[0].start + h[1]
-
+    after = position((r, b, b))  # the announcement's end
     headings = sorted((h for x in results if x.chunk.file == r.chunk.file for h in _section_headings(x)
                        if position(h) > after), key=position)
     firsts: dict[str, tuple[Retrieved, int, int]] = {}
@@ -99,8 +100,8 @@ def _section_headings(r: Retrieved) -> list[tuple[Retrieved, int, int]]:
     for line in re.finditer(r"(?m)^[ \t]*\S", text):
         title = r.section_at(line.start())
         if title and title != before:
-            span = heading_span(text, title, line.start())
-            if span and not text[line.start():span[0]].strip():
+            span = heading_at(text, title, line.start())
+            if span:
                 out.append((r, *span))
         before = title
     return out
@@ -119,9 +120,6 @@ def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]
         return []
     sentences = [(r, a, b) for r in results for a, b in sentence_spans(text_of(r), 0, len(text_of(r)))]
     quotes = [text_of(r)[a:b] for r, a, b in sentences]
-
-    def position(x: tuple[Retrieved, int, int]) -> tuple[int, int]:
-        return (x[0].chunk.page or 0, x[0].start + x[1])
 
     counted = counted_terms(quotes)
     for (r, a, b), keys in zip(sentences, counted):  # best passage first

@@ -13,8 +13,8 @@ from ..storage.store import Generation, bm25_postings
 from ..text.sentences import sentence_spans
 from ..text.tokens import content_terms
 from ..text.units import is_coded
-from ..text.vocabulary import (count_stems, counted_terms, heading_span, item_openings, section_units, titled_heading,
-                               unit_of_stem)
+from ..text.vocabulary import (count_stems, counted_terms, heading_at, heading_span, item_openings, section_units,
+                               titled_heading, unit_of_stem)
 from .passages import PassageWindows
 from .query import QueryAnalysis, analyse
 
@@ -304,8 +304,7 @@ class Retriever:
             if len(heads) == n or int(j) - (heads[0] if heads else int(j)) > self.settings.enumeration_chunks:
                 break
             if c.section != before:
-                span = heading_span(c.text, c.section)
-                if not span or c.text[:span[0]].strip() or (permitted is not None and int(j) not in permitted):
+                if not heading_at(c.text, c.section) or (permitted is not None and int(j) not in permitted):
                     return []
                 heads.append(int(j))
                 titles.append(c.section)

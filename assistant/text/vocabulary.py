@@ -22,8 +22,9 @@ NUMBER_WORDS = {w: i for i, w in enumerate(
 ORDINALS = "zeroth first second third fourth fifth sixth seventh eighth ninth tenth".split()
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 REFERABLE_UNITS = ("article", "pillar", "section", "chapter", "principle", "objective", "tier", "norm", "recommendation")
-_REFERENCE = re.compile(r"\b(" + "|".join(REFERABLE_UNITS) + r"|art\.)"
-                        r"\s+(\d{1,3}|[ivxlc]{1,6}|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+# A unit's number as questions and headings write it: "35", "IV", "two" (read with IGNORECASE).
+_UNIT_NUMBER = r"(\d{1,3}|[ivxlc]{1,6}|" + "|".join(NUMBER_WORDS) + r")"
+_REFERENCE = re.compile(r"\b(" + "|".join(REFERABLE_UNITS) + r"|art\.)\s+" + _UNIT_NUMBER + r"\b", re.IGNORECASE)
 
 
 def number_value(token: str) -> int | None:
@@ -74,6 +75,12 @@ def heading_span(text: str, title: str, at: int = 0) -> tuple[int, int] | None:
     return match.span(1) if match else None
 
 
+def heading_at(text: str, title: str, at: int = 0) -> tuple[int, int] | None:
+    """The section's heading (see heading_span) when it begins at `at`, past white space only."""
+    span = heading_span(text, title, at)
+    return span if span and not text[at:span[0]].strip() else None
+
+
 @lru_cache(maxsize=512)
 def _heading_pattern(words: tuple[str, ...]) -> re.Pattern:
     return re.compile(r"^[ \t]*(" + r"\s*(?:[–—|-]\s*)?".join(map(re.escape, words)) + r")(?=\s|$)", re.MULTILINE)
@@ -82,8 +89,7 @@ def _heading_pattern(words: tuple[str, ...]) -> re.Pattern:
 @lru_cache(maxsize=32)
 def unit_line(kind: str) -> re.Pattern:
     """A line opening with a numbered unit of `kind` ("PILLAR TWO |", "Tier 3:"); group 1 is the number."""
-    return re.compile(rf"^[ \t]*{re.escape(kind)}s?\s+(\d{{1,3}}|[ivxlc]{{1,6}}|{'|'.join(NUMBER_WORDS)})\b",
-                      re.IGNORECASE | re.MULTILINE)
+    return re.compile(rf"^[ \t]*{re.escape(kind)}s?\s+{_UNIT_NUMBER}\b", re.IGNORECASE | re.MULTILINE)
 
 
 def titled_heading(heading: str) -> bool:
