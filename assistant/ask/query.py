@@ -516,14 +516,13 @@ def known_words(documents: dict[str, DocumentMeta]) -> set[str]:
     return set(content_terms(" ".join(texts)))
 
 
-def unheld_places(question: str, documents: dict[str, DocumentMeta]) -> list[tuple[str, set[str]]]:
+def unheld_places(question: str, documents: dict[str, DocumentMeta]) -> list[tuple[str, str]]:
     """Documents a question gives to a place no indexed document belongs to (`document_places`),
     however it writes them ("Australia's national cyber security strategy", "the US-China cyber
-    agreement"), each with the words no indexed document is known by; not a kind the question
-    asks to have identified ("Which Canadian programme is cited ...?")."""
+    agreement"), as (name, the words before its kind); not a kind the question asks to have
+    identified ("Which Canadian programme is cited ...?")."""
     held = {p for meta in documents.values() for p in document_places(meta)}
     tokens = re.findall(r"[\w’'.&-]+", question)
-    known: set[str] | None = None
     out = []
     for i, token in enumerate(tokens):
         if token.lower() not in DOCUMENT_KINDS:
@@ -532,12 +531,8 @@ def unheld_places(question: str, documents: dict[str, DocumentMeta]) -> list[tup
         while start > 0 and i - start < 6 and tokens[start - 1].lower() not in stopwords() | _CONNECTORS:
             start -= 1
         run = " ".join(tokens[start:i])
-        if not run or start and tokens[start - 1].lower() in ("which", "what") or not set(places_named(run)) - held:
-            continue
-        known = known_words(documents) if known is None else known
-        unknown = {t for t in content_terms(run) if not _is_known(t, known)}
-        if unknown:
-            out.append((f"{run} {token}", unknown))
+        if run and not (start and tokens[start - 1].lower() in ("which", "what")) and set(places_named(run)) - held:
+            out.append((f"{run} {token}", run))
     return out
 
 
@@ -547,10 +542,12 @@ def absent_documents(question: str, documents: dict[str, DocumentMeta]) -> list[
     whose words names no indexed document's title, short name, file, publisher or place."""
     names = document_names(question)
     placed = unheld_places(question, documents)
-    if not names:
-        return placed  # most questions name no document: the indexed ones' words are not read
+    if not names and not placed:
+        return []  # most questions name no document: the indexed ones' words are not read
     known = known_words(documents)
-    out = [p for p in placed if p[0] not in names]
+    # A place's document is absent by the words before its kind that no indexed document is known by.
+    out = [(name, unknown) for name, run in placed if name not in names
+           if (unknown := {t for t in content_terms(run) if not _is_known(t, known)})]
     for name in names:
         words = [w for w in name.split() if w.lower() not in DOCUMENT_KINDS and not re.fullmatch(r"[\d.-]+", w)]
         terms = set(content_terms(" ".join(words)))
