@@ -413,3 +413,39 @@ def test_the_documents_own_title_is_not_quoted_as_what_it_says():
     # A sentence that names the document and says something is prose.
     prose = "The practice of cyber diplomacy improves with training of diplomats in every ministry."
     assert title_line_end(prose, 0, len(prose), title) == 0
+
+
+def _answer_from(text: str, question: str):
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+    from assistant.records import Retrieved, StoredChunk
+
+    chunk = StoredChunk(0, "r.txt", None, "", 0, len(text), text, "h")
+    result = Retrieved(chunk, DocumentMeta("r.txt", "R"), 1.0, 0.8, 0.0, 1, text, 0, len(text), None)
+    return ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).answer(
+        question, [result], query=analyse(question, {}))
+
+
+def test_a_question_asking_how_many_is_not_answered_by_sentences_without_the_number():
+    """The passage speaks of the council's members but never says how many there are: the answer
+    says so rather than quote what it has."""
+    text = ("The water council brings together members from every river basin. Members of the water "
+            "council meet each spring to review the protection of pumping stations. The council "
+            "elects its chair from among its members for a term of office.")
+    answer = _answer_from(text, "How many members sit on the water council?")
+    assert answer.abstained and "how many" in answer.answer
+
+
+def test_a_question_asking_how_many_is_answered_by_the_sentence_stating_the_number():
+    """The sentence with the number shares fewer words with the question than the others; it is
+    quoted all the same, and a figure the question gives itself does not count as an answer."""
+    text = ("The water council of 2019 reviews the protection of pumping stations in every river basin "
+            "and the members of the water council report to the assembly. Members of the water council "
+            "sit each spring to review the water council's plans. The members of the water council sit "
+            "with the basin authorities to set up joint plans. The members who sit on the water council "
+            "were set up as a body to advise on river basins. Each serves for a term of office of three "
+            "years, and twenty-one members serve in all.")
+    answer = _answer_from(text, "How many members sit on the water council set up in 2019?")
+    assert not answer.abstained
+    assert "twenty-one members serve in all" in answer.answer

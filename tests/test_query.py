@@ -358,3 +358,15 @@ def test_the_words_describing_a_document_include_the_places_it_belongs_to():
                                   publisher="French Ministry for Europe and Foreign Affairs")}
     assert undescribed("What does the French 2018 call say about interference by France?", ["pc.md"], docs) == \
         "What does the call say about interference by"
+
+
+def test_a_question_asking_how_many_says_what_it_counts():
+    from assistant.ask.query import analyse
+
+    counted = analyse("According to the report, how many Member States voted for it?", {})
+    assert counted.asks_count and counted.asks_quantity
+    assert {"member", "state"} <= counted.counted_things
+    amount = analyse("How much weight does the resolution give to the experts' report?", {})
+    assert amount.asks_quantity and not amount.asks_count and not amount.counted_things
+    mention = analyse("Does the strategy say how many staff it needs?", {})
+    assert not mention.asks_quantity  # "how many" inside the question, not its question word

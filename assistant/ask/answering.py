@@ -19,6 +19,7 @@ from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
 from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, list_item_spans, sentence_spans,
                               strip_span, usable_sentence)
+from ..text.quantities import quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
 from ..text.vocabulary import LIST_ITEM, count_stems, section_units
@@ -63,9 +64,10 @@ def abstention(question: str, results: list[Retrieved], standalone: str, backend
                missing: str = "") -> Answer:
     """The documents do not answer: say so, say what is missing when known, and point to the
     closest passages."""
-    pointers = "; ".join(
+    # Three passages of one page and section read as one place.
+    pointers = "; ".join(list(dict.fromkeys(
         f"{r.meta.title}{f', p. {r.page}' if r.page else ''}{f' ({r.chunk.section})' if r.chunk.section else ''}"
-        for r in results[:3])
+        for r in results))[:3])
     text = ABSTAIN_TEXT + (f" {missing}" if missing else "") \
         + (f" The closest passages are in: {pointers}." if pointers else "")
     return Answer(question, text, True, [], passages_of(results), standalone, backend)
@@ -278,7 +280,8 @@ class ExtractiveAnswerer:
             return abstention(question, results, standalone, self.name, unanswerable_because(query))
         picked, further = self.select(query, results)
         if not picked:
-            return abstention(question, results, standalone, self.name)
+            missing = "No passage found states how many." if query.asks_count else ""
+            return abstention(question, results, standalone, self.name, missing)
         picked = self._with_list(query, results, picked)
         picked = [(r, a, with_list(text_of(r), a, b, self.settings)) for r, a, b in picked]
         citations, parts = [], []
@@ -334,6 +337,8 @@ class ExtractiveAnswerer:
                                0.0 if named_provision else s.sentence_similarity_weight)
         ranked = self.whole_units(ranked, query)
         chosen, passed_over, left_out = self._pick(ranked)
+        if query.asks_quantity:
+            chosen = self._with_quantity(chosen, ranked, query)
         named = query.named_or_aliased
         if len(named) >= 2:
             chosen = self._each_side(chosen, passed_over, named)
@@ -503,6 +508,24 @@ class ExtractiveAnswerer:
             if len(chosen) == 1 and best.result.unit_at(best.start):
                 lead_unit = (best.result, best.result.unit_at(best.start))
         return chosen, candidates, left_out
+
+    def _with_quantity(self, chosen: list[Candidate], ranked: list[Candidate],
+                       query: QueryAnalysis) -> list[Candidate]:
+        """For a question asking how many or how much: the picks, if one states a quantity the question
+        does not give itself; else with the best sentence above the floor that states one, in place
+        of the weakest pick once the answer is full. Else, asked how many, none: the documents do not
+        say, and the answer abstains rather than quote sentences without the number."""
+        of = query.counted_things or None
+        if not chosen or any(quantities(c.quote, query.text, of) for c in chosen):
+            return chosen
+        floor = self.settings.floor_share * chosen[0].score
+        stated = next((c for c in ranked if c.score >= floor and c not in chosen
+                       and quantities(c.quote, query.text, of)), None)
+        if stated is None:
+            return [] if query.asks_count else chosen
+        kept = chosen if len(chosen) < self.settings.max_sentences else \
+            [c for c in chosen if c is not min(chosen, key=lambda c: c.score)]
+        return kept + [stated]
 
     def _repeats(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
         return any(_jaccard(candidate.terms, c.terms) > self.settings.repeat_overlap for c in chosen)

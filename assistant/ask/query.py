@@ -663,6 +663,24 @@ class QueryAnalysis:
     years: set[str] = field(default_factory=set)  # the years the question gives ("2018")
 
     @property
+    def asks_quantity(self) -> bool:
+        """The question asks how many or how much: a sentence stating a quantity answers it."""
+        return bool(_HOW_MANY.search(self.text))
+
+    @property
+    def asks_count(self) -> bool:
+        """The question asks how many: only a sentence stating a quantity answers it ("how much"
+        may ask a degree: "How much weight does the resolution give to ...?")."""
+        return any(m.group(1).lower() == "many" for m in _HOW_MANY.finditer(self.text))
+
+    @property
+    def counted_things(self) -> set[str]:
+        """Stemmed words of what the question asks the number of ("How many Member States voted …"
+        -> {"member", "state", "vote"})."""
+        return {t for m in _HOW_MANY.finditer(self.text) if m.group(1).lower() == "many"
+                for t in content_terms(noun_phrase(self.text[m.end():], joined_by_and=True))}
+
+    @property
     def asked_items(self) -> set[tuple[int | None, str]]:
         """The lists the question asks for itself, of those it requests (see items_asked)."""
         return items_asked(self.text, self.requested)
@@ -715,6 +733,10 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
 
     carried = {key(m) for d in documents.values() for m in _YEAR_RANGE.findall(f"{d.title} {d.file}".replace("_", " "))}
     return _YEAR_RANGE.sub(lambda m: m.group(0) if key(m.group(0)) in carried else " ", question)
+
+
+# "How many …?", "According to the strategy, how much …?": the question's own question word.
+_HOW_MANY = re.compile(r"(?:^|[,;:]\s*)how\s+(many|much)\b", re.IGNORECASE)
 
 
 def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
