@@ -150,6 +150,54 @@ def test_headings_over_two_lines_join_once_and_a_cover_title_is_no_section(text,
             or "April" in c.text] == [section]
 
 
+def _sections_of(text: str) -> list[str]:
+    from assistant.ingest.chunking import structural_blocks
+    from assistant.ingest.loading import DocumentMeta, LoadedDocument, Page
+
+    doc = LoadedDocument(path=None, meta=DocumentMeta(file="x.txt", title="Water"), pages=[Page(None, text)])
+    return list(dict.fromkeys(b.section for _, b in structural_blocks(doc)))
+
+
+_PER_LINE = """Answer by the water board
+Water diplomacy is the use of diplomatic tools to settle questions of shared rivers between states.
+Key Aspects of Water Diplomacy
+Shared River Commissions
+States set up joint commissions to manage the rivers they share and to settle their disputes.
+Data Exchange
+Riparian states exchange data on flows, floods and pollution through agreed channels of their own.
+Common Challenges in Water Diplomacy
+Lack of Trust
+Upstream works create suspicion downstream, making progress on agreements slow and difficult.
+Related resources
+Rivers of the world
+04 Aug, 2011
+Water and peace
+15 Aug, 2013
+"""
+
+
+def test_in_text_with_a_paragraph_per_line_short_lines_head_sections_under_the_heading_over_them():
+    """A web page's text keeps each paragraph on one line: a short line of its own is a heading, a
+    heading directly over another heads the ones that follow it, and a title over a date is an
+    entry of a listing, not a heading."""
+    assert _sections_of(_PER_LINE) == [
+        "Answer by the water board",
+        "Key Aspects of Water Diplomacy – Shared River Commissions",
+        "Key Aspects of Water Diplomacy – Data Exchange",
+        "Common Challenges in Water Diplomacy – Lack of Trust",
+        "Related resources"]
+
+
+def test_wrapped_text_keeps_its_short_lines_as_text():
+    """Text wrapped at a fixed width goes on in lower case on the next line: a short line there is
+    the end of a paragraph, not a heading."""
+    wrapped = "\n".join(["The states that share a river meet each year to agree on its use and to",
+                         "settle the disputes that arise between them over water.",
+                         "Shared River Commissions",
+                         "are set up by treaty and meet in the capitals of the states in turn,"] * 4)
+    assert _sections_of(wrapped) == [""]
+
+
 def test_long_passages_split_with_overlap(embedder):
     from assistant.ingest.loading import DocumentMeta, LoadedDocument, Page
 

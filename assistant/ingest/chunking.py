@@ -179,6 +179,38 @@ def _plain_heading(line: str, next_line: str) -> str | None:
     return None
 
 
+def _paragraph_per_line(doc: LoadedDocument) -> bool:
+    """Text with each paragraph on one line (a web page's text): its lines are not wrapped, so a
+    short line of its own is a heading even without numbers or capitals ("Common Challenges in
+    Cyber Diplomacy"). Wrapped text goes on in lower case on the next line for most paragraphs."""
+    lines = [ln.strip() for page in doc.pages for ln in page.text.splitlines() if ln.strip()]
+    wrapped = sum(b[:1].islower() for b in lines[1:])
+    return not doc.markdown and len(lines) >= 10 and wrapped <= _MAX_WRAPPED_SHARE * len(lines)
+
+
+_MAX_WRAPPED_SHARE = 0.05
+_LINE_HEADING_WORDS = 12
+
+
+def _line_heading(line: str, next_line: str) -> str | None:
+    """In text with a paragraph per line: a short line that starts a word in capitals and ends in
+    no sentence stop, with a line of its own after it ("Lack of Universal Laws" over "Unlike
+    traditional warfare, ..."; "Steps taken through cyber diplomacy:" over the steps' headings). A
+    line followed by a date ("Twitter for Diplomats" over "15 Aug, 2013") is a listing's entry."""
+    text, nxt = _norm(line), _norm(next_line)
+    if not text or not text[0].isupper() or len(text.split()) > _LINE_HEADING_WORDS \
+            or text.endswith((".", ",", ";")) or not nxt[:1].isupper() or _DATE.match(nxt):
+        return None
+    return text.rstrip(":").rstrip()
+
+
+
+def _prose(line: str) -> bool:
+    """A line of running text: a sentence's end, or longer than a heading."""
+    text = _norm(line)
+    return text.endswith((".", "!", "?", "”", '"', ")")) or len(text.split()) > _LINE_HEADING_WORDS
+
+
 def _bare_unit(heading: str) -> bool:
     """A unit name with no title ("PILLAR I")."""
     unit = _UNIT_HEADING.match(heading)
@@ -267,6 +299,8 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
     title_key = _running_key(doc.meta.title) if doc.meta else ""
     section = ""
     stack: list[tuple[int, str]] = []
+    per_line = _paragraph_per_line(doc)
+    parent = ""  # in text with a paragraph per line: the heading its next headings stand under
     for page_index, page in enumerate(doc.pages):
         text = page.text
         lines = text.splitlines(keepends=True)
@@ -292,6 +326,21 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
             elif _running_key(line) not in running and i not in contents:
                 nxt = next((ln for ln in lines[i + 1:i + 3] if ln.strip()), "")
                 heading = _plain_heading(line, nxt)
+                if heading is None and per_line:
+                    heading = _line_heading(line, nxt)
+                if heading and per_line:
+                    # A heading directly over another heads those that follow it, up to the next
+                    # such ("Common Challenges in Cyber Diplomacy" over "Attribution of Cyber
+                    # Attacks", ..., "Rapid Technological Changes").
+                    # Over a listing's entries ("Related resources" over titles and dates) it heads
+                    # none and is none's child.
+                    if _line_heading(nxt, next((ln for ln in lines[i + 2:i + 4] if ln.strip()), "")) \
+                            or _plain_heading(nxt, ""):
+                        parent = "" if after_heading else heading
+                    elif not _prose(nxt):
+                        parent = ""
+                    elif parent and not after_heading:
+                        heading = f"{parent} – {heading}"
                 if heading and heading == _norm(_unspaced(line.strip())) and _bare_unit(heading):
                     heading = _title_above(lines[max(0, i - 4):i], heading)
                 if heading and after_heading:
