@@ -370,3 +370,7 @@ def test_a_question_asking_how_many_says_what_it_counts():
     assert amount.asks_quantity and not amount.asks_count and not amount.counted_things
     mention = analyse("Does the strategy say how many staff it needs?", {})
     assert not mention.asks_quantity  # "how many" inside the question, not its question word
+    added = analyse("What must the State Department report, and how many staff benefit?", {})
+    assert added.asks_quantity and not added.asks_count  # its first part may be answered all the same
+    duration = analyse("May police have data preserved, and for how long?", {})
+    assert duration.asks_quantity and {"day", "month"} <= duration.counted_things

@@ -511,10 +511,11 @@ class ExtractiveAnswerer:
 
     def _with_quantity(self, chosen: list[Candidate], ranked: list[Candidate],
                        query: QueryAnalysis) -> list[Candidate]:
-        """For a question asking how many or how much: the picks, if one states a quantity the question
-        does not give itself; else with the best sentence above the floor that states one, in place
-        of the weakest pick once the answer is full. Else, asked how many, none: the documents do not
-        say, and the answer abstains rather than quote sentences without the number."""
+        """For a question asking how many, how much or how long: the picks, if one states a quantity
+        (of what is counted, or of time) the question does not give itself; else with the best
+        sentence above the floor that states one, in place of a pick that can give way once the
+        answer is full. Else, asked how many, none: the documents do not say, and the answer
+        abstains rather than quote sentences without the number."""
         of = query.counted_things or None
         if not chosen or any(quantities(c.quote, query.text, of) for c in chosen):
             return chosen
@@ -523,9 +524,20 @@ class ExtractiveAnswerer:
                        and quantities(c.quote, query.text, of)), None)
         if stated is None:
             return [] if query.asks_count else chosen
-        kept = chosen if len(chosen) < self.settings.max_sentences else \
-            [c for c in chosen if c is not min(chosen, key=lambda c: c.score)]
-        return kept + [stated]
+        if len(chosen) >= self.settings.max_sentences:
+            spare = self._spare(chosen) or min(chosen, key=lambda c: c.score)
+            chosen = [c for c in chosen if c is not spare]
+        return chosen + [stated]
+
+    @staticmethod
+    def _spare(chosen: list[Candidate], named: set[str] | None = None) -> Candidate | None:
+        """The pick to give way when another must come in: the weakest of a document quoted more than
+        once (or of one the question does not name, when `named`); None when there is none."""
+        counts: dict[str, int] = {}
+        for c in chosen:
+            counts[c.file] = counts.get(c.file, 0) + 1
+        spare = [c for c in chosen if counts[c.file] > 1 or named is not None and c.file not in named]
+        return min(spare, key=lambda c: c.score) if spare else None
 
     def _repeats(self, candidate: Candidate, chosen: list[Candidate]) -> bool:
         return any(_jaccard(candidate.terms, c.terms) > self.settings.repeat_overlap for c in chosen)
@@ -563,13 +575,10 @@ class ExtractiveAnswerer:
             if not own:
                 continue
             if len(chosen) >= self.settings.max_sentences:
-                counts: dict[str, int] = {}
-                for c in chosen:
-                    counts[c.file] = counts.get(c.file, 0) + 1
-                spare = [c for c in chosen if counts[c.file] > 1 or c.file not in named]
-                if not spare:
+                spare = self._spare(chosen, named)
+                if spare is None:
                     continue
-                chosen.remove(min(spare, key=lambda c: c.score))
+                chosen.remove(spare)
             chosen.append(max(own, key=lambda c: c.score))
         return chosen
 

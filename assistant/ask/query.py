@@ -664,21 +664,24 @@ class QueryAnalysis:
 
     @property
     def asks_quantity(self) -> bool:
-        """The question asks how many or how much: a sentence stating a quantity answers it."""
+        """The question asks how many, how much or how long: a sentence stating a quantity answers it."""
         return bool(_HOW_MANY.search(self.text))
 
     @property
     def asks_count(self) -> bool:
-        """The question asks how many: only a sentence stating a quantity answers it ("how much"
-        may ask a degree: "How much weight does the resolution give to ...?")."""
-        return any(m.group(1).lower() == "many" for m in _HOW_MANY.finditer(self.text))
+        """The question asks how many, first of all: only a sentence stating a quantity answers it.
+        Not "how much", which may ask a degree ("How much weight does the resolution give to ...?"),
+        nor "What must it report, and how many ...?", whose first part the documents may answer."""
+        return any(m.group(1).lower() == "many" and not m.group(0).lower().startswith("and")
+                   for m in _HOW_MANY.finditer(self.text))
 
     @property
     def counted_things(self) -> set[str]:
         """Stemmed words of what the question asks the number of ("How many Member States voted …"
-        -> {"member", "state", "vote"})."""
+        -> {"member", "state", "vote"}); asked how long, the units of time."""
+        time = _TIME_UNITS if any(m.group(1).lower() == "long" for m in _HOW_MANY.finditer(self.text)) else set()
         return {t for m in _HOW_MANY.finditer(self.text) if m.group(1).lower() == "many"
-                for t in content_terms(noun_phrase(self.text[m.end():], joined_by_and=True))}
+                for t in content_terms(noun_phrase(self.text[m.end():], joined_by_and=True))} | time
 
     @property
     def asked_items(self) -> set[tuple[int | None, str]]:
@@ -736,7 +739,8 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
 
 
 # "How many …?", "According to the strategy, how much …?": the question's own question word.
-_HOW_MANY = re.compile(r"(?:^|[,;:]\s*)how\s+(many|much)\b", re.IGNORECASE)
+_HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
+_TIME_UNITS = frozenset(content_terms("minutes hours days weeks months years decades"))
 
 
 def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
