@@ -679,7 +679,7 @@ class QueryAnalysis:
     def counted_things(self) -> set[str]:
         """Stemmed words of what the question asks the number of ("How many Member States voted …"
         -> {"member", "state", "vote"}); asked how long, the units of time."""
-        time = _TIME_UNITS if any(m.group(1).lower() == "long" for m in _HOW_MANY.finditer(self.text)) else set()
+        time = _time_units() if any(m.group(1).lower() == "long" for m in _HOW_MANY.finditer(self.text)) else set()
         return {t for m in _HOW_MANY.finditer(self.text) if m.group(1).lower() == "many"
                 for t in content_terms(noun_phrase(self.text[m.end():], joined_by_and=True))} | time
 
@@ -740,7 +740,12 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
 
 # "How many …?", "According to the strategy, how much …?": the question's own question word.
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
-_TIME_UNITS = frozenset(content_terms("minutes hours days weeks months years decades"))
+
+
+@lru_cache(maxsize=1)
+def _time_units() -> frozenset[str]:
+    """The stemmed units of time a duration is stated in ("sixty days", "six months")."""
+    return frozenset(content_terms("minutes hours days weeks months years decades"))
 
 
 def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
