@@ -29,3 +29,9 @@ def test_a_quantity_counts_only_what_stands_near_it():
     counted = {"member"}  # stemmed
     assert quantities("The Council shall consist of fifteen Members.", of=counted) == ["fifteen"]
     assert quantities("Fifteen years after the war ended in Europe, the Members met again.", of=counted) == []
+
+
+def test_asked_for_a_sum_only_money_counts():
+    assert quantities("It authorizes $750,000 for each of five years.", measure="money") == ["$750,000"]
+    assert quantities("It sets aside 65 billion dollars.", measure="money") == ["65", "billion"]
+    assert quantities("It funds five programmes over 3 years.", measure="money") == []

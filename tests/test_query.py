@@ -364,13 +364,23 @@ def test_a_question_asking_how_many_says_what_it_counts():
     from assistant.ask.query import analyse
 
     counted = analyse("According to the report, how many Member States voted for it?", {})
-    assert counted.asks_count and counted.asks_quantity
+    assert counted.asked_measure == "count" and counted.asks_quantity
     assert {"member", "state"} <= counted.counted_things
     amount = analyse("How much weight does the resolution give to the experts' report?", {})
-    assert amount.asks_quantity and not amount.asks_count and not amount.counted_things
+    assert amount.asks_quantity and not amount.asked_measure and not amount.counted_things
     mention = analyse("Does the strategy say how many staff it needs?", {})
     assert not mention.asks_quantity  # "how many" inside the question, not its question word
     added = analyse("What must the State Department report, and how many staff benefit?", {})
-    assert added.asks_quantity and not added.asks_count  # its first part may be answered all the same
+    assert added.asks_quantity and not added.asked_measure  # its first part may be answered all the same
     duration = analyse("May police have data preserved, and for how long?", {})
     assert duration.asks_quantity and {"day", "month"} <= duration.counted_things
+
+
+def test_a_question_asking_a_sum_of_money_says_so():
+    from assistant.ask.query import analyse
+
+    for question in ("How much funding does the Act authorize for recruitment?",
+                     "What annual budget does the strategy give the centre?",
+                     "What dollar amount did the President request?", "How much did the breach cost the firm?"):
+        assert analyse(question, {}).asked_measure == "money", question
+    assert analyse("Who signs off on the UN's budget?", {}).asked_measure == ""

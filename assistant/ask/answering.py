@@ -27,6 +27,8 @@ from .lists import announced_headings, announced_list, fold, headed_list, merge_
 from .query import QueryAnalysis, analyse
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
+# Said when the question asks a figure of a kind no passage found states.
+_NOT_STATED = {"count": "No passage found states how many.", "money": "No passage found states the sum."}
 # A lettered or roman sub-item going on in lower case ("a) the authority seeking the preservation;",
 # "(ii) to ensure ..."): the rest of the sentence its lead-in begins; quoted with the lead, not alone.
 _SUB_ITEM = re.compile(r"\s*\(?(?:[a-z]|[ivx]{1,4})[.)]\s+[a-z]")
@@ -280,7 +282,7 @@ class ExtractiveAnswerer:
             return abstention(question, results, standalone, self.name, unanswerable_because(query))
         picked, further = self.select(query, results)
         if not picked:
-            missing = "No passage found states how many." if query.asks_count else ""
+            missing = _NOT_STATED.get(query.asked_measure, "")
             return abstention(question, results, standalone, self.name, missing)
         picked = self._with_list(query, results, picked)
         picked = [(r, a, with_list(text_of(r), a, b, self.settings)) for r, a, b in picked]
@@ -516,14 +518,16 @@ class ExtractiveAnswerer:
         sentence above the floor that states one, in place of a pick that can give way once the
         answer is full. Else, asked how many, none: the documents do not say, and the answer
         abstains rather than quote sentences without the number."""
-        of = query.counted_things or None
-        if not chosen or any(quantities(c.quote, query.text, of) for c in chosen):
+        of, measure = query.counted_things or None, query.asked_measure
+        if measure == "money":
+            of = None  # a sum is what is asked, whatever words stand by it
+        if not chosen or any(quantities(c.quote, query.text, of, measure) for c in chosen):
             return chosen
         floor = self.settings.floor_share * chosen[0].score
         stated = next((c for c in ranked if c.score >= floor and c not in chosen
-                       and quantities(c.quote, query.text, of)), None)
+                       and quantities(c.quote, query.text, of, measure)), None)
         if stated is None:
-            return [] if query.asks_count else chosen
+            return [] if measure else chosen
         if len(chosen) >= self.settings.max_sentences:
             spare = self._spare(chosen) or min(chosen, key=lambda c: c.score)
             chosen = [c for c in chosen if c is not spare]

@@ -21,19 +21,23 @@ _MAGNITUDE = re.compile(r"\s*(?:%|percent|per cent|million|billion|trillion|thou
 _NAMING = re.compile(r"(?:\b(?:articles?|art|resolutions?|paragraphs?|para|sections?|tiers?|objectives?|pillars?|"
                      r"chapters?|no|rules?|u\.s\.c|phase|version|annex|principles?|functions?|steps?|figures?|"
                      r"tables?|pages?|pp?|reports?|appendix|title|sessions?|a/res)\.?|§)\s*$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"\s*(?:(?:million|billion|thousand|m|bn)\s+)?(?:dollars|pounds|euros|usd|gbp|eur)\b",
+                             re.IGNORECASE)
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 # "in its 2015 report, 2 identified": a short number after a word's end (or opening a quote) and
 # before a lower-case word that it does not count is a footnote marker.
 _AFTER_WORD = re.compile(r"(?:^|[\w,.;:)’”\"])\s*$")
-_COUNTED_NEXT = re.compile(r"\s+(?:of|to|per|or|and|more|fewer|less|times|\w+s)\b", re.IGNORECASE)
+_COUNTED_NEXT = re.compile(r"\s+(?:of|to|per|or|and|more|fewer|less|times|hundred|thousand|million|billion|percent|\w+s)\b",
+                           re.IGNORECASE)
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
 
 
-def quantities(text: str, besides: str = "", of: set[str] | None = None) -> list[str]:
+def quantities(text: str, besides: str = "", of: set[str] | None = None, measure: str = "") -> list[str]:
     """The quantities `text` states that `besides` (the question) does not: "How much of the £650
     million programme ..." is not answered by a sentence whose only figure is "£650 million". With
     `of` (stemmed words of what is counted), only quantities within a few words of one of them:
-    "more than 700 participants from 60 countries"."""
+    "more than 700 participants from 60 countries". With `measure` "money" only sums of money
+    ("$750,000", "£2 million", "65 billion dollars")."""
     asked = {m.group(0).strip(" .,").lower() for m in _QUANTITY.finditer(besides)}
     found = []
     for m in _QUANTITY.finditer(text):
@@ -58,6 +62,8 @@ def quantities(text: str, besides: str = "", of: set[str] | None = None) -> list
             continue  # "report, 2 identified": a footnote marker
         if of is not None and not of & set(content_terms(" ".join(
                 text[max(0, m.start() - 40):m.start()].split()[-_NEAR:] + text[m.end():m.end() + 60].split()[:_NEAR]))):
+            continue
+        if measure == "money" and not (token[0] in "$£€" or _CURRENCY_AFTER.match(text, m.end())):
             continue
         found.append(token)
     return found
