@@ -15,6 +15,13 @@ def clean(text: str, markdown: bool = False) -> str:
     return clean_pages([text], markdown)[0][0]
 
 
+def test_a_sentence_broken_at_a_comma_over_blank_lines_is_joined():
+    text = "- * Create: After curating,\n\n\n\ncollaborating and communicating, you are at ease.\n\nNext part."
+    assert clean(text) == "- * Create: After curating, collaborating and communicating, you are at ease.\n\nNext part."
+    # A paragraph that ends, or a heading over lower-case text, is not joined.
+    assert clean("It ends here.\n\nand this is a new line.") == "It ends here.\n\nand this is a new line."
+
+
 def test_a_word_broken_at_a_line_end_is_joined_when_the_document_uses_it_whole():
     text = "The conse-\nquences were grave. Such consequences recur.\n"
     assert clean(text).startswith("The consequences\nwere grave.")

@@ -213,3 +213,17 @@ def test_retrieval_adds_the_sections_that_follow_a_counted_announcement(shipped_
     heads = retriever._sections_after(file, chunk.page, end, 2, None)
     assert [retriever.chunks[i].section for i in heads] == [
         "REBALANCE THE RESPONSIBILITY TO DEFEND CYBERSPACE", "REALIGN INCENTIVES TO FAVOR LONG-TERM INVESTMENTS"]
+
+
+def test_a_list_cut_for_length_does_not_end_on_an_items_label():
+    """The list runs past list_max_chars right after an item's label ("- * Critique:"): the quote
+    ends with the item before it, not with a label whose text it leaves out."""
+    from assistant.ask.lists import with_list
+    from assistant.config import AnswerSettings
+
+    text = ("Diplomats need these skills:\n- * Curate: Listening is the first step. It is done by curating.\n"
+            "- * Create: It is time to focus more on creating your online content.\n\n"
+            "* Critique: By now you should have gained more social visibility and more critics.")
+    settings = AnswerSettings(list_max_chars=text.index("Critique:") + 30)
+    quote = text[:with_list(text, 0, text.index(":") + 1, settings)]
+    assert quote.rstrip().endswith("creating your online content.") and "Critique" not in quote

@@ -169,6 +169,7 @@ def with_list(text: str, start: int, end: int, settings: AnswerSettings = Answer
     if not (quote.endswith((":", "—")) or unended):
         return end
     new_end, last, bulleted = end, "", False
+    previous_end = end
     for a, b in following:
         item = text[a:b]
         previous = text[start:new_end].rstrip()
@@ -186,10 +187,13 @@ def with_list(text: str, start: int, end: int, settings: AnswerSettings = Answer
                                   or label or same_item or marker or BARE_MARKER.fullmatch(last)):
             break
         if b - start > settings.list_max_chars:
+            if label and new_end > end:
+                # Cut after an item's label ("* Critique:"): the label goes, its text does not fit.
+                new_end = previous_end
             break
         if new_end == end:  # items on lines of their own, each opening with a marker
             bulleted = bool(LIST_ITEM.match(item) or marker) and "\n" in text[end:a]
-        new_end, last = b, item
+        previous_end, new_end, last = new_end, b, item
         if item.rstrip().endswith(".") and not (bulleted or marker):
             break
     return new_end

@@ -108,6 +108,10 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             # Before lines are dropped: a lone "C" (or "I", "V") is also a roman page number.
             sheet = _restore_drop_capital(sheet, vocabulary, report)
             sheet = _drop_lines(sheet, running, markdown, report)
+            # A sentence broken over blank lines ("Create: After curating,\n\n\ncollaborating and ..."):
+            # a line ending in a comma and blank lines before one going on in lower case.
+            sheet, n = _BROKEN_AT_COMMA.subn(", ", sheet)
+            report.counts["sentence broken over blank lines joined"] += n
             # After footnotes are out, so that a page of prose with many notes is not taken for references.
             sheet, in_references = _without_references(sheet, in_references, report)
             sheet, n = _NOTE_REFERENCE.subn("", sheet)
@@ -120,6 +124,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
     return out, report
 
 
+_BROKEN_AT_COMMA = re.compile(r",[ \t]*\n(?:[ \t]*\n)+[ \t]*(?=[a-z])")
 _DROP_CAPITAL = re.compile(r"\n[ \t]*([A-Z])[ \t]*(?=(?:\n[ \t]*\d{1,4}[ \t]*)?\s*$)")
 _OPENING_FRAGMENT = re.compile(r"^\s*([a-z]+)")
 
