@@ -155,6 +155,15 @@ def test_running_headers_repeated_on_many_pages_are_taken_out_with_their_page_nu
     assert all("Developments in the field" not in p and "goes on here" in p for p in cleaned)
 
 
+def test_letter_spaced_running_headers_are_taken_out_with_roman_page_numbers_on_either_side():
+    title = "T H E N A T I O N A L S T R A T E G Y T O S E C U R E C Y B E R S P A C E"
+    numerals = ["vii", "viii", "ix", "x", "xi"]
+    pages = [(f"{n} {title}" if i % 2 else f"{title} {n}") + f"\nParagraph {i} of the text goes on here.\n"
+             for i, n in enumerate(numerals)]
+    cleaned, _ = clean_pages(pages)
+    assert all("T H E" not in p and "goes on here" in p for p in cleaned)
+
+
 def test_soft_hyphens_and_note_references_are_mended():
     assert clean("long his\u00ad tory and mechanisms.8,9 The end.") == "long history and mechanisms. The end."
 

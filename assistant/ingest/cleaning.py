@@ -175,10 +175,15 @@ def _without_references(sheet: str, continuing: bool, report: CleaningReport) ->
 
 
 def _key(line: str) -> str:
-    """Running headers differ only by the page number (arabic or roman), which may stand on the
-    line or not."""
+    """Running headers differ only by the page number (arabic or roman, before or after the title),
+    which may stand on the line or not. A letter-spaced header ("xii T H E N A T I O N A L S T R A T
+    E G Y ...") is keyed by its letters run together, as the one title it is."""
     line = re.sub(r"\s[ivxlc]{1,6}\s*$", " ", line.rstrip() + " ", flags=re.IGNORECASE)
-    return " ".join(re.sub(r"\d+", " ", line).split()).casefold()
+    line = re.sub(r"^\s*[ivxlc]{1,6}\s(?=(?:\S\S?\s){4})", " ", line, flags=re.IGNORECASE)
+    words = re.sub(r"\d+", " ", line).split()
+    if len(words) >= 8 and sum(len(w) == 1 for w in words) >= 0.8 * len(words):
+        return "".join(words).casefold()
+    return " ".join(words).casefold()
 
 
 def _running_lines(texts: list[str]) -> set[str]:
