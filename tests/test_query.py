@@ -48,9 +48,14 @@ def test_counted_lists_are_read_off_questions_and_texts():
     assert counted_request("Which three primary cyber missions does the department have?") == {(3, "mission")}
     assert counted_request("What does Article 5 say?") == set()
     assert counted_request("What happened in 2018?") == set()
+    # The number of a name is no count; a number after a function word is.
+    assert counted_request("What recommendations does the Working Group 3 study make?") == set()
+    assert counted_request("What are the 5 Core e-Competences?") == {(5, "compet")}
     found = counted_terms(["It sets out four concurrent and continuous Goals—Prevent, Detect, Respond, Recover.",
-                           "Article 5 of the treaty", "no list here"])
+                           "Article 5 of the treaty", "no list here",
+                           "Section 6 highlights seven recommendations to ensure inclusive participation:"])
     assert (4, "goal") in found[0] and found[1] == set() and found[2] == set()
+    assert (7, "recommend") in found[3]  # the section's number does not swallow the count after it
 
 
 def test_named_documents_are_recognised_by_year_and_title(shipped_assistant):

@@ -426,11 +426,18 @@ def _without_terms(text: str, terms: set[str]) -> str:
     return " ".join(w for w, own in zip(words, content_terms_many(words)) if not set(own) & terms)
 
 
+_NAME_BEFORE = re.compile(r"\b([A-Z][\w’'-]*)\s+$")
+
+
 def counted_request(question: str) -> set[tuple[int, str]]:
     """What a question asks to have listed: "What are the five pillars of ..." -> {(5, "pillar")},
     the last topic word of the phrase after the count ("three primary cyber missions" -> "mission")."""
     out = set()
-    for number, words in COUNT_PATTERN.findall(question):
+    for m in COUNT_PATTERN.finditer(question):
+        number, words = m.groups()
+        name = _NAME_BEFORE.search(question, 0, m.start())
+        if number.isdigit() and name and name.group(1).lower() not in stopwords():
+            continue  # "Working Group 3 study", "Article 5": the number of a name, not a count
         terms = content_terms(noun_phrase(words, False))
         if terms:
             out.add((int(number) if number.isdigit() else COUNT_WORDS[number.lower()], terms[-1]))

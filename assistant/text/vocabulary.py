@@ -101,8 +101,11 @@ def titled_heading(heading: str) -> bool:
 
 
 COUNT_WORDS = {w: n for w, n in NUMBER_WORDS.items() if 2 <= n <= 12}
-COUNT_PATTERN = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|[2-9]|1[0-2])\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)",
-                    re.IGNORECASE)
+_COUNTED = r"\s+((?:[A-Za-z][\w’'-]*[\s,—–-]+){0,4}[A-Za-z][\w’'-]*)"
+COUNT_PATTERN = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|[2-9]|1[0-2])" + _COUNTED, re.IGNORECASE)
+# In a document, a count is a word: digits number articles and pages, and matched first they would
+# swallow the count after them ("Section 6 highlights seven recommendations").
+COUNT_WORD_PATTERN = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r")" + _COUNTED, re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -135,7 +138,7 @@ def counted_terms(texts: list[str]) -> list[set[tuple[int, str]]]:
     national priorities" -> (5, "nation"), (5, "prioriti"). Documents announce their lists this
     way; digits in a text are mostly numbers of articles or pages, not counts."""
     runs = [(t, COUNT_WORDS[number.lower()], noun_phrase(words, True)) for t, text in enumerate(texts)
-            for number, words in COUNT_PATTERN.findall(text) if not number.isdigit()]
+            for number, words in COUNT_WORD_PATTERN.findall(text)]
     out: list[set[tuple[int, str]]] = [set() for _ in texts]
     for (t, n, _), terms in zip(runs, content_terms_many([phrase for _, _, phrase in runs])):
         out[t].update((n, term) for term in terms)
