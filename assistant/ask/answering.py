@@ -514,17 +514,18 @@ class ExtractiveAnswerer:
     def _with_quantity(self, chosen: list[Candidate], ranked: list[Candidate],
                        query: QueryAnalysis) -> list[Candidate]:
         """For a question asking how many, how much or how long: the picks, if one states a quantity
-        (of what is counted, or of time) the question does not give itself; else with the best
-        sentence above the floor that states one, in place of a pick that can give way once the
-        answer is full. Else, asked how many, none: the documents do not say, and the answer
-        abstains rather than quote sentences without the number."""
+        (of what is counted, or of time; a sum, asked for money) the question does not give itself;
+        else with the best sentence above the floor that states one, in place of a pick that can give
+        way once the answer is full. Else, when the question asks a count or a sum first of all
+        (`asked_measure`), none: the documents do not say, and the answer abstains rather than quote
+        sentences without the figure."""
         of, measure = query.counted_things or None, query.asked_measure
         if measure == "money":
             of = None  # a sum is what is asked, whatever words stand by it
         if not chosen or any(quantities(c.quote, query.text, of, measure) for c in chosen):
             return chosen
         floor = self.settings.floor_share * chosen[0].score
-        stated = next((c for c in ranked if c.score >= floor and c not in chosen
+        stated = next((c for c in ranked if c.score >= floor and c not in chosen and not self._repeats(c, chosen)
                        and quantities(c.quote, query.text, of, measure)), None)
         if stated is None:
             return [] if measure else chosen

@@ -193,8 +193,8 @@ _LINE_HEADING_WORDS = 12
 
 
 def _line_heading(line: str, next_line: str) -> str | None:
-    """In text with a paragraph per line: a short line that starts a word in capitals and ends in
-    no sentence stop, with a line of its own after it ("Lack of Universal Laws" over "Unlike
+    """In text with a paragraph per line: a short line opening with a capital and ending in no
+    sentence stop, with a line of its own after it ("Lack of Universal Laws" over "Unlike
     traditional warfare, ..."; "Steps taken through cyber diplomacy:" over the steps' headings). A
     line followed by a date ("Twitter for Diplomats" over "15 Aug, 2013") is a listing's entry."""
     text, nxt = _norm(line), _norm(next_line)
@@ -202,7 +202,6 @@ def _line_heading(line: str, next_line: str) -> str | None:
             or text.endswith((".", ",", ";")) or not nxt[:1].isupper() or _DATE.match(nxt):
         return None
     return text.rstrip(":").rstrip()
-
 
 
 def _prose(line: str) -> bool:
@@ -331,11 +330,11 @@ def structural_blocks(doc: LoadedDocument) -> Iterator[tuple[int, _Block]]:
                 if heading and per_line:
                     # A heading directly over another heads those that follow it, up to the next
                     # such ("Common Challenges in Cyber Diplomacy" over "Attribution of Cyber
-                    # Attacks", ..., "Rapid Technological Changes").
-                    # Over a listing's entries ("Related resources" over titles and dates) it heads
-                    # none and is none's child.
-                    if _line_heading(nxt, next((ln for ln in lines[i + 2:i + 4] if ln.strip()), "")) \
-                            or _plain_heading(nxt, ""):
+                    # Attacks", ..., "Rapid Technological Changes"). One over a listing's entries
+                    # ("Related resources" over titles and dates) heads none and is none's child.
+                    j = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), len(lines))
+                    after_next = next((ln for ln in lines[j + 1:j + 3] if ln.strip()), "")
+                    if _line_heading(nxt, after_next) or _plain_heading(nxt, ""):
                         parent = "" if after_heading else heading
                     elif not _prose(nxt):
                         parent = ""
