@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 
 from .tokens import content_terms
+from .vocabulary import NUMBER_WORDS
 
 _NEAR = 4  # words either side of a quantity where what it counts stands
-_AMOUNT_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-                 r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|quarter|handful|majority|"
-                 r"minority|several|few|twice|double|triple|percent|per cent|(?:small|large|growing) number")
+# The number words of the structure vocabulary (one to fifteen), then larger numbers and amounts.
+_AMOUNT_WORDS = "|".join(w for w, n in NUMBER_WORDS.items() if n) + (
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|quarter|handful|majority|"
+    r"minority|several|few|twice|double|triple|percent|per cent|(?:small|large|growing) number")
 _QUANTITY = re.compile(rf"(?<![\w/.-])(?:[$£€]\s?)?\d[\d,.]*(?:\s?%)?(?![\w/])|\b(?:{_AMOUNT_WORDS})\b(?![-‐–]\w|th\b)",
                        re.IGNORECASE)
 _MAGNITUDE = re.compile(r"\s*(?:%|percent|per cent|million|billion|trillion|thousand|bn|m\b)", re.IGNORECASE)
