@@ -227,3 +227,44 @@ def test_a_list_cut_for_length_does_not_end_on_an_items_label():
     settings = AnswerSettings(list_max_chars=text.index("Critique:") + 30)
     quote = text[:with_list(text, 0, text.index(":") + 1, settings)]
     assert quote.rstrip().endswith("creating your online content.") and "Critique" not in quote
+
+
+def test_an_uncounted_list_introduced_as_the_following_leads_when_its_noun_is_asked_for():
+    """"Which norms ...?" and "Welcomes the following set of rules, norms and principles ...:": the
+    lead-in is quoted with its items (numbered "1.1.", "1.2."), though no count announces the list."""
+    text = ("Recalling that voluntary norms of responsible behaviour of States can reduce risks,\n1.\n"
+            "Welcomes the following set of international rules, norms and principles of responsible\n"
+            "behaviour of States, enshrined in the reports of the Group:\n"
+            "1.1. States should cooperate in developing and applying measures to increase stability.\n"
+            "1.2. States must meet their international obligations regarding wrongful acts.\n"
+            "2.\nDecides to convene a group in 2019.")
+    quotes = announced(text, "Which norms of responsible behaviour did the Assembly welcome?")
+    assert len(quotes) == 1 and quotes[0].startswith("Welcomes the following set")
+    assert quotes[0].endswith("regarding wrongful acts.")
+    # Another noun follows "the following", or the sentence does not introduce a list: nothing leads.
+    assert announced(text.replace("set of international rules, norms and principles", "measures"),
+                     "Which norms of responsible behaviour did the Assembly welcome?") == []
+    assert announced("It adopted the following norms in 2015. States act.", "Which norms did it adopt?") == []
+    # A question pointing to another document does not take this one's list.
+    from assistant.ask.lists import announced_list
+    from assistant.ask.query import requested_list
+    from assistant.records import Retrieved
+    from assistant.storage.store import StoredChunk
+
+    result = Retrieved(StoredChunk(0, "s.txt", None, "", 0, len(text), text, "h"), DocumentMeta("s.txt", "S"),
+                       1.0, 0.8, 0.0, 1, text, 0, len(text))
+    asked = requested_list("Which norms of responsible behaviour did the Assembly welcome?")
+    assert announced_list(asked, [result], pointed=["s.txt"]) and not announced_list(asked, [result], pointed=["t.txt"])
+
+
+def test_a_list_cut_for_length_does_not_end_on_an_items_bare_number():
+    """Items numbered "1.1.", "1.2." that the sentence splitter cuts off as sentences of their own: a
+    list cut for length ends with an item, not with the next item's number."""
+    from assistant.ask.lists import with_list
+    from assistant.config import AnswerSettings
+
+    text = ("Welcomes the following set of norms:\n1.1. States should cooperate in developing measures.\n"
+            "1.2. States must meet their international obligations regarding internationally wrongful acts.")
+    settings = AnswerSettings(list_max_chars=text.index("1.2.") + 10)
+    quote = text[:with_list(text, 0, text.index(":") + 1, settings)]
+    assert quote.rstrip().endswith("developing measures.")

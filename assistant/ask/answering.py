@@ -313,7 +313,8 @@ class ExtractiveAnswerer:
             best = max(outside(headed), key=lambda p: len(other & terms(p)), default=None)
             return headed + ([best] if best and other & terms(best) else [])
         # The list asked for may take one sentence more than usual (2-5 sentences in all).
-        listed = announced_list(query.requested, results, self.settings)[:self.settings.max_sentences + 1] \
+        listed = announced_list(query.requested, results, self.settings,
+                                query.pointed)[:self.settings.max_sentences + 1] \
             or announced_headings(query.asked_items, picked[0] if picked else None, results, self.settings)
         if listed:
             # The list asked for leads, read whole; the best other sentences follow while room is left.

@@ -10,6 +10,7 @@ import re
 from ..config import AnswerSettings
 from ..records import Retrieved
 from ..text.sentences import sentence_spans, usable_sentence
+from ..text.tokens import content_terms
 from ..text.units import enclosing_unit
 from ..text.vocabulary import (BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, heading_at,
                                item_openings, number_value, section_units, titled_heading, unit_line, unit_of_stem)
@@ -108,14 +109,16 @@ def _section_headings(r: Retrieved) -> list[tuple[Retrieved, int, int]]:
 
 
 def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved],
-                   settings: AnswerSettings = AnswerSettings()) -> list[tuple[Retrieved, int, int]]:
+                   settings: AnswerSettings = AnswerSettings(),
+                   pointed: list[str] = ()) -> list[tuple[Retrieved, int, int]]:
     """The list a question asks for ("the three primary cyber missions"), when a passage
     announces it ("The Defense Department has three primary cyber missions.") and the passages
     of that document go on with its items ("First, ...", "For its second mission, ...",
     "Third, ..."): the announcing sentence and the sentence opening each item found, as
     (passage, start, end) in reading order; [] unless two items or more are found. An
     announcement that carries its items (": (1) Defend ..., (2) Disrupt ...", or a list after
-    ":" that `with_list` reads whole) is returned alone."""
+    ":" that `with_list` reads whole) is returned alone; so is a lead-in announcing "the following"
+    list of that noun, without a count, in the documents the question points to if it points to any."""
     if not wanted:
         return []
     sentences = [(r, a, b) for r in results for a, b in sentence_spans(text_of(r), 0, len(text_of(r)))]
@@ -149,7 +152,20 @@ def announced_list(wanted: set[tuple[int | None, str]], results: list[Retrieved]
                                and x[0].chunk.file == r.chunk.file and position(x) < position(items[0])),
                               key=position)
                 return [closest] + items
+    # Uncounted: "Welcomes the following set of international rules, norms and principles ...:" for
+    # "Which norms ...?", read whole by `with_list`.
+    for (r, a, b), quote in zip(sentences, quotes):
+        if pointed and r.chunk.file not in pointed:
+            continue
+        following = _FOLLOWING.search(quote)
+        nouns = set(content_terms(following.group(1))) if following and quote.rstrip().endswith(":") else set()
+        if nouns & {stem for _, stem in wanted} and with_list(text_of(r), a, b, settings) > b:
+            return [(r, a, b)]
     return []
+
+
+# "the following" and the words that name what follows (the list's noun within a dozen words).
+_FOLLOWING = re.compile(r"\bthe following((?:\W+\w+){1,12})", re.IGNORECASE)
 
 
 def with_list(text: str, start: int, end: int, settings: AnswerSettings = AnswerSettings()) -> int:
@@ -168,7 +184,7 @@ def with_list(text: str, start: int, end: int, settings: AnswerSettings = Answer
         and bool(LIST_ITEM.match(text, following[0][0]))
     if not (quote.endswith((":", "—")) or unended):
         return end
-    new_end, last, bulleted = end, "", False
+    new_end, last, bulleted, first_depth = end, "", False, 0
     previous_end = end
     for a, b in following:
         item = text[a:b]
@@ -187,16 +203,30 @@ def with_list(text: str, start: int, end: int, settings: AnswerSettings = Answer
                                   or label or same_item or marker or BARE_MARKER.fullmatch(last)):
             break
         if b - start > settings.list_max_chars:
-            if label and new_end > end:
-                # Cut after an item's label ("* Critique:"): the label goes, its text does not fit.
+            if (label or BARE_MARKER.fullmatch(last)) and new_end > end:
+                # Cut after an item's label ("* Critique:") or its bare marker ("1.2."): the label
+                # goes, its text does not fit.
                 new_end = previous_end
             break
+        depth = _decimal_depth(item)
+        if depth and first_depth and depth < first_depth:
+            break  # "2." after items "1.1.", "1.2.": the next paragraph, not the list's next item
+        first_depth = first_depth or depth
         if new_end == end:  # items on lines of their own, each opening with a marker
             bulleted = bool(LIST_ITEM.match(item) or marker) and "\n" in text[end:a]
         previous_end, new_end, last = new_end, b, item
         if item.rstrip().endswith(".") and not (bulleted or marker):
             break
     return new_end
+
+
+def _decimal_depth(item: str) -> int:
+    """How many numbers the decimal marker opening an item has ("1.2." 2, "2." 1); 0 for none."""
+    marker = _DECIMAL_MARKER.match(item)
+    return marker.group(1).count(".") + 1 if marker else 0
+
+
+_DECIMAL_MARKER = re.compile(r"\s*(\d{1,2}(?:\.\d{1,2}){0,2})\.(?:\s|$)")
 
 
 def merge_adjacent(picked: list[tuple[Retrieved, int, int]]) -> list[tuple[Retrieved, str]]:

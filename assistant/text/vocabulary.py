@@ -166,7 +166,7 @@ BULLET = r"[•▪●◦‣·*–-]"
 LETTER_LABEL = r"\(?[a-z][.)]"
 # A list item's marker: "•", "(1)", "2.", "b)", "(iv)", "IV." (a strategy's "I. A National Cyberspace
 # Security Response System;").
-LIST_MARKER = r"(?:" + BULLET + r"|\(?\d{1,2}[.)]|" + LETTER_LABEL + r"|\(?[ivx]{1,4}\)|\(?[IVX]{1,4}[.)])"
+LIST_MARKER = r"(?:" + BULLET + r"|\(?\d{1,2}(?:\.\d{1,2}){0,2}[.)]|" + LETTER_LABEL + r"|\(?[ivx]{1,4}\)|\(?[IVX]{1,4}[.)])"
 LIST_ITEM = re.compile(rf"\s*{LIST_MARKER}\s")
 BARE_MARKER = re.compile(rf"\s*{LIST_MARKER}\s*")  # a marker the sentence splitter left on its own
 
