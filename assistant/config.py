@@ -73,7 +73,7 @@ class ChunkSettings:
     max_model_tokens: int = 254
     # Raised whenever loading or chunking rules change (heading detection, say), so that a rebuild
     # re-chunks unchanged files instead of keeping their old chunks. Absent before the first change.
-    structure_version: int = 28  # 7-11: page texts cleaned at ingest (ingest/cleaning.py); 12: clause paragraphs; 13-14: lost hyphens;
+    structure_version: int = 29  # 7-11: page texts cleaned at ingest (ingest/cleaning.py); 12: clause paragraphs; 13-14: lost hyphens;
     # 15: the numbered unit of every span stored at ingest (ingest/structure.py): raise it when its rules change;
     # 16: split words joined into words of the model's English lexicon; 17: metadata read from the documents;
     # 18: an item number in Roman numerals ("IV.") left on its own line ends no sentence; 19: a function word
@@ -87,7 +87,8 @@ class ChunkSettings:
     # on the word it opens ("P" + "rotecting"); 26: in text with a paragraph per line, short lines of
     # their own are headings, and a heading over another heads those that follow it; 27: a sentence broken
     # at a comma over blank lines joined; 28: letter-spaced running headers with a roman page number before
-    # them ("xii T H E N A T I O N A L ...") recognised as running headers
+    # them ("xii T H E N A T I O N A L ...") recognised as running headers; 29: a word in spaced capitals
+    # repeated three times ("E X E C U T I V E") dropped as a section's running head
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -164,6 +164,18 @@ def test_letter_spaced_running_headers_are_taken_out_with_roman_page_numbers_on_
     assert all("T H E" not in p and "goes on here" in p for p in cleaned)
 
 
+def test_a_section_running_head_in_spaced_capitals_goes_though_the_section_fills_few_pages():
+    """"E X E C U T I V E" / "S U M M A R Y" heads the three pages of a 40-page report's summary: taken
+    out, so that a list broken by it reads on; a spaced word standing once (a cover's) stays."""
+    pages = [f"Page {n} of the report says something here.\n" for n in range(40)]
+    for n in range(3):
+        pages[n] = f"E X E C U T I V E\n\nS U M M A R Y\n\n{n + 1}. Item {n + 1} of the actions goes here;\n"
+    pages[10] = "F O R W A R D\nThe foreword begins here.\n"
+    cleaned, _ = clean_pages(pages)
+    assert not any("E X E C" in p or "S U M M" in p for p in cleaned)
+    assert all(f"{n + 1}. Item" in cleaned[n] for n in range(3)) and "F O R W A R D" in cleaned[10]
+
+
 def test_soft_hyphens_and_note_references_are_mended():
     assert clean("long his\u00ad tory and mechanisms.8,9 The end.") == "long history and mechanisms. The end."
 

@@ -193,9 +193,16 @@ def _running_lines(texts: list[str]) -> set[str]:
     total = Counter(_key(ln) for s in sheets for ln in s.splitlines() if ln.strip())
     counts = per_sheet if len(sheets) >= 4 else total
     needed = max(RUNNING_MIN_REPEATS, int(0.3 * len(sheets))) if len(sheets) >= 4 else RUNNING_MIN_REPEATS
-    return {k for k, n in counts.items()
-            if n >= needed and len(k.split()) <= RUNNING_MAX_WORDS and re.search(r"[a-z]{3}", k)
-            and not k.rstrip().endswith((".", ",", ";", ":")) and not k.startswith(("#", "|", "-", "*", "•"))}
+    running = {k for k, n in counts.items()
+               if n >= needed and len(k.split()) <= RUNNING_MAX_WORDS and re.search(r"[a-z]{3}", k)
+               and not k.rstrip().endswith((".", ",", ";", ":")) and not k.startswith(("#", "|", "-", "*", "•"))}
+    # A word set in spaced capitals ("E X E C U T I V E", "S U M M A R Y") repeated in a document is a
+    # section's running head, however few of its pages the section fills; it is no heading of the text.
+    spaced = Counter(_key(ln) for s in sheets for ln in s.splitlines() if _LETTER_SPACED.match(ln))
+    return running | {k for k, n in spaced.items() if n >= RUNNING_MIN_REPEATS}
+
+
+_LETTER_SPACED = re.compile(r"^\s*(?:[A-Z]\s+){3,}[A-Z]\s*$")
 
 
 def _drop_lines(text: str, running: set[str], markdown: bool, report: CleaningReport) -> str:
