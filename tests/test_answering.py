@@ -449,3 +449,18 @@ def test_a_question_asking_how_many_is_answered_by_the_sentence_stating_the_numb
     answer = _answer_from(text, "How many members sit on the water council set up in 2019?")
     assert not answer.abstained
     assert "twenty-one members serve in all" in answer.answer
+
+
+def test_a_question_asking_a_date_is_not_answered_by_sentences_without_one():
+    """The passage says what the plan requires of agencies but sets no date: the answer says so; where a
+    sentence sets one, it is quoted though others share more of the question's words."""
+    text = ("The plan requires federal agencies to migrate their systems to quantum-resistant algorithms. "
+            "Federal agencies must plan the migration of their systems with the national security staff. "
+            "Agencies report on the migration of their systems to the national security staff each year.")
+    question = "By what year must federal agencies migrate their systems to quantum-resistant algorithms?"
+    answer = _answer_from(text, question)
+    assert answer.abstained and "date" in answer.answer
+    dated = text + " The work is to be complete by 2035 for the most sensitive networks."
+    answer = _answer_from(dated, question)
+    assert not answer.abstained and "by 2035" in answer.answer
+

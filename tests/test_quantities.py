@@ -35,3 +35,15 @@ def test_asked_for_a_sum_only_money_counts():
     assert quantities("It authorizes $750,000 for each of five years.", measure="money") == ["$750,000"]
     assert quantities("It sets aside 65 billion dollars.", measure="money") == ["65", "billion"]
     assert quantities("It funds five programmes over 3 years.", measure="money") == []
+
+
+def test_dates_years_and_time_limits_answer_a_question_asking_a_date():
+    from assistant.text.quantities import dates
+
+    assert dates("The Convention entered into force on 1 July 2004.") == ["1 July 2004"]
+    assert dates("Agencies shall complete the move by 2015.") == ["2015"]
+    assert dates("The Secretary shall report within ninety days of enactment.") == ["ninety"]
+    # A year or date the question gives, a month without a year, a document's number: not an answer.
+    question = "By what date must agencies act under the 2018 strategy?"
+    assert dates("The 2018 strategy asks agencies to act in May.", question) == []
+    assert dates("See resolution 2015 of the Council and Article 16.") == []

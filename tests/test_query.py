@@ -389,3 +389,15 @@ def test_a_question_asking_a_sum_of_money_says_so():
                      "What dollar amount did the President request?", "How much did the breach cost the firm?"):
         assert analyse(question, {}).asked_measure == "money", question
     assert analyse("Who signs off on the UN's budget?", {}).asked_measure == ""
+
+
+def test_a_question_asking_a_date_or_deadline_says_so():
+    from assistant.ask.query import analyse
+
+    for question in ("On what date did the Protocol enter into force?", "By what year must agencies migrate?",
+                     "What deadline does the resolution set for views?", "Under section 5, by when must it report?",
+                     "In which year was the group to be established?"):
+        assert analyse(question, {}).asked_measure == "date", question
+    # "When" may ask in what circumstances; a date named inside the question is no question of one.
+    for question in ("When may a State use force?", "What did the Assembly decide on the date of the conference?"):
+        assert analyse(question, {}).asked_measure == "", question

@@ -19,7 +19,7 @@ from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
 from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, list_item_spans, sentence_spans,
                               strip_span, usable_sentence)
-from ..text.quantities import quantities
+from ..text.quantities import dates, quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
 from ..text.vocabulary import LIST_ITEM, count_stems, section_units
@@ -28,7 +28,8 @@ from .query import QueryAnalysis, analyse
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
 # Said when the question asks a figure of a kind no passage found states.
-_NOT_STATED = {"count": "No passage found states how many.", "money": "No passage found states the sum."}
+_NOT_STATED = {"count": "No passage found states how many.", "money": "No passage found states the sum.",
+               "date": "No passage found states the date."}
 # A lettered or roman sub-item going on in lower case ("a) the authority seeking the preservation;",
 # "(ii) to ensure ..."): the rest of the sentence its lead-in begins; quoted with the lead, not alone.
 _SUB_ITEM = re.compile(r"\s*\(?(?:[a-z]|[ivx]{1,4})[.)]\s+[a-z]")
@@ -514,20 +515,27 @@ class ExtractiveAnswerer:
 
     def _with_quantity(self, chosen: list[Candidate], ranked: list[Candidate],
                        query: QueryAnalysis) -> list[Candidate]:
-        """For a question asking how many, how much or how long: the picks, if one states a quantity
-        (of what is counted, or of time; a sum, asked for money) the question does not give itself;
+        """For a question asking how many, how much, how long or by what date: the picks, if one states a
+        quantity (of what is counted, or of time; a sum, asked for money; a date, year or time limit, asked
+        for a date) the question does not give itself;
         else with the best sentence above the floor that states one, in place of a pick that can give
-        way once the answer is full. Else, when the question asks a count or a sum first of all
+        way once the answer is full. Else, when the question asks a count, a sum or a date first of all
         (`asked_measure`), none: the documents do not say, and the answer abstains rather than quote
         sentences without the figure."""
         of, measure = query.counted_things or None, query.asked_measure
         if measure == "money":
             of = None  # a sum is what is asked, whatever words stand by it
-        if not chosen or any(quantities(c.quote, query.text, of, measure) for c in chosen):
+
+        def states(c: Candidate) -> bool:
+            if measure == "date":
+                return bool(dates(c.quote, query.text))
+            return bool(quantities(c.quote, query.text, of, measure))
+
+        if not chosen or any(map(states, chosen)):
             return chosen
         floor = self.settings.floor_share * chosen[0].score
         stated = next((c for c in ranked if c.score >= floor and c not in chosen and not self._repeats(c, chosen)
-                       and quantities(c.quote, query.text, of, measure)), None)
+                       and states(c)), None)
         if stated is None:
             return [] if measure else chosen
         if len(chosen) >= self.settings.max_sentences:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from ..records import DocumentMeta
 from ..text.language import question_language
 from ..text.places import place_forms, places_named
+from ..text.quantities import TIME_UNITS
 from ..text.units import heading_units_named, is_coded, units_asked
 from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
 from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, noun_phrase, structural_references
@@ -679,8 +680,8 @@ class QueryAnalysis:
     def asked_measure(self) -> str:
         """The kind of figure the question asks first of all, which only a sentence stating one
         answers: "money" ("How much funding ...?", "What annual budget ...?"), "count" ("How many
-        ...?"), else "". Not "how much" alone, which may ask a degree ("How much weight does the
-        resolution give to ...?"), nor "What must it report, and how many ...?", whose first part the
+        ...?"), "date" ("By what date ...?", "What deadline ...?", "In which year ...?"), else "". Not "how
+        much" alone, which may ask a degree ("How much weight does the resolution give to ...?"), nor "What must it report, and how many ...?", whose first part the
         documents may answer. (Shares, "What percentage ...?", were measured and left out: of 20
         training questions, 3 more near misses refused and 3 answerable ones.)"""
         if _MONEY_ASKED.search(self.text):
@@ -688,13 +689,15 @@ class QueryAnalysis:
         if any(m.group(1).lower() == "many" and not m.group(0).lower().startswith("and")
                for m in _HOW_MANY.finditer(self.text)):
             return "count"
+        if _DATE_ASKED.search(self.text):
+            return "date"
         return ""
 
     @property
     def counted_things(self) -> set[str]:
         """Stemmed words of what the question asks the number of ("How many Member States voted …"
         -> {"member", "state", "vote"}); asked how long, the units of time."""
-        time = _time_units() if any(m.group(1).lower() == "long" for m in _HOW_MANY.finditer(self.text)) else set()
+        time = set(TIME_UNITS) if any(m.group(1).lower() == "long" for m in _HOW_MANY.finditer(self.text)) else set()
         return {t for m in _HOW_MANY.finditer(self.text) if m.group(1).lower() == "many"
                 for t in content_terms(noun_phrase(self.text[m.end():], joined_by_and=True))} | time
 
@@ -755,17 +758,15 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
 
 # "How many …?", "According to the strategy, how much …?": the question's own question word.
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
+# "On what date ...?", "By what year ...?", "What deadline ...?", "By when ...?" (not "When ...?", which may
+# ask in what circumstances).
+_DATE_ASKED = re.compile(r"(?:^|[,;:]\s*)(?:(?:on|by|in|before|until)\s+)?(?:what|which)\s+(?:exact\s+)?"
+                         r"(?:date|deadline|day|year|month)\b|(?:^|[,;:]\s*)by\s+when\b", re.IGNORECASE)
 # "How much funding ...?", "What annual budget ...?", "What dollar amount ...?", "How much did it cost?"
 _MONEY_ASKED = re.compile(r"(?:^|[,;:]\s*)(?:how\s+much\s+(?:money|funding|financing)\b|how\s+many\s+dollars\b|"
                           r"what\s+(?:(?:annual|yearly|total|overall|dollar)\s+)?(?:budget|dollar|sum)\b|"
                           r"what\s+amount\s+of\s+(?:money|funding)\b|how\s+much\b[^?]*\b(?:cost|worth)\b)",
                           re.IGNORECASE)
-
-
-@lru_cache(maxsize=1)
-def _time_units() -> frozenset[str]:
-    """The stemmed units of time a duration is stated in ("sixty days", "six months")."""
-    return frozenset(content_terms("minutes hours days weeks months years decades"))
 
 
 def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:

@@ -1,5 +1,6 @@
 """Quantities a text states ("nine members", "$750,000", "over half of all police forces", "around
-6% of GDP"): what a question asking "how many" or "how much" is answered by.
+6% of GDP"): what a question asking "how many" or "how much" is answered by; and the dates and
+time limits ("5 December 2018", "by 2015", "within ninety days") that answer "by what date".
 
 Years, footnote markers and the numbers that name things rather than count them ("Article 16",
 "resolution 68/243", "Tier 2", "A/65/201") are not quantities."""
@@ -32,6 +33,24 @@ _AFTER_WORD = re.compile(r"(?:^|[\w,.;:)’”\"])\s*$")
 _COUNTED_NEXT = re.compile(r"\s+(?:of|to|per|or|and|more|fewer|less|times|hundred|thousand|million|billion|percent|\w+s)\b",
                            re.IGNORECASE)
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
+
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})(?:\s+\d{{1,2}})?,?\s+(?:1[89]|20)\d\d\b|\b(?:1[89]|20)\d\d\b",
+                   re.IGNORECASE)
+# The stemmed units of time a duration is stated in ("sixty days", "six months").
+TIME_UNITS = frozenset(content_terms("minutes hours days weeks months years decades"))
+
+
+def dates(text: str, besides: str = "") -> list[str]:
+    """The dates, years and time limits `text` states that `besides` (the question) does not: "5
+    December 2018", "by 2015", "within ninety days"; not "the 2015 report" when the question names
+    2015. A month without a year ("in May") dates nothing surely and is not counted."""
+    given = {m.group(0).lower() for m in _DATE.finditer(besides)} | set(re.findall(r"\b(?:1[89]|20)\d\d\b", besides))
+    found = [m.group(0) for m in _DATE.finditer(text)
+             if m.group(0).lower() not in given and m.group(0)[-4:] not in given
+             and not _NAMING.search(text, max(0, m.start() - 20), m.start())]
+    return found + quantities(text, besides, set(TIME_UNITS))
 
 
 def quantities(text: str, besides: str = "", of: set[str] | None = None, measure: str = "") -> list[str]:
