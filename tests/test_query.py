@@ -371,6 +371,10 @@ def test_a_question_asking_how_many_says_what_it_counts():
     counted = analyse("According to the report, how many Member States voted for it?", {})
     assert counted.asked_measure == "count" and counted.asks_quantity
     assert {"member", "state"} <= counted.counted_things
+    # What is counted, not the verb after it: "states took part" counts states.
+    assert analyse("How many states took part in the consultations?", {}).counted_things == {"state"}
+    assert analyse("How many red team exercises per year are held?", {}).counted_things == {"red", "team", "exercis"}
+    assert analyse("How many people sit on the board?", {}).counted_things == {"peopl"}
     amount = analyse("How much weight does the resolution give to the experts' report?", {})
     assert amount.asks_quantity and not amount.asked_measure and not amount.counted_things
     mention = analyse("Does the strategy say how many staff it needs?", {})

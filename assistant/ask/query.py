@@ -699,7 +699,7 @@ class QueryAnalysis:
         -> {"member", "state", "vote"}); asked how long, the units of time."""
         time = set(TIME_UNITS) if any(m.group(1).lower() == "long" for m in _HOW_MANY.finditer(self.text)) else set()
         return {t for m in _HOW_MANY.finditer(self.text) if m.group(1).lower() == "many"
-                for t in content_terms(noun_phrase(self.text[m.end():], joined_by_and=True))} | time
+                for t in content_terms(_head_noun(noun_phrase(self.text[m.end():], joined_by_and=True)))} | time
 
     @property
     def asked_items(self) -> set[tuple[int | None, str]]:
@@ -767,6 +767,16 @@ _MONEY_ASKED = re.compile(r"(?:^|[,;:]\s*)(?:how\s+much\s+(?:money|funding|finan
                           r"what\s+(?:(?:annual|yearly|total|overall|dollar)\s+)?(?:budget|dollar|sum)\b|"
                           r"what\s+amount\s+of\s+(?:money|funding)\b|how\s+much\b[^?]*\b(?:cost|worth)\b)",
                           re.IGNORECASE)
+
+
+def _head_noun(phrase: str) -> str:
+    """What "how many" counts, without the verb after it: the words up to the first plural ("states
+    took part" -> "states", "red team exercises per year" -> "red team exercises"), else the first word
+    ("people took part" -> "people")."""
+    words = phrase.split()
+    plural = next((i for i, w in enumerate(words) if len(w) > 3 and w.lower().endswith("s")
+                   and not w.lower().endswith("ss")), None)
+    return " ".join(words[:plural + 1] if plural is not None else words[:1])
 
 
 def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
