@@ -257,6 +257,9 @@ def test_a_publisher_the_question_names_describes_its_documents_and_names_the_on
     # Without a publisher, a type word must fit: France's 2018 text is no treaty.
     assert described_documents("What did France's 2018 text say?", docs) == ["call.md"]
     assert described_documents("What did France's 2018 treaty say?", docs) == []
+    # A publisher none of the documents of that year has is the other document's, compared with it.
+    assert described_documents("How do the 2018 strategy and DiploFoundation's study differ on training?",
+                               docs) == ["s18.pdf"]
     # The only document of its publisher is named by it; its title's words stay the topic.
     query = analyse("How should diplomats be trained in cyber diplomacy according to DiploFoundation?", docs)
     assert query.named == ["study.txt"] and "trained" in query.topic and "DiploFoundation" not in query.topic

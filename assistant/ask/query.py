@@ -217,7 +217,9 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     of adoption, narrowed by a document type and a jurisdiction when it says them ("the 2013
     resolution", "the text adopted on 5 December 2018", "Australia's 2016 strategy"). Every facet it
     says must match (any of several years); a description that fits more than `most` documents
-    distinguishes nothing ("the 2018 documents")."""
+    distinguishes nothing ("the 2018 documents"). A publisher none of the dated documents has is
+    another document's ("the US 2023 strategy and the Council of Europe Convention"): it narrows
+    nothing."""
     dates = {d for d in dates_said(query) if any(m.date == d for m in documents.values())}
     years = {y for y in _YEAR.findall(query) if any(m.year == y or m.date[:4] == y for m in documents.values())}
     if not dates and not years:
@@ -226,6 +228,8 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     dated = {f: d for f, d in documents.items() if (d.date in dates if dates else (d.year in years or d.date[:4] in years))}
     places = jurisdictions_said(query, documents)
     publishers = publishers_said(query, documents)
+    if not any(d.publisher in publishers for d in dated.values()):
+        publishers = set()
     fitting = {f: d for f, d in dated.items() if (not places or document_places(d) & places)
                and (not publishers or d.publisher in publishers)}
     # A type word must fit too ("the 2015 article" is no 2015 strategy), unless the question names the
