@@ -181,7 +181,8 @@ def test_a_marker_brings_its_source_into_view_with_its_unit_and_reference(server
     assert not page.locator("#sources details.cda-earlier").get_attribute("open")
     page.locator("#chat a[href='#cda-src-0-1']").first.click()
     earlier = page.locator("#sources .cda-source:has(#cda-src-0-1)")
-    assert earlier.is_visible() and "Art. 16(1)" in earlier.inner_text()
+    earlier.wait_for(state="visible", timeout=10000)  # the click unfolds it; on a loaded machine not at once
+    assert "Art. 16(1)" in earlier.inner_text()
     assert -2 <= earlier.bounding_box()["y"] < page.evaluate("window.innerHeight")
 
 
