@@ -684,10 +684,11 @@ class QueryAnalysis:
     def asked_measure(self) -> str:
         """The kind of figure the question asks first of all, which only a sentence stating one
         answers: "money" ("How much funding ...?", "What annual budget ...?"), "count" ("How many
-        ...?"), "date" ("By what date ...?", "What deadline ...?", "In which year ...?"), else "". Not "how
-        much" alone, which may ask a degree ("How much weight does the resolution give to ...?"), nor "What must it report, and how many ...?", whose first part the
-        documents may answer. (Shares, "What percentage ...?", were measured and left out: of 20
-        training questions, 3 more near misses refused and 3 answerable ones.)"""
+        ...?"), "date" ("By what date ...?", "What deadline ...?", "In which year ...?"), else "". Not
+        "how much" alone, which may ask a degree ("How much weight does the resolution give to ...?"),
+        nor "What must it report, and how many ...?", whose first part the documents may answer.
+        (Shares, "What percentage ...?", were measured and left out: of 20 training questions, 3 more
+        near misses refused and 3 answerable ones.)"""
         if _MONEY_ASKED.search(self.text):
             return "money"
         if any(m.group(1).lower() == "many" and not m.group(0).lower().startswith("and")
