@@ -517,9 +517,8 @@ class ExtractiveAnswerer:
                        query: QueryAnalysis) -> list[Candidate]:
         """For a question asking how many, how much, how long or by what date: the picks, if one states a
         quantity (of what is counted, or of time; a sum, asked for money; a date, year or time limit, asked
-        for a date) the question does not give itself;
-        else with the best sentence above the floor that states one, in place of a pick that can give
-        way once the answer is full. Else, when the question asks a count, a sum or a date first of all
+        for a date) the question does not give itself; else with the best sentence above the floor that
+        states one, in place of a pick that can give way once the answer is full. Else, when the question asks a count, a sum or a date first of all
         (`asked_measure`), none: the documents do not say, and the answer abstains rather than quote
         sentences without the figure."""
         of, measure = query.counted_things or None, query.asked_measure

@@ -26,7 +26,7 @@ _NAMING = re.compile(r"(?:\b(?:articles?|art|resolutions?|paragraphs?|para|secti
                      r"tables?|pages?|pp?|reports?|appendix|title|sessions?|a/res)\.?|§)\s*$", re.IGNORECASE)
 _CURRENCY_AFTER = re.compile(r"\s*(?:(?:million|billion|thousand|m|bn)\s+)?(?:dollars|pounds|euros|usd|gbp|eur)\b",
                              re.IGNORECASE)
-_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "in its 2015 report, 2 identified": a short number after a word's end (or opening a quote) and
 # before a lower-case word that it does not count is a footnote marker.
 _AFTER_WORD = re.compile(r"(?:^|[\w,.;:)’”\"])\s*$")
@@ -36,7 +36,7 @@ _LOWER_NEXT = re.compile(r"\s+[a-z]")
 
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})(?:\s+\d{{1,2}})?,?\s+(?:1[89]|20)\d\d\b|\b(?:1[89]|20)\d\d\b",
+_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})(?:\s+\d{{1,2}})?,?\s+{_YEAR.pattern}|{_YEAR.pattern}",
                    re.IGNORECASE)
 # The stemmed units of time a duration is stated in ("sixty days", "six months").
 TIME_UNITS = frozenset(content_terms("minutes hours days weeks months years decades"))
@@ -46,9 +46,9 @@ def dates(text: str, besides: str = "") -> list[str]:
     """The dates, years and time limits `text` states that `besides` (the question) does not: "5
     December 2018", "by 2015", "within ninety days"; not "the 2015 report" when the question names
     2015. A month without a year ("in May") dates nothing surely and is not counted."""
-    given = {m.group(0).lower() for m in _DATE.finditer(besides)} | set(re.findall(r"\b(?:1[89]|20)\d\d\b", besides))
+    given = set(_YEAR.findall(besides))  # a date ends in its year: one the question gives is given
     found = [m.group(0) for m in _DATE.finditer(text)
-             if m.group(0).lower() not in given and m.group(0)[-4:] not in given
+             if m.group(0)[-4:] not in given
              and not _NAMING.search(text, max(0, m.start() - 20), m.start())]
     return found + quantities(text, besides, set(TIME_UNITS))
 
