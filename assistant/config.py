@@ -73,7 +73,7 @@ class ChunkSettings:
     max_model_tokens: int = 254
     # Raised whenever loading or chunking rules change (heading detection, say), so that a rebuild
     # re-chunks unchanged files instead of keeping their old chunks. Absent before the first change.
-    structure_version: int = 29  # 7-11: page texts cleaned at ingest (ingest/cleaning.py); 12: clause paragraphs; 13-14: lost hyphens;
+    # 7-11: page texts cleaned at ingest (ingest/cleaning.py); 12: clause paragraphs; 13-14: lost hyphens;
     # 15: the numbered unit of every span stored at ingest (ingest/structure.py): raise it when its rules change;
     # 16: split words joined into words of the model's English lexicon; 17: metadata read from the documents;
     # 18: an item number in Roman numerals ("IV.") left on its own line ends no sentence; 19: a function word
@@ -88,7 +88,11 @@ class ChunkSettings:
     # their own are headings, and a heading over another heads those that follow it; 27: a sentence broken
     # at a comma over blank lines joined; 28: letter-spaced running headers with a roman page number before
     # them ("xii T H E N A T I O N A L ...") recognised as running headers; 29: a word in spaced capitals
-    # repeated three times ("E X E C U T I V E") dropped as a section's running head
+    # repeated three times ("E X E C U T I V E") dropped as a section's running head; 30: a running header
+    # over several lines taken out where one page wraps it otherwise, a sentence run into the next with no
+    # space set apart ("aims.Accordingly"), a page of numbered sources taken out, the next item's number
+    # after an item with no end mark not part of its sentence ("(OSCE)\n62."), nor a Markdown heading below it
+    structure_version: int = 30
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -464,3 +464,16 @@ def test_a_question_asking_a_date_is_not_answered_by_sentences_without_one():
     answer = _answer_from(dated, question)
     assert not answer.abstained and "by 2035" in answer.answer
 
+
+
+def test_a_lead_in_that_turns_out_a_cited_source_is_not_quoted():
+    """A line of a notes page ending in ":" reads like a list's lead-in; read on, it is a source
+    cited, with its title and web address: a reference entry is never quoted, however close its words."""
+    text = ("The council's advisers publish guidance on the protection of pumping stations in each river "
+            "basin every year.\n"
+            "Water Council of the Basins, “Pumping stations:\n"
+            "Guidance on the protection of pumping stations” (2021) <https://water.example.org/pumping-"
+            "stations.pdf>\n")
+    answer = _answer_from(text, "What guidance on the protection of pumping stations does the water council give?")
+    assert not answer.abstained
+    assert "https://" not in answer.answer and "Guidance on the protection of pumping stations”" not in answer.answer

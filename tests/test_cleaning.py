@@ -176,6 +176,41 @@ def test_a_section_running_head_in_spaced_capitals_goes_though_the_section_fills
     assert all(f"{n + 1}. Item" in cleaned[n] for n in range(3)) and "F O R W A R D" in cleaned[10]
 
 
+def test_a_running_header_over_several_lines_goes_however_one_page_wraps_it():
+    """A resolution's title runs over the top of its pages in three lines, wrapped otherwise on one
+    page: that page's lines go as well, where they go on with the header's words; a line of the text
+    that happens to hold some of them stays."""
+    header = "Programme of action to advance responsible State behaviour in the\n" \
+             "use of information and communications technologies in the context of\ninternational security\n"
+    rewrapped = "Programme of action to advance responsible State behaviour in the\n" \
+                "use of information and communications technologies in the context\nof international security\n"
+    pages = [f"{header}\nParagraph {n} of the text goes on here,\n" for n in range(4)]
+    pages[2] = f"{rewrapped}\nParagraph 2 goes on here,\ninternational security matters here.\n"
+    cleaned, _ = clean_pages(pages)
+    assert not any("communications technologies" in p or "of international security" in p for p in cleaned)
+    assert "Paragraph 2 goes on here,\ninternational security matters here." in cleaned[2]
+
+def test_a_sentence_run_into_the_next_without_a_space_is_set_apart():
+    assert clean("to accomplish these aims.Accordingly, our peoples,Have resolved.") == \
+        "to accomplish these aims. Accordingly, our peoples, Have resolved."
+    # A web address or a mail address keeps its dots.
+    assert clean("See www.diplomatie.Gouv.Fr or info@cyber.Policy here.") == \
+        "See www.diplomatie.Gouv.Fr or info@cyber.Policy here."
+
+
+def test_a_page_of_numbered_sources_goes_though_few_of_its_lines_hold_an_address():
+    """Each entry wraps over four lines, one of which holds its web address: counted by line, the page
+    cites too little to be a reference list; counted by entry, it is one. A numbered list of actions
+    stays."""
+    topics = ["Norms", "Treaties", "Capacity", "Attribution", "Deterrence", "Resilience", "Crime"]
+    entries = [f"{n}. Author {n}, “A Study of Cyber {t} in\nthe Field of {t} and Security,\nPart {n} on {t}”"
+               f"\n(Institute of {t} Studies, 2021)\n<https://example.org/study-{n}>" for n, t in enumerate(topics, 1)]
+    actions = [f"{n}. The Government will strengthen the resilience of\nsector {n} and report on it each year." for n in
+               range(1, 8)]
+    cleaned, _ = clean_pages(["\n".join(entries), "\n".join(actions)])
+    assert "Cyber" not in cleaned[0] and "sector 7" in cleaned[1]
+
+
 def test_soft_hyphens_and_note_references_are_mended():
     assert clean("long his\u00ad tory and mechanisms.8,9 The end.") == "long history and mechanisms. The end."
 

@@ -128,6 +128,24 @@ def test_the_next_paragraphs_number_is_not_part_of_the_sentence_before_it():
     assert [kept[a:b] for a, b in sentence_spans(kept, 0, len(kept))][0] == "They act under Article\n5."
 
 
+def test_the_next_items_number_after_an_item_with_no_end_mark_is_not_part_of_it():
+    """A list of names or a heading has no end mark: the next item's number on the line below
+    ("(OSCE)\n62.", "the role of the market\n4.12.", "in this field;\n(c)") is not quoted with it; a
+    number the words before it refer to ("paragraphs 1 and\n2.") is."""
+    from assistant.text.sentences import sentence_spans
+
+    def first(text: str) -> str:
+        return [text[a:b] for a, b in sentence_spans(text, 0, len(text))][0]
+
+    assert first("The Organization for Security and Co-operation in Europe (OSCE)\n62. United Nations") == \
+        "The Organization for Security and Co-operation in Europe (OSCE)"
+    assert first("Driving change: the role of the market\n4.12. The Strategy sought change.") == \
+        "Driving change: the role of the market"
+    assert first("(b) Efforts to promote cooperation in this field;\n(c)\n\nThe content.") == \
+        "(b) Efforts to promote cooperation in this field;"
+    assert first("As referred to in paragraphs 1 and\n2. The next point.") == "As referred to in paragraphs 1 and\n2."
+
+
 def test_a_publication_imprint_is_not_quotable():
     from assistant.text.sentences import usable_sentence
 
@@ -137,3 +155,11 @@ def test_a_publication_imprint_is_not_quotable():
     # A short line closed by a bracket is a caption, not a sentence.
     line = "Creative Commons Attribution 4.0 International licence (CC BY 4.0)"
     assert not usable_sentence(line, line)
+
+
+def test_a_markdown_heading_on_the_next_line_is_not_part_of_the_sentence_before_it():
+    from assistant.text.sentences import sentence_spans
+
+    text = "have agreed to the present Charter of the United Nations.\n### CHAPTER I\n\nThe Purposes are these."
+    assert [text[a:b] for a, b in sentence_spans(text, 0, len(text))][0] == \
+        "have agreed to the present Charter of the United Nations."

@@ -17,8 +17,8 @@ import numpy as np
 from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
-from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, list_item_spans, sentence_spans,
-                              strip_span, usable_sentence)
+from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, list_item_spans, reference_entry,
+                              sentence_spans, strip_span, usable_sentence)
 from ..text.quantities import dates, quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
@@ -287,6 +287,11 @@ class ExtractiveAnswerer:
             return abstention(question, results, standalone, self.name, missing)
         picked = self._with_list(query, results, picked)
         picked = [(r, a, with_list(text_of(r), a, b, self.settings)) for r, a, b in picked]
+        # A lead-in read on over what follows it may turn out a source cited ("France Diplomacy, “Cybersecurity:"
+        # + "Paris Call ...” <https://...>"): a reference entry is never quoted.
+        picked = [(r, a, b) for r, a, b in picked if not reference_entry(fold(text_of(r)[a:b]))]
+        if not picked:
+            return abstention(question, results, standalone, self.name)
         citations, parts = [], []
         for n, (result, quote) in enumerate(merge_adjacent(picked), start=1):
             citations.append(citation_for(n, result, quote))

@@ -52,6 +52,9 @@ _NOTE_REFERENCE = re.compile(r"(?<=[a-z][.,;:”\"’)])\d{1,3}(?:, ?\d{1,3})*(?
 # A note reference run into the word it follows: "Critical infrastructure4 is", "online1 –", "chain12.”";
 # not a token of a web address or a code ("title3-vol1", "/pdf", "ipv6": the letters are no word).
 _NOTE_AFTER_WORD = re.compile(r"(?<![\w/.@\-])([a-z]{3,})(\d{1,3})(?=[\s.,;:)”’\"]|$)", re.MULTILINE)
+# A sentence or clause run into the next with no space: "these aims.Accordingly", "all peoples,Have";
+# not a web address or a file name ("www.Example", "report.Pdf": the letters are no words).
+_MARK_BEFORE_WORD = re.compile(r"(?<![\w/.@\-])([a-z]{2,})([.,;:])([A-Z][a-z]{2,})\b")
 # A list label run into its item at a line start: the UN Charter's "a.to ensure", "b.promoting".
 _LABEL_LINE = re.compile(rf"^[ \t]*{LETTER_LABEL}", re.MULTILINE)
 _GLUED_LABEL = re.compile(rf"({_LABEL_LINE.pattern})(?=([a-z]{{2,}})\b)", re.MULTILINE)
@@ -69,6 +72,10 @@ _WEB_SOURCE = re.compile(r"https?://|<?www\.\w|\baccessed\b|\bretrieved\b|\bIbid
 _QUOTED = re.compile(r"[“\"][^”\"]{8,}[”\"]")
 REFERENCE_MIN_LINES = 8
 REFERENCE_SHARE = 0.25
+# ... or when it is a numbered list (at least this many entries) of which this share cite sources.
+REFERENCE_MIN_ENTRIES = 5
+REFERENCE_ENTRY_SHARE = 0.6
+_ENTRY_NUMBER = re.compile(r"^\s*\d{1,3}\.\s+\S")
 # A footnote rule: the notes of the page follow it, up to this many lines.
 _NOTE_RULE = re.compile(r"^\s*_{5,}\s*$")
 NOTE_AREA_MAX_LINES = 12
@@ -93,6 +100,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
     hyphenated = Counter(m.lower() for text in texts for m in re.findall(r"\b[A-Za-z]+-[A-Za-z]+\b", text))
     line_breaks = line_break_splits(texts)
     running = set() if markdown else _running_blocks(texts, _running_lines(texts))
+    headers = _header_texts(texts, running)
     hyphen_forms = _HyphenForms.of(texts, hyphenated)
     out = []
     in_references = False  # the sheet before ended inside a reference list
@@ -107,7 +115,7 @@ def clean_pages(texts: list[str], markdown: bool = False) -> tuple[list[str], Cl
             sheet = _join_split_words(sheet, vocabulary, line_breaks, hyphenated, report)
             # Before lines are dropped: a lone "C" (or "I", "V") is also a roman page number.
             sheet = _restore_drop_capital(sheet, vocabulary, report)
-            sheet = _drop_lines(sheet, running, markdown, report)
+            sheet = _drop_lines(sheet, running, markdown, report, headers)
             # A sentence broken over blank lines ("Create: After curating,\n\n\ncollaborating and ..."):
             # a line ending in a comma and blank lines before one going on in lower case.
             sheet, n = _BROKEN_AT_COMMA.subn(", ", sheet)
@@ -157,7 +165,7 @@ def _without_references(sheet: str, continuing: bool, report: CleaningReport) ->
     web = sum(bool(_WEB_SOURCE.search(ln)) for ln in filled) / len(filled)
     cited = sum(bool(_SOURCE_MARK.search(ln) or _QUOTED.search(ln)) for ln in filled) / len(filled)
     enough = len(filled) >= REFERENCE_MIN_LINES
-    if enough and (web >= REFERENCE_SHARE or (continuing and cited >= REFERENCE_SHARE)):
+    if enough and (web >= REFERENCE_SHARE or (continuing and cited >= REFERENCE_SHARE) or _numbered_sources(filled)):
         report.counts["reference page"] += 1
         return "", True
     for i, line in enumerate(lines):
@@ -172,6 +180,19 @@ def _without_references(sheet: str, continuing: bool, report: CleaningReport) ->
                 report.counts["reference page"] += 1
                 return "", True
     return sheet, False
+
+
+def _numbered_sources(filled: list[str]) -> bool:
+    """Whether a page is a numbered list of sources ("8. Cybersecurity Tech Accord and The Economist" /
+    "Intelligence Unit, “Securing a Shifting Landscape: ...” (2021) <https://..."): most of its lines are
+    in numbered entries, and most entries cite (a web address, a quoted title, a date). Counted by
+    entry, not by line: an entry wraps over three to five lines, only one of which holds the address."""
+    starts = [i for i, line in enumerate(filled) if _ENTRY_NUMBER.match(line)]
+    if len(starts) < REFERENCE_MIN_ENTRIES or len(filled) - starts[0] < 0.5 * len(filled):
+        return False
+    entries = [" ".join(filled[a:b]) for a, b in zip(starts, starts[1:] + [len(filled)])]
+    citing = sum(bool(_SOURCE_MARK.search(e) or _QUOTED.search(e) or _WEB_SOURCE.search(e)) for e in entries)
+    return citing >= REFERENCE_ENTRY_SHARE * len(entries)
 
 
 def _key(line: str) -> str:
@@ -205,14 +226,27 @@ def _running_lines(texts: list[str]) -> set[str]:
 _LETTER_SPACED = re.compile(r"^\s*(?:[A-Z]\s+){3,}[A-Z]\s*$")
 
 
-def _drop_lines(text: str, running: set[str], markdown: bool, report: CleaningReport) -> str:
+def _drop_lines(text: str, running: set[str], markdown: bool, report: CleaningReport,
+                headers: frozenset[str] = frozenset()) -> str:
     """Without page numbers, document codes, URL-only lines, running headers and footnotes; a
-    sentence broken by what was taken out (a page end) reads on as one paragraph."""
+    sentence broken by what was taken out (a page end) reads on as one paragraph. `headers`: the
+    running headers set over several lines, as text (`_header_texts`)."""
     lines = text.split("\n")
     kept: list[str | None] = []  # None: a line taken out
+    header = ""  # the running header's words read so far, while its lines are being taken out
     i = 0
     while i < len(lines):
         line = lines[i]
+        if line.strip():
+            key = _key(line)
+            # A header wrapped otherwise on this page ("... in the context" / "of international security"
+            # under "... in the context of" / "international security" elsewhere): its lines go on
+            # with the words of the header they follow.
+            going_on = f"{header} {key}" if header else ""
+            if going_on and any(f" {going_on} " in h for h in headers):
+                header = going_on
+            else:
+                header = key if key in running else ""
         if _NOTE_RULE.match(line):
             n = _note_area_length(lines, i, running)
             report.counts["footnote area"] += 1
@@ -224,7 +258,7 @@ def _drop_lines(text: str, running: set[str], markdown: bool, report: CleaningRe
             report.counts["page number or code"] += 1
         elif _URL_LINE.match(line):
             report.counts["web address line"] += 1
-        elif line.strip() and _key(line) in running:
+        elif line.strip() and header:
             report.counts["running header"] += 1
         elif (n := _note_length(lines, i)):
             report.counts["footnote"] += 1
@@ -257,6 +291,23 @@ def _running_blocks(texts: list[str], running: set[str]) -> set[str]:
             break
         keys |= more
     return keys
+
+
+def _header_texts(texts: list[str], running: set[str]) -> frozenset[str]:
+    """The running headers set over two lines or more, each as the keys of its lines joined (with a
+    space at either end, to find a run of whole words in it)."""
+    out = set()
+    for text in texts:
+        block: list[str] = []
+        for line in [*text.splitlines(), ""]:
+            if line.strip() and _key(line) in running:
+                block.append(_key(line))
+                continue
+            if line.strip() or not block:  # blank lines inside a header do not end it
+                if len(block) >= 2:
+                    out.add(f" {' '.join(block)} ")
+                block = []
+    return frozenset(out)
 
 
 def _note_area_length(lines: list[str], i: int, running: set[str]) -> int:
@@ -406,7 +457,8 @@ def _join_split_words(text: str, vocabulary: Counter, line_breaks: Counter, hyph
 
 def _split_glued_marks(text: str, vocabulary: Counter, report: CleaningReport) -> str:
     """A note number run into the word before it ("infrastructure4 is" -> "infrastructure is"), taken
-    out as a note reference after a full stop is; a list label run into its item ("a.to ensure" ->
+    out as a note reference after a full stop is; a sentence run into the next ("aims.Accordingly"), set
+    apart; a list label run into its item ("a.to ensure" ->
     "a. to ensure", on a page with other lettered items), set off so the item reads as one. Both only
     where the letters are a word: of the English lexicon, or one the document writes often."""
     lexicon = english_words()
@@ -426,7 +478,14 @@ def _split_glued_marks(text: str, vocabulary: Counter, report: CleaningReport) -
         report.counts["list label set off"] += 1
         return m.group(1) + " "
 
+    def mark(m: re.Match) -> str:
+        if not (word(m.group(1)) and word(m.group(3).lower())):
+            return m.group()
+        report.counts["space after a mark put back"] += 1
+        return f"{m.group(1)}{m.group(2)} {m.group(3)}"
+
     text = _NOTE_AFTER_WORD.sub(note, text)
+    text = _MARK_BEFORE_WORD.sub(mark, text)
     return _GLUED_LABEL.sub(label, text) if len(_LABEL_LINE.findall(text)) >= 2 else text
 
 

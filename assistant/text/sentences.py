@@ -15,7 +15,7 @@ from .vocabulary import LIST_ITEM, LIST_MARKER
 # out one clause per paragraph, all one grammatical sentence.
 CLAUSE_PARTICIPLE = r"[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b"
 CLAUSE_OPENING = rf"{CLAUSE_PARTICIPLE}|\d{{1,2}}\.\s+[A-Z]"
-SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n"
+SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n|\s*\n(?=[ \t]*#{1,6}[ \t]*\w)"
                           rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})")
 _CLAUSE_PARAGRAPH = re.compile(rf"(?:{CLAUSE_PARTICIPLE}).*,$", re.DOTALL)
 
@@ -31,14 +31,24 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 # The number of the next paragraph or item, on its own line after a paragraph's last clause
-# ("...civil society organizations,\n1.", "Securing Governments' Cyberspace; and\nV."), is not part
-# of the sentence the split gives.
-_NEXT_NUMBER = re.compile(r"(?:(?<=[,;:.])|(?<=; and)|(?<=; or))\s*\n[ \t]*\(?(?:[0-9]{1,2}(?:\.[0-9]{1,2})*|[IVX]{1,4})[.)]$")
+# ("...civil society organizations,\n1.", "Securing Governments' Cyberspace; and\nV.", "in this
+# field;\n(c)"), or after an item with no end mark ("(OSCE)\n62.", "in-person meetings\n6."), is not
+# part of the sentence the split gives; a number the words before it refer to ("set forth in Article\n55.",
+# "paragraphs 1 and\n2.") is.
+_NEXT_NUMBER = re.compile(r"\s*\n[ \t]*\(?(?:[0-9]{1,3}(?:\.[0-9]{1,3})*|[IVX]{1,4}|[a-z])[.)]$")
+_REFERRING = frozenset("article articles paragraph paragraphs para section sections chapter chapters table figure "
+                       "annex rule rules version page pages pp p no and or to through at of".split())
 
 
 def _without_next_number(text: str, start: int, end: int) -> tuple[int, int]:
     m = _NEXT_NUMBER.search(text, start, end)
-    return (start, m.start()) if m and m.start() > start else (start, end)
+    if not m or m.start() <= start:
+        return start, end
+    before = text[start:m.start()].rstrip()
+    word = re.search(r"([A-Za-z]+)\W*$", before)
+    if before.endswith((",", ";", ":", ".", "; and", "; or")) or word and word.group(1).lower() not in _REFERRING:
+        return start, m.start()
+    return start, end
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+")
