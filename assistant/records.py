@@ -26,9 +26,14 @@ class DocumentMeta:
     # Where each field's value came from: "catalog", "text", "pdf metadata" or "file name"
     # (ingest/metadata.py); empty for a document built before metadata was read from documents.
     provenance: dict = field(default_factory=dict)
+    # Words of its names that no other document's names or text hold ("Pial", "law4u", "10301"), read
+    # when an index is opened (text/names.py): a question using one names this document. Not stored.
+    known_by: tuple[str, ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        values = asdict(self)
+        values.pop("known_by")
+        return values
 
     @property
     def citation_name(self) -> str:

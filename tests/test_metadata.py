@@ -207,3 +207,15 @@ def test_a_question_about_an_absent_document_says_so_first_then_where_it_is_ment
     # A document present is answered.
     answer = shipped_assistant.ask("What does the Paris Call say about election processes?")
     assert not answer.abstained and "not among" not in answer.answer
+
+
+@pytest.mark.slow
+def test_the_opened_index_knows_documents_by_the_names_their_own_text_and_title_give(shipped_assistant):
+    """Read off the documents when the index opens, not the catalog: the author of an article, the
+    sections of the US Code chapter; and a question using such a name is answered from that document."""
+    documents = shipped_assistant.generation.documents
+    by_word = {w: f for f, m in documents.items() for w in m.known_by}
+    assert documents[by_word["pial"]].title.endswith("(Md. Tawhidur Rahman Pial)")
+    assert by_word["10302"].startswith("US_Code_22_USC")
+    answer = shipped_assistant.ask("Which bilateral cyber dialogues does Pial describe?")
+    assert not answer.abstained and {c.file for c in answer.citations} == {by_word["pial"]}

@@ -408,3 +408,78 @@ def test_a_question_asking_a_date_or_deadline_says_so():
     # "When" may ask in what circumstances; a date named inside the question is no question of one.
     for question in ("When may a State use force?", "What did the Assembly decide on the date of the conference?"):
         assert analyse(question, {}).asked_measure == "", question
+
+
+def test_a_document_is_known_by_a_name_word_no_other_document_holds():
+    """An author's name in a title, a publisher's, a code or a section number of a file name or title
+    names its document; a title word other documents' texts use ("ICTs", "Resilient") names none."""
+    from assistant.text.names import document_names, known_by
+
+    names = {"a.txt": document_names("a.txt", "The Increasing Need for Cyber Diplomacy (Md. Tawhidur Rahman Pial)", ""),
+             "b.md": document_names("b.md", "22 U.S.C. Chapter 110 (secs. 10301-10303)", "United States Congress"),
+             "c.txt": document_names("c.txt", "Developments in the field of ICTs", "United Nations General Assembly"),
+             "d.txt": document_names("d.txt", "Assuring a Trusted and Resilient Infrastructure", "The White House")}
+    texts = {"a.txt": "Pial writes that cyber diplomacy needs ICTs.", "b.md": "Sec. 10302. The strategy is resilient.",
+             "c.txt": "ICTs are used by States.", "d.txt": "A resilient infrastructure."}
+    words = known_by(names, texts)
+    assert {"pial", "tawhidur", "rahman"} <= set(words["a.txt"])
+    assert {"10301", "10302", "10303"} <= set(words["b.md"])  # the sections a range gives
+    assert "icts" not in words["c.txt"] and "resilient" not in words["d.txt"]
+
+
+def test_a_question_using_a_word_only_one_document_is_known_by_names_it():
+    from assistant.ask.query import analyse
+    from assistant.records import DocumentMeta
+
+    docs = {"a.txt": DocumentMeta("a.txt", "The Increasing Need for Cyber Diplomacy (Md. Tawhidur Rahman Pial)",
+                                  known_by=("pial", "rahman", "tawhidur")),
+            "b.md": DocumentMeta("b.md", "22 U.S.C. Chapter 110", known_by=("10301", "10302", "10303")),
+            "c.txt": DocumentMeta("c.txt", "What is Cyber Diplomacy (and what it's not)?")}
+    query = analyse("How do Pial's article and 22 U.S.C. 10302 see cyber diplomacy?", docs)
+    assert query.named == ["a.txt", "b.md"]
+    assert analyse("What is cyber diplomacy?", docs).named == []
+
+
+def test_each_year_a_question_gives_describes_its_own_document():
+    """"the 2003 strategy and the 2009 review": the strategy of 2003 (not the 2003 treaty), and 2009's one
+    document, named by a word of its title after the year; the two are compared side by side."""
+    from assistant.ask.comparison import comparison_scope
+    from assistant.ask.query import analyse, described_documents
+    from assistant.records import DocumentMeta
+
+    docs = {"s03.txt": DocumentMeta("s03.txt", "The National Strategy to Secure Cyberspace", year="2003", type="strategy"),
+            "p03.md": DocumentMeta("p03.md", "Additional Protocol on racist acts", year="2003", type="treaty"),
+            "r09.txt": DocumentMeta("r09.txt", "Cyberspace Policy Review", year="2009", type="study"),
+            "s18.pdf": DocumentMeta("s18.pdf", "A Strategy", year="2018", type="strategy")}
+    question = "How do the 2003 strategy and the 2009 review treat identity management?"
+    assert described_documents("What did the 2003 strategy and a 2009 text say?", docs) == ["s03.txt", "r09.txt"]
+    query = analyse(question, docs)
+    assert set(query.named) == {"s03.txt", "r09.txt"}
+    assert comparison_scope(query, docs).files == ["s03.txt", "r09.txt"]
+    # A word after the year that is no word of a title ("the 2018 UN report") names nothing.
+    assert analyse("What did the 2018 UN report conclude?", docs).named == []
+
+
+def test_documents_counted_out_by_what_they_share_are_named_when_exactly_that_many_fit():
+    from assistant.ask.query import analyse, counted_documents
+    from assistant.records import DocumentMeta
+
+    docs = {"uk11.txt": DocumentMeta("uk11.txt", "The UK Cyber Security Strategy", year="2011", type="strategy",
+                                     jurisdiction="United Kingdom"),
+            "uk16.txt": DocumentMeta("uk16.txt", "National Cyber Security Strategy 2016-2021", year="2016",
+                                     type="strategy", jurisdiction="United Kingdom"),
+            "us18.pdf": DocumentMeta("us18.pdf", "National Cyber Strategy", year="2018", type="strategy",
+                                     jurisdiction="United States"),
+            "wg3.pdf": DocumentMeta("wg3.pdf", "Paris Call Working Group 3: Multistakeholder participation",
+                                    year="2021", type="study"),
+            "wg4.pdf": DocumentMeta("wg4.pdf", "Paris Call Working Group 4: Advancing cyber norms", year="2021",
+                                    type="study"),
+            "call.md": DocumentMeta("call.md", "Paris Call for Trust and Security in Cyberspace", year="2018",
+                                    type="norms")}
+    assert counted_documents("How do the two UK strategies treat privacy?", docs) == ["uk11.txt", "uk16.txt"]
+    assert counted_documents("Do the two Paris Call working group reports cite SolarWinds?", docs) == \
+        ["wg3.pdf", "wg4.pdf"]
+    assert analyse("How do the two UK strategies treat privacy?", docs).named == ["uk11.txt", "uk16.txt"]
+    # Three strategies are indexed, not two; "the two phases" are no documents.
+    assert counted_documents("How do the two strategies treat privacy?", docs) == []
+    assert counted_documents("What are the two phases of the Paris Call working group study?", docs) == []

@@ -90,6 +90,11 @@ def comparison_scope(query: QueryAnalysis, documents: dict[str, DocumentMeta],
               if f in allowed and (f in named or not spoken_of_as_topic(query.text, documents[f]))]
     if len(spoken) >= 2 and sets_side_by_side(query.text):
         return Scope("compare", spoken)
+    # ... or describes them side by side, each by its own year ("How do the 2003 strategy and the 2009
+    # review treat ...?"; not the two documents of 2022 that "Russia's 2022 invasion" happens to fit).
+    described = [f for f in query.described if f in allowed]
+    if not spoken and len({documents[f].year for f in described}) >= 2 and sets_side_by_side(query.text):
+        return Scope("compare", described)
     if filters is not None and len(filters.files) >= 2:
         return Scope("compare", [f for f in filters.files if f in documents])
     across = _survey(query.text, documents)

@@ -13,11 +13,12 @@ from functools import lru_cache
 
 from ..records import DocumentMeta
 from ..text.language import question_language
+from ..text.names import name_words
 from ..text.places import place_forms, places_named
 from ..text.quantities import TIME_UNITS
 from ..text.units import heading_units_named, is_coded, units_asked
 from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
-from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, noun_phrase, structural_references
+from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, NUMBER_WORDS, noun_phrase, structural_references
 
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -117,6 +118,13 @@ def spoken_of_as_topic(question: str, meta: DocumentMeta) -> bool:
     return False
 
 
+def known_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files named by a word only they are known by (`DocumentMeta.known_by`: "Pial's article", "the
+    law4u answer", "22 U.S.C. 10302")."""
+    asked = name_words(query)
+    return [file for file, meta in documents.items() if asked & set(meta.known_by)]
+
+
 def coded_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
     """Files named by a code their file name or title alone carries ("the WG3 study")."""
     asked = _codes(query)
@@ -198,6 +206,40 @@ def typed_years(query: str, documents: dict[str, DocumentMeta], named: list[str]
     return files if len({documents[f].year for f in files} | named_years) >= 2 else []
 
 
+# "the two UK strategies", "the two Paris Call working group reports", "both 2018 resolutions": a number
+# of documents, what they share, and the plural naming them.
+_COUNTED_DOCUMENTS = re.compile(r"\b(?:the\s+(two|three|four)|both(?:\s+the)?)\s+((?:[\w.’'-]+\s+){0,5}?)"
+                                r"((?-i:[a-z]+s))\b", re.IGNORECASE)
+_ANY_KIND = {"documents", "texts", "reports", "instruments", "sources", "papers", "publications"}
+
+
+def counted_documents(query: str, documents: dict[str, DocumentMeta]) -> list[str]:
+    """Files a question counts out by what they share: "the two UK strategies" (a place and a type),
+    "the two 2018 resolutions" (a year and a type), "the two Council of Europe texts" (a publisher),
+    "the two Paris Call working group reports" (words of their titles). Only when exactly that many
+    documents fit: "the three strategies" with five strategies indexed names none."""
+    for m in _COUNTED_DOCUMENTS.finditer(query):
+        wanted = NUMBER_WORDS.get((m.group(1) or "two").lower())
+        said, kind = m.group(2), m.group(3).lower()
+        kind_terms = set(content_terms(kind))
+        types = {d.type for d in documents.values() if d.type and kind_terms & set(content_terms(d.type))}
+        if not types and kind not in _ANY_KIND:
+            continue  # "the two phases", "the two countries": not documents
+        years = set(_YEAR.findall(said))
+        places = jurisdictions_said(said, documents)
+        publishers = publishers_said(said, documents)
+        # What else they share must be words of their names: "Paris Call working group".
+        rest = {t for w in said.split() if not jurisdictions_said(w, documents) and not _YEAR.search(w)
+                for t in content_terms(w)} - {t for p in publishers for t in content_terms(p)}
+        fitting = [f for f, d in documents.items()
+                   if (not types or d.type in types) and (not years or d.year in years)
+                   and (not places or document_places(d) & places) and (not publishers or d.publisher in publishers)
+                   and rest <= set(content_terms(f"{d.title} {d.publisher} {d.type}"))]
+        if len(fitting) == wanted and (years or places or publishers or rest):
+            return fitting
+    return []
+
+
 _MONTHS = ("january february march april may june july august september october november december").split()
 _DATE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})\b"
                    r"|\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4})\b", re.IGNORECASE)
@@ -234,10 +276,20 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
                and (not publishers or d.publisher in publishers)}
     # A type word must fit too ("the 2015 article" is no 2015 strategy), unless the question names the
     # publisher: then a type word none of its documents has is a topic word ("which norms did the
-    # General Assembly adopt in 2018?", the Paris Call being of type "norms").
+    # General Assembly adopt in 2018?", the Paris Call being of type "norms"). Each year is read apart:
+    # "the 2003 strategy and the 2009 review" is the strategy of 2003 (not the 2003 treaty) and the one
+    # document of 2009, whose type ("study") the question does not say.
     typed = fitting if publishers else documents
     types = {d.type for d in typed.values() if d.type and set(content_terms(d.type)) & asked}
-    files = [f for f, d in fitting.items() if not types or d.type in types]
+    files = []
+    for key in sorted({(d.date if dates else d.year if d.year in years else d.date[:4]) for d in fitting.values()}):
+        of_year = [f for f, d in fitting.items() if (d.date if dates else d.year if d.year in years else d.date[:4]) == key]
+        if not publishers and not any(documents[f].type in types for f in of_year) and any(
+                documents[f].type in types for f in fitting):
+            # The type said is another year's: this year's documents fit by their year alone.
+            files += of_year
+        else:
+            files += [f for f in of_year if not types or documents[f].type in types]
     return files if len(files) <= most else []
 
 
@@ -402,12 +454,18 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
         elif scored and scored[0][0][0] >= min_overlap:
             named.append(scored[0][1])
         else:
-            # "the 2015 resolution": the one document of that year whose catalogue type follows the year.
+            # "the 2015 resolution": the one document of that year whose catalogue type follows the year;
+            # "the 2009 review", "the 2018 summary": the one whose title holds the word that follows it.
             folded = fold_words(query)
             typed = [f for _, f in scored if documents[f].type
                      and re.search(rf"\b{year}\s+{re.escape(fold_words(documents[f].type))}", folded)]
+            after = re.search(rf"\b{year}\s+([a-z][\w-]{{3,}})", folded)  # a word, not "UN"
+            following = set(content_terms(after.group(1))) if after else set()
+            titled_so = [f for _, f in scored if following and following <= set(content_terms(documents[f].title))]
             if len(typed) == 1:
                 named += typed
+            elif not typed and len(titled_so) == 1:
+                named += titled_so
     return named + [file for file in titled if file not in named]
 
 
@@ -791,7 +849,8 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     by_symbol, missing = documents_by_symbol(question, documents)
     dated = without_foreign_ranges(question, documents)  # what names or describes a document by its year
     named = list(dict.fromkeys(by_symbol + named_documents(dated, documents) + headed_documents(question, documents)
-                                 + coded_documents(question, documents)))
+                                 + coded_documents(question, documents) + known_documents(question, documents)
+                                 + counted_documents(question, documents)))
     by_publisher = frozenset(f for f in published_documents(question, documents) if f not in named)
     named += sorted(by_publisher)
     named += [f for f in typed_years(dated, documents, named) if f not in named]

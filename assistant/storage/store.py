@@ -12,7 +12,7 @@ import os
 import shutil
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from ..digest import file_sha256
 from ..records import DocumentMeta, StoredChunk, UnitRun
+from ..text.names import document_names, known_by
 from ..text.tokens import bm25_tokenize
 
 FORMAT_VERSION = 4  # 2: page texts stored for passage windows; 3: document symbol and date;
@@ -242,8 +243,14 @@ class Generation:
     def documents(self) -> dict[str, DocumentMeta]:
         rows = self._read("SELECT * FROM documents")
         # A generation written before provenance was kept has ten columns.
-        return {row[0]: DocumentMeta(*row[:10], provenance=json.loads(row[10]) if len(row) > 10 and row[10] else {})
-                for row in rows}
+        documents = {row[0]: DocumentMeta(*row[:10], provenance=json.loads(row[10]) if len(row) > 10 and row[10] else {})
+                     for row in rows}
+        texts: dict[str, list[str]] = {f: [] for f in documents}
+        for c in self.chunks:
+            texts.setdefault(c.file, []).append(c.text)
+        words = known_by({f: document_names(f, m.title, m.publisher) for f, m in documents.items()},
+                         {f: " ".join(t) for f, t in texts.items()})
+        return {f: replace(m, known_by=words.get(f, ())) for f, m in documents.items()}
 
     def unit_runs(self, file: str, page: int | None) -> list[UnitRun]:
         """The page's runs of text by numbered unit, in order, as found at ingest."""
