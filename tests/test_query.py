@@ -232,6 +232,10 @@ def test_a_code_only_one_documents_file_name_or_title_carries_names_that_documen
     assert coded_documents("What must NIS2 entities report?", docs) == ["EU_NIS2_Directive.md"]
     assert coded_documents("What did the G7 agree?", docs) == []  # two documents carry it: it names neither
     assert coded_documents("What did the 2021 study say?", docs) == []  # a year is no code
+    # A code spelled out: the initials of the capitalised words before its number.
+    assert coded_documents("Who chaired Working Group 3?", docs) == ["Call_WG3_Participation_2021.pdf"]
+    assert coded_documents("What part did Microsoft play in Working Groups 3 and 4?", docs) == \
+        ["Call_WG3_Participation_2021.pdf", "Call_WG4_Norms_2021.pdf"]
 
 
 def test_a_publisher_the_question_names_describes_its_documents_and_names_the_only_one_it_published():

@@ -137,7 +137,17 @@ _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,}\d+)(?![A-Za-z0-9])")
 
 
 def _codes(text: str) -> set[str]:
-    return {c.lower() for c in _CODE.findall(text.replace("_", " "))}
+    """The codes a text gives, written as codes ("WG3") or spelled out: the initials of the capitalised
+    words before a number ("Working Group 3", "Paris Call Working Groups 3 and 4" -> "wg3", "wg4", ...)."""
+    codes = {c.lower() for c in _CODE.findall(text.replace("_", " "))}
+    for m in _SPELLED_CODE.finditer(text):
+        initials = "".join(w[0] for w in m.group(1).split()).lower()
+        for number in re.findall(r"\d+", m.group(2)):
+            codes.update(initials[i:] + number for i in range(len(initials)))
+    return codes
+
+
+_SPELLED_CODE = re.compile(r"\b((?:[A-Z][a-z]+\s+){1,4})(\d{1,3}(?:\s*(?:,|and|&)\s*\d{1,3})*)\b")
 
 
 def _codes_by_document(documents: dict[str, DocumentMeta]) -> dict[str, set[str]]:

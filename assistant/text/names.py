@@ -30,13 +30,13 @@ def known_by(names: dict[str, str], texts: dict[str, str]) -> dict[str, tuple[st
                        and not _YEAR_OR_SHORT_NUMBER.fullmatch(w))}
                for f, n in names.items()}
     owners = Counter(w for words in written.values() for w in words)
-    folded = {f: f" {' '.join(t.lower().split())} " for f, t in texts.items()}
-
-    def used_elsewhere(word: str, file: str) -> bool:
-        pattern = re.compile(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])")
-        return any(pattern.search(t) for f, t in folded.items() if f != file)
-
-    return {f: tuple(sorted(w for w in words if owners[w] == 1 and not used_elsewhere(w, f)))
+    candidates = {w for w, n in owners.items() if n == 1}
+    # Read each text once (linear in the corpus): which documents' texts use each candidate word.
+    users: dict[str, set[str]] = {w: set() for w in candidates}
+    for f, text in texts.items():
+        for w in name_words(text) & candidates:
+            users[w].add(f)
+    return {f: tuple(sorted(w for w in words if w in candidates and users[w] <= {f}))
             for f, words in written.items()}
 
 
