@@ -477,3 +477,17 @@ def test_a_lead_in_that_turns_out_a_cited_source_is_not_quoted():
     answer = _answer_from(text, "What guidance on the protection of pumping stations does the water council give?")
     assert not answer.abstained
     assert "https://" not in answer.answer and "Guidance on the protection of pumping stations”" not in answer.answer
+
+
+def test_a_listed_lead_in_with_a_date_and_a_quoted_title_is_quoted_with_its_items():
+    """A resolution's lead-in names the text it recalls by its quoted title and date; it is no source
+    entry, and the answer quotes it with the items it introduces."""
+    text = ("Recalling its earlier resolutions on the question,\n1.\n"
+            "Welcomes the following set of international rules, norms and principles of responsible behaviour "
+            "of States, recommended in resolution 71/28 entitled “Developments in the field of information”, "
+            "adopted by the General Assembly on 5 December 2016:\n"
+            "1.1. States should cooperate in developing measures to increase stability in the use of ICTs.\n"
+            "1.2. States should not knowingly allow their territory to be used for wrongful acts using ICTs.\n"
+            "2.\nDecides to convene a group in 2019.")
+    answer = _answer_from(text, "Which norms of responsible behaviour of States did the Assembly welcome?")
+    assert "Welcomes the following set" in answer.answer and "wrongful acts using ICTs" in answer.answer

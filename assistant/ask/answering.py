@@ -17,7 +17,7 @@ import numpy as np
 from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
-from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, list_item_spans, reference_entry,
+from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, holds_web_address, list_item_spans,
                               sentence_spans, strip_span, usable_sentence)
 from ..text.quantities import dates, quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
@@ -288,8 +288,10 @@ class ExtractiveAnswerer:
         picked = self._with_list(query, results, picked)
         picked = [(r, a, with_list(text_of(r), a, b, self.settings)) for r, a, b in picked]
         # A lead-in read on over what follows it may turn out a source cited ("France Diplomacy, “Cybersecurity:"
-        # + "Paris Call ...” <https://...>"): a reference entry is never quoted.
-        picked = [(r, a, b) for r, a, b in picked if not reference_entry(fold(text_of(r)[a:b]))]
+        # + "Paris Call ...” <https://...>"): no quote holds a web address, as no quotable sentence does.
+        # (Not `reference_entry` whole: a resolution's "Welcomes the following set ..., adopted by the General
+        # Assembly on 5 December 2016:" with its items has a date and a quoted title, and is no source.)
+        picked = [(r, a, b) for r, a, b in picked if not holds_web_address(text_of(r)[a:b])]
         if not picked:
             return abstention(question, results, standalone, self.name)
         citations, parts = [], []

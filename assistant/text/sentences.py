@@ -138,6 +138,10 @@ _IMPRINT = re.compile(r"\bIS[BS]N(?:-1[03])?:?\s*[\dX][\d\- X]{7,}")
 _BIBLIOGRAPHIC = re.compile(r"\b(?:Press|Publishing|Publishers|Verlag|Journal|Vol\.|No\.|eds?\.)[^.]{0,60}?\b(?:1[89]|20)\d\d\)?\.?\s*$")
 
 
+def holds_web_address(text: str) -> bool:
+    return bool(_WEB_ADDRESS.search(text))
+
+
 def reference_entry(text: str) -> bool:
     return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3 \
         or (text.count(",") >= 2 and bool(_BIBLIOGRAPHIC.search(text))) \
