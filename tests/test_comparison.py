@@ -119,6 +119,17 @@ def test_compare_gives_one_row_per_document_in_order_each_quote_from_its_own_doc
     assert all(f"[{n}]" in answer.answer for n in numbers)
 
 
+def test_a_row_quotes_a_lead_in_with_what_it_introduces(shipped_assistant):
+    """A row's sentence that announces a list ("... along four lines of effort:") is quoted with the
+    list, as an answer's is: a lead-in alone says nothing."""
+    answer = shipped_assistant.ask("How do the US 2018 and 2023 strategies approach imposing consequences "
+                                   "on adversaries?")
+    quotes = [q for row in answer.table.rows for q in row.quotes]
+    assert quotes and not any(q.rstrip().endswith(":") for q in quotes)
+    for n, q in enumerate(quotes, start=1):
+        assert answer.citations[n - 1].quote == q
+
+
 def test_a_document_silent_on_the_topic_is_marked_so_with_its_closest_passage(shipped_assistant):
     docs = shipped_assistant.documents
     treaty = next(f for f, d in docs.items() if "Budapest Convention" in d.title)

@@ -15,7 +15,7 @@ from ..config import ComparisonSettings
 from ..records import Answer, ComparisonTable, DocumentMeta, Filters, Retrieved, TableRow
 from ..text.tokens import content_terms
 from .answering import ExtractiveAnswerer, citation_for, passages_of, shown
-from .lists import text_of
+from .lists import text_of, with_list
 from .query import QueryAnalysis, analyse, document_places, jurisdictions_said, spoken_of_as_topic, topic_query
 
 # Words a question uses for "documents" in general ("which documents", "across the texts"); the
@@ -216,11 +216,20 @@ class Comparer:
             row.pointer = citation_for(0, top.result, top.quote) if top else citation_for(
                 0, found.results[0], text_of(found.results[0])[:200])
             return row
+        spans: list[tuple] = []
         for c in sorted(found.quotes, key=lambda c: c.reading_order):
-            citation = citation_for(len(citations) + 1, c.result, c.quote)
+            # A lead-in ("... along four lines of effort:") is quoted with what it introduces, as in answers;
+            # an item of that list quoted as well is then quoted once.
+            text = text_of(c.result)
+            end = with_list(text, c.start, c.end, self.answerer.settings)
+            if any(r is c.result and a <= c.start and c.end <= b for r, a, b in spans):
+                continue
+            spans.append((c.result, c.start, end))
+            quote = text[c.start:end]
+            citation = citation_for(len(citations) + 1, c.result, quote)
             citations.append(citation)
             row.citations.append(citation.n)
-            row.quotes.append(c.quote)
+            row.quotes.append(quote)
         return row
 
 
