@@ -291,9 +291,12 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     # document of 2009, whose type ("study") the question does not say.
     typed = fitting if publishers else documents
     types = {d.type for d in typed.values() if d.type and set(content_terms(d.type)) & asked}
+    def when(d: DocumentMeta) -> str:  # the date or year of the question's that the document fits
+        return d.date if dates else d.year if d.year in years else d.date[:4]
+
     files = []
-    for key in sorted({(d.date if dates else d.year if d.year in years else d.date[:4]) for d in fitting.values()}):
-        of_year = [f for f, d in fitting.items() if (d.date if dates else d.year if d.year in years else d.date[:4]) == key]
+    for key in sorted({when(d) for d in fitting.values()}):
+        of_year = [f for f, d in fitting.items() if when(d) == key]
         if not publishers and not any(documents[f].type in types for f in of_year) and any(
                 documents[f].type in types for f in fitting):
             # The type said is another year's: this year's documents fit by their year alone.
