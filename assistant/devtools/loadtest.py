@@ -303,17 +303,22 @@ def run(url: str, users: int, seconds: float, pool: list[str], timeout: float = 
     for u in stuck:
         results[u].errors.append("still waiting for an answer after the deadline")
 
-    # Per-session state and feedback, all users at once.
-    checks = [threading.Thread(target=_check_session, args=(results[u], timeout, proxied), daemon=True)
-              for u in range(users) if u not in stuck]
+    # Per-session state, then feedback: all users at once, but one request at a time on a session
+    # (as a person clicks), since concurrent jobs on one gradio_client share its event stream and
+    # one of them may be cancelled when the other's stream closes.
     notes: dict[int, str | None] = {}
-    fb = [threading.Thread(target=lambda r=results[u]: notes.__setitem__(r.user, _give_feedback(r, timeout)),
-                           daemon=True)
-          for u in range(users) if u not in stuck and results[u].in_session and results[u].session is not None]
-    for t in checks + fb:
+
+    def check_then_feedback(r: UserResult) -> None:
+        _check_session(r, timeout, proxied)
+        if r.in_session and r.session is not None:
+            notes[r.user] = _give_feedback(r, timeout)
+
+    after = [threading.Thread(target=check_then_feedback, args=(results[u],), daemon=True)
+             for u in range(users) if u not in stuck]
+    for t in after:
         t.start()
-    for t in checks + fb:
-        t.join(timeout=timeout + 10)
+    for t in after:
+        t.join(timeout=2 * timeout + 10)
     feedback = _check_feedback(records, feedback_before, results, notes)
 
     latencies = [x for r in results for x in r.latencies]
