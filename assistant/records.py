@@ -26,8 +26,9 @@ class DocumentMeta:
     # Where each field's value came from: "catalog", "text", "pdf metadata" or "file name"
     # (ingest/metadata.py); empty for a document built before metadata was read from documents.
     provenance: dict = field(default_factory=dict)
-    # Words of its names that no other document's names or text hold ("Pial", "law4u", "10301"), read
-    # when an index is opened (text/names.py): a question using one names this document. Not stored.
+    # Words of its names that no other document's names or text hold ("Pial", "law4u", "10301"), found
+    # when an index is built (text/names.py) and stored with it: a question using one names this
+    # document. Not part of the catalog row (as_dict).
     known_by: tuple[str, ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict:

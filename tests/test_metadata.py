@@ -211,9 +211,14 @@ def test_a_question_about_an_absent_document_says_so_first_then_where_it_is_ment
 
 @pytest.mark.slow
 def test_the_opened_index_knows_documents_by_the_names_their_own_text_and_title_give(shipped_assistant):
-    """Read off the documents when the index opens, not the catalog: the author of an article, the
-    sections of the US Code chapter; and a question using such a name is answered from that document."""
-    documents = shipped_assistant.generation.documents
+    """Read off the documents when the index is built, not the catalog: the author of an article, the
+    sections of the US Code chapter; stored with the generation, so opening it reads no chunk text;
+    and a question using such a name is answered from that document."""
+    from assistant.storage.store import Generation, _known_by
+    opened = Generation(shipped_assistant.generation.path, shipped_assistant.generation.manifest)
+    documents = opened.documents
+    assert "chunks" not in vars(opened)  # the cached chunk list was never read
+    assert {f: list(m.known_by) for f, m in documents.items()} == _known_by(documents, opened.chunks)
     by_word = {w: f for f, m in documents.items() for w in m.known_by}
     assert documents[by_word["pial"]].title.endswith("(Md. Tawhidur Rahman Pial)")
     assert by_word["10302"].startswith("US_Code_22_USC")

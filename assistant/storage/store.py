@@ -207,16 +207,30 @@ def _write_docstore(path: Path, chunks: list[StoredChunk], documents: dict[str, 
         con.execute("CREATE TABLE pages (file TEXT NOT NULL, page INTEGER, text TEXT)")
         con.executemany("INSERT INTO pages VALUES (?,?,?)", [(f, p, t) for (f, p), t in pages.items()])
         con.execute("CREATE TABLE documents (file TEXT PRIMARY KEY, title TEXT, publisher TEXT, year TEXT, "
-                    "type TEXT, jurisdiction TEXT, licence TEXT, origin TEXT, symbol TEXT, date TEXT, provenance TEXT)")
+                    "type TEXT, jurisdiction TEXT, licence TEXT, origin TEXT, symbol TEXT, date TEXT, provenance TEXT, "
+                    "known_by TEXT)")
         con.execute("CREATE TABLE chunks (id INTEGER PRIMARY KEY, file TEXT NOT NULL, page INTEGER, "
                     "section TEXT, start INTEGER, end_ INTEGER, text TEXT, embed_hash TEXT)")
-        con.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        # The words each document alone goes by depend on every document's text: read once here, at
+        # build time, not by every replica opening the generation.
+        words = _known_by(documents, chunks)
+        con.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         [(m.file, m.title, m.publisher, m.year, m.type, m.jurisdiction, m.licence, m.origin,
-                          m.symbol, m.date, json.dumps(m.provenance))
+                          m.symbol, m.date, json.dumps(m.provenance), json.dumps(words.get(m.file, [])))
                          for m in documents.values()])
         con.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
                         [(c.id, c.file, c.page, c.section, c.start, c.end, c.text, c.embed_hash) for c in chunks])
     con.close()
+
+
+def _known_by(documents: dict[str, DocumentMeta], chunks: list[StoredChunk]) -> dict[str, list[str]]:
+    """Per file, the words of its names no other document's names or text hold (text/names.py)."""
+    texts: dict[str, list[str]] = {f: [] for f in documents}
+    for c in chunks:
+        texts.setdefault(c.file, []).append(c.text)
+    words = known_by({f: document_names(f, m.title, m.publisher) for f, m in documents.items()},
+                     {f: " ".join(t) for f, t in texts.items()})
+    return {f: list(w) for f, w in words.items()}
 
 
 class Generation:
@@ -242,15 +256,13 @@ class Generation:
     @cached_property
     def documents(self) -> dict[str, DocumentMeta]:
         rows = self._read("SELECT * FROM documents")
-        # A generation written before provenance was kept has ten columns.
+        # A generation written before provenance was kept has ten columns, before the words documents
+        # are known by were, eleven: those are read from its chunks now.
         documents = {row[0]: DocumentMeta(*row[:10], provenance=json.loads(row[10]) if len(row) > 10 and row[10] else {})
                      for row in rows}
-        texts: dict[str, list[str]] = {f: [] for f in documents}
-        for c in self.chunks:
-            texts.setdefault(c.file, []).append(c.text)
-        words = known_by({f: document_names(f, m.title, m.publisher) for f, m in documents.items()},
-                         {f: " ".join(t) for f, t in texts.items()})
-        return {f: replace(m, known_by=words.get(f, ())) for f, m in documents.items()}
+        stored = bool(rows) and len(rows[0]) > 11
+        words = {row[0]: json.loads(row[11]) for row in rows} if stored else _known_by(documents, self.chunks)
+        return {f: replace(m, known_by=tuple(words.get(f, ()))) for f, m in documents.items()}
 
     def unit_runs(self, file: str, page: int | None) -> list[UnitRun]:
         """The page's runs of text by numbered unit, in order, as found at ingest."""
