@@ -209,3 +209,15 @@ def test_a_table_is_scored_by_whole_questions_and_by_rows():
     assert scores == {"table_rows_hold_evidence": 0.0, "table_row_share": 0.5, "table_false_silence": 0.0}
     table["rows"][1] = {"file": "b", "quotes": [], "addressed": False}
     assert table_scores(q, {"table": table}, texts.get)["table_false_silence"] == 1.0
+
+
+def test_a_rows_passages_take_the_documents_own_search_and_the_whole_questions_in_turn():
+    """What the question asked of one document finds is not crowded out by the whole question's
+    hits on that document (its foreword, its summary), and a passage both find is taken once."""
+    from assistant.ask.comparison import _in_turn
+
+    whole = ["w1", "both", "w2", "w3"]
+    own = ["both", "o2", "o3"]
+    assert _in_turn(own, whole) == ["both", "w1", "o2", "o3", "w2", "w3"]
+    assert _in_turn(own, whole)[:3] == ["both", "w1", "o2"]  # a row's three passages
+    assert _in_turn([], whole) == whole
