@@ -221,3 +221,23 @@ def test_a_rows_passages_take_the_documents_own_search_and_the_whole_questions_i
     assert _in_turn(own, whole) == ["both", "w1", "o2", "o3", "w2", "w3"]
     assert _in_turn(own, whole)[:3] == ["both", "w1", "o2"]  # a row's three passages
     assert _in_turn([], whole) == whole
+
+
+@pytest.mark.slow
+def test_a_surveyed_document_whose_best_sentence_states_the_topic_addresses_it(shipped_assistant):
+    """A document whose passages fall below the survey's share of the best one is listed when the
+    model finds its best sentence on the topic, not when its best sentence is about something else."""
+    from types import SimpleNamespace
+
+    from assistant.ask.comparison import _Evidence
+
+    def doubtful(file: str, sentence: str) -> _Evidence:
+        return _Evidence(file, [], [SimpleNamespace(quote=sentence)], similarity=0.3, overlap=0.2)
+
+    found = [doubtful("says.txt", "Members should promptly report software flaws they discover to the vendor "
+                                  "so that patches can be issued before attackers exploit them."),
+             doubtful("other.txt", "The committee shall meet twice a year and elect its chair by simple majority."),
+             _Evidence("weak.txt", [], [SimpleNamespace(quote="Software flaws must be reported to vendors.")],
+                       similarity=0.1, overlap=0.1)]  # below every floor: not even weighed
+    shipped_assistant.comparer._addressed_by_sentence(found, "reporting of software vulnerabilities to vendors")
+    assert [f.addressed for f in found] == [True, False, False]

@@ -146,13 +146,16 @@ class Comparer:
                         for r in self.retriever.search(own[file], s.passages_per_document, Filters(files=[file]))]
             per_document[file] = _in_turn(own_hits, list(whole.values()))[:s.passages_per_document]
         topic_query = analyse(topic, self.retriever.documents)
-        # Which documents address it is judged on the answerer's scores alone; the model re-ranks
-        # only the rows shown (a survey reads 28 documents and shows 8: 9 s -> 2.4 s on a loaded machine).
+        # Which documents address it is judged on the answerer's scores (and, for a survey's doubtful
+        # documents, the model's similarity of their best sentence); the model re-ranks only the rows
+        # shown (a survey reads 28 documents and shows 8: 9 s -> 2.4 s on a loaded machine).
         found = [self._evidence(file, results, topic_query, own[file]) for file, results in per_document.items()]
         best = max((f.similarity for f in found), default=0.0)
         for f in found:
             f.addressed = (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor) and bool(f.quotes) \
                 and (scope.kind == "compare" or f.similarity >= s.survey_share * best or f.overlap >= s.overlap_floor)
+        if scope.kind == "survey":
+            self._addressed_by_sentence(found, topic)
         addressing = sum(f.addressed for f in found)
         if scope.kind == "survey":  # the documents that address it, most relevant first
             found = sorted((f for f in found if f.addressed), key=lambda f: -f.similarity)[:s.max_rows]
@@ -175,6 +178,21 @@ class Comparer:
         text = " ".join([table.lead] + [_row_text(row) for row in rows])
         return Answer(question, text, not any(r.addressed for r in rows), citations, passages_of(retrieved),
                       standalone or question, self.answerer.name, table=table)
+
+    def _addressed_by_sentence(self, found: list["_Evidence"], topic: str) -> None:
+        """A surveyed document whose passages fall below the survey's share of the best one still
+        addresses the topic when its best sentence says it: a passage's similarity to a short topic
+        is diluted by the rest of the passage ("States should encourage responsible reporting of ICT
+        vulnerabilities" in a page of other norms); the model's similarity of that sentence is not."""
+        s = self.settings
+        doubtful = [f for f in found if not f.addressed and f.quotes
+                    and (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor)]
+        if not doubtful or self.answerer.embedder is None or not s.survey_sentence_floor:
+            return
+        sims = self.answerer.embedder.embed([f.quotes[0].quote for f in doubtful]) \
+            @ self.answerer.embedder.embed_query(topic)
+        for f, sim in zip(doubtful, sims):
+            f.addressed = float(sim) >= s.survey_sentence_floor
 
     def _about(self, query: QueryAnalysis, file: str, compared: list[str]) -> QueryAnalysis:
         """The question as asked of one document: the name words of the documents compared say
