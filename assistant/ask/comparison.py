@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from itertools import zip_longest
 from dataclasses import dataclass, field, replace
+from itertools import zip_longest
 
 from ..config import ComparisonSettings
 from ..records import Answer, ComparisonTable, DocumentMeta, Filters, Retrieved, TableRow
@@ -139,8 +139,8 @@ class Comparer:
             # evidence 127 -> 133 of 427; compare_dev rows holding theirs 0.46 -> 0.48 (compare_unseen
             # equal); gold a row more, held-out a row fewer and one table question's evidence out of the
             # top 5. The whole question's passages first instead: compare_dev 0.46, gold top 5 0.80;
-            # four passages a row: compare_dev 0.41.
-            # A passage both find is taken as the whole question ranked it (it leads the list below).
+            # four passages a row: compare_dev 0.41. A passage both find is taken as the whole question
+            # ranked it (it leads the sources list below).
             whole = {r.chunk.id: r for r in overall if r.chunk.file == file}
             own_hits = [whole.get(r.chunk.id, r)
                         for r in self.retriever.search(own[file], s.passages_per_document, Filters(files=[file]))]
