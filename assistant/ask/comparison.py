@@ -152,8 +152,8 @@ class Comparer:
         found = [self._evidence(file, results, topic_query, own[file]) for file, results in per_document.items()]
         best = max((f.similarity for f in found), default=0.0)
         for f in found:
-            f.addressed = (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor) and bool(f.quotes) \
-                and (scope.kind == "compare" or f.similarity >= s.survey_share * best or f.overlap >= s.overlap_floor)
+            f.addressed = f.weighed(s) and (scope.kind == "compare" or f.similarity >= s.survey_share * best
+                                            or f.overlap >= s.overlap_floor)
         if scope.kind == "survey":
             self._addressed_by_sentence(found, topic)
         addressing = sum(f.addressed for f in found)
@@ -185,8 +185,7 @@ class Comparer:
         is diluted by the rest of the passage ("States should encourage responsible reporting of ICT
         vulnerabilities" in a page of other norms); the model's similarity of that sentence is not."""
         s = self.settings
-        doubtful = [f for f in found if not f.addressed and f.quotes
-                    and (f.similarity >= s.relevance_floor or f.overlap >= s.overlap_floor)]
+        doubtful = [f for f in found if not f.addressed and f.weighed(s)]
         if not doubtful or self.answerer.embedder is None or not s.survey_sentence_floor:
             return
         sims = self.answerer.embedder.embed([f.quotes[0].quote for f in doubtful]) \
@@ -246,10 +245,10 @@ class Comparer:
         for c in sorted(found.quotes, key=lambda c: c.reading_order):
             # A lead-in ("... along four lines of effort:") is quoted with what it introduces, as in answers;
             # an item of that list quoted as well is then quoted once.
-            text = text_of(c.result)
-            end = with_list(text, c.start, c.end, self.answerer.settings)
             if any(r is c.result and a <= c.start and c.end <= b for r, a, b in spans):
                 continue
+            text = text_of(c.result)
+            end = with_list(text, c.start, c.end, self.answerer.settings)
             spans.append((c.result, c.start, end))
             quote = text[c.start:end]
             citation = citation_for(len(citations) + 1, c.result, quote)
@@ -270,6 +269,10 @@ class _Evidence:
     overlap: float  # the share of the topic's words (IDF-weighted) its best sentence holds
     addressed: bool = False
     ranked: list = field(default_factory=list)  # its candidate sentences, best first
+
+    def weighed(self, s: ComparisonSettings) -> bool:
+        """Above the relevance floors, with quotes: a document that may address the topic."""
+        return (self.similarity >= s.relevance_floor or self.overlap >= s.overlap_floor) and bool(self.quotes)
 
 
 def _in_turn(first: list, second: list) -> list:

@@ -147,7 +147,7 @@ def reference_entry(text: str) -> bool:
         or (text.count(",") >= 2 and bool(_BIBLIOGRAPHIC.search(text))) \
         or bool(_IMPRINT.search(text)) \
         or bool(_QUOTED_TITLE_YEAR.search(text)) \
-        or bool(_WEB_ADDRESS.search(text)) \
+        or holds_web_address(text) \
         or (len(text.split()) <= SOURCE_TAIL_MAX_WORDS and bool(_DATED_TAIL.search(text)))
 
 
