@@ -144,6 +144,50 @@ def test_a_document_belongs_to_the_place_its_publisher_names_as_well_as_to_its_j
     assert described_documents("What does the UK's 1945 treaty say?", docs) == []
 
 
+def test_without_a_year_a_document_is_described_by_its_type_and_its_place_or_publisher():
+    from assistant.ask.query import analyse, described_documents
+    from assistant.records import DocumentMeta
+
+    docs = {
+        "slides.txt": DocumentMeta("slides.txt", "What it is", publisher="ISOC.NL", type="slides",
+                                   jurisdiction="Netherlands"),
+        "law.md": DocumentMeta("law.md", "Chapter 110", publisher="United States Congress", year="2022", type="law",
+                               jurisdiction="United States"),
+        "call.md": DocumentMeta("call.md", "Call", publisher="French Ministry for Europe and Foreign Affairs",
+                                year="2018", type="norms", jurisdiction="international"),
+        "bc.md": DocumentMeta("bc.md", "Convention", publisher="Council of Europe", year="2001", type="treaty",
+                              jurisdiction="international"),
+        "charter.md": DocumentMeta("charter.md", "Charter", publisher="United Nations", year="1945", type="treaty",
+                                   jurisdiction="international"),
+        "us1.txt": DocumentMeta("us1.txt", "Strategy", year="2003", type="strategy", jurisdiction="United States"),
+        "us2.txt": DocumentMeta("us2.txt", "Strategy", year="2015", type="strategy", jurisdiction="United States"),
+        "us3.txt": DocumentMeta("us3.txt", "Strategy", year="2023", type="strategy", jurisdiction="United States"),
+        "us4.txt": DocumentMeta("us4.txt", "Strategy", year="2018", type="strategy", jurisdiction="United States"),
+    }
+    assert described_documents("According to the Netherlands slides, what is cyber diplomacy?", docs) == ["slides.txt"]
+    assert described_documents("What does US law say about trade secrets?", docs) == ["law.md"]
+    # "International" is said of peace, not of a document; "the UN's" treaty is the Charter alone.
+    assert described_documents("Under the UN's founding treaty, how are disputes endangering international peace "
+                               "settled?", docs) == ["charter.md"]
+    # A type alone, a place alone, or a description that fits too many documents describes none.
+    assert described_documents("What do the slides say?", docs) == []
+    assert described_documents("What does the US say about trade secrets?", docs) == []
+    assert described_documents("What do the US strategies say about quantum computing?", docs) == []
+    # The type word must follow the place closely: apart, the words describe something else.
+    assert described_documents("When did India and the United States sign their cooperation law?", docs) == []
+    assert described_documents("How much goes through the Infrastructure Law to every American?", docs) == []
+    assert described_documents("What does the US cyber diplomacy law say?", docs) == ["law.md"]
+    # Beside a document named, the one document of a type and place is named too: a comparison of both.
+    query = analyse("How do US law and the Paris Call treat theft of trade secrets?", docs | {
+        "call.md": DocumentMeta("call.md", "Paris Call for Trust and Security in Cyberspace", year="2018",
+                                type="norms", jurisdiction="international")})
+    assert set(query.named) == {"call.md", "law.md"}
+    query = analyse("When did India and the United States sign their law, as the Paris Call says?", docs | {
+        "call.md": DocumentMeta("call.md", "Paris Call for Trust and Security in Cyberspace", year="2018",
+                                type="norms", jurisdiction="international")})
+    assert query.named == ["call.md"]
+
+
 def test_a_question_about_described_documents_is_read_without_the_words_describing_them():
     from assistant.ask.query import analyse
     from assistant.records import DocumentMeta

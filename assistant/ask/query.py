@@ -275,7 +275,7 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     dates = {d for d in dates_said(query) if any(m.date == d for m in documents.values())}
     years = {y for y in _YEAR.findall(query) if any(m.year == y or m.date[:4] == y for m in documents.values())}
     if not dates and not years:
-        return []
+        return [] if dates_said(query) or _YEAR.search(query) else typed_and_placed(query, documents, most)
     asked = set(content_terms(query))
     dated = {f: d for f, d in documents.items() if (d.date in dates if dates else (d.year in years or d.date[:4] in years))}
     places = jurisdictions_said(query, documents)
@@ -304,6 +304,35 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
         else:
             files += [f for f in of_year if not types or documents[f].type in types]
     return files if len(files) <= most else []
+
+
+def typed_and_placed(query: str, documents: dict[str, DocumentMeta], most: int = 3, gap: int = 2) -> list[str]:
+    """Documents a question without a year describes by catalogue type and by place or publisher, the
+    type word following the place or publisher closely ("the ISOC Netherlands slides", "US cyber
+    diplomacy law", "the UN's founding treaty", "the Council of Europe cybercrime treaty"): those of
+    that type that belong to that place or publisher, when at most `most` fit and at most `gap` words
+    stand between (a possessive's "s" not counted). Apart, the words
+    describe something else ("the framework India and the United States signed", "investing through
+    the Bipartisan Infrastructure Law to give every American ..."); "international" is no place a
+    question says of one document ("international peace")."""
+    asked = set(content_terms(query))
+    types = {d.type for d in documents.values() if d.type and set(content_terms(d.type)) & asked}
+    if not types:
+        return []
+    places = jurisdictions_said(query, documents) - {"international"}
+    publishers = publishers_said(query, documents)
+    folded = f" {fold_words(query)} ".replace(" s ", " ")  # "the UN's founding treaty"
+
+    def close_before_type(meta: DocumentMeta) -> bool:
+        forms = {form for p in document_places(meta) & places for form in (*place_forms(p), jurisdiction_initials(p))}
+        if meta.publisher in publishers:
+            forms |= {fold_words(meta.publisher), *(a.lower() for a in initials(meta.publisher))}
+        said = "|".join(re.escape(f) for f in sorted(forms - {""}, key=len, reverse=True))
+        kind = re.escape(fold_words(meta.type))
+        return bool(said) and re.search(rf" (?:{said})(?: \S+){{0,{gap}}} {kind}s? ", folded) is not None
+
+    fitting = [f for f, d in documents.items() if d.type in types and close_before_type(d)]
+    return fitting if len(fitting) <= most else []
 
 
 def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
@@ -770,6 +799,12 @@ class QueryAnalysis:
         return ""
 
     @property
+    def asks_when_or_where(self) -> bool:
+        """Whether the question asks when or where something was done ("When was it issued?", "At which
+        plenary meeting ...?"): a dateline answers it."""
+        return bool(_TIME_OR_PLACE_ASKED.search(self.text))
+
+    @property
     def counted_things(self) -> set[str]:
         """Stemmed words of what the question asks the number of ("How many Member States voted …"
         -> {"member", "state", "vote"}); asked how long, the units of time."""
@@ -836,6 +871,8 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
 # "On what date ...?", "By what year ...?", "What deadline ...?", "By when ...?" (not "When ...?", which may
 # ask in what circumstances).
+_TIME_OR_PLACE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"
+                                  r"(?:plenary\s+)?meeting)s?)\b", re.IGNORECASE)
 _DATE_ASKED = re.compile(r"(?:^|[,;:]\s*)(?:(?:on|by|in|before|until)\s+)?(?:what|which)\s+(?:exact\s+)?"
                          r"(?:date|deadline|day|year|month)\b|(?:^|[,;:]\s*)by\s+when\b", re.IGNORECASE)
 # "How much funding ...?", "What annual budget ...?", "What dollar amount ...?", "How much did it cost?"
@@ -867,6 +904,11 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
     by_publisher = frozenset(f for f in published_documents(question, documents) if f not in named)
     named += sorted(by_publisher)
     named += [f for f in typed_years(dated, documents, named) if f not in named]
+    if named and not _YEAR.search(dated):
+        # Named beside another document, one document of a type and place said together is named too
+        # ("How do US law and the Paris Call treat ...?"); alone, it is described (below), which names it
+        # less surely.
+        named += [f for f in typed_and_placed(dated, documents, most=1, gap=1) if f not in named]
     # A question that names its document uses a year for something else ("parties to the Budapest
     # Convention as of 2023"): documents are looked for by description only when none is named.
     # Named by symbol or title but not held: "resolution 78/16", "the Tallinn Manual 2.0".
