@@ -491,3 +491,27 @@ def test_a_listed_lead_in_with_a_date_and_a_quoted_title_is_quoted_with_its_item
             "2.\nDecides to convene a group in 2019.")
     answer = _answer_from(text, "Which norms of responsible behaviour of States did the Assembly welcome?")
     assert "Welcomes the following set" in answer.answer and "wrongful acts using ICTs" in answer.answer
+
+
+def test_a_dateline_answers_when_and_where_a_text_was_made_and_nothing_else():
+    """A declaration closes with where and when it was made, on a line of its own and without an end
+    mark: it is what answers "when was it issued?", and is not quoted for what the text says."""
+    text = ("The river charter asks every basin authority to protect its pumping stations. Signatories "
+            "will share warnings of floods with their neighbours without delay. We agree to meet again at "
+            "the basin forum next spring to review the progress made.\n\nLyon, 14th of March, 2019\n")
+    answer = _answer_from(text, "When and where was the river charter issued?")
+    assert "Lyon, 14th of March, 2019" in answer.answer
+    answer = _answer_from(text, "What does the river charter ask of basin authorities about pumping stations "
+                                "in Lyon in March 2019?")
+    assert "Lyon, 14th of March" not in answer.answer and "pumping stations" in answer.answer
+
+
+def test_a_dateline_is_a_place_or_meeting_and_a_date_alone():
+    from assistant.text.sentences import DATELINE
+
+    for line in ("Paris, 12th of November, 2018", "45th plenary meeting\n5 December 2018",
+                 "Strasbourg, this 23rd day of November 2001", "New York, December 5, 2018"):
+        assert DATELINE.fullmatch(line), line
+    for line in ("Twiplomacy Study 13 Aug, 2015", "See the report of 5 December 2018",
+                 "Adopted by consensus on 5 December 2018 in Paris"):
+        assert not DATELINE.fullmatch(line), line

@@ -18,7 +18,7 @@ from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
 from ..text.sentences import (LEADING_HEADINGS, SPACED_HEADER, clause_windows, holds_web_address, list_item_spans,
-                              sentence_spans, strip_span, usable_sentence)
+                              sentence_spans, strip_span, usable_sentence, DATELINE)
 from ..text.quantities import dates, quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
@@ -393,6 +393,8 @@ class ExtractiveAnswerer:
                     continue  # "a) the authority seeking the preservation;": a fragment of its lead's sentence
                 if usable_sentence(fold(text[a:b]), text[a:b], longest):
                     spans.append((r, a, b))
+                elif query.asks_when_or_where and DATELINE.fullmatch(fold(text[a:b]).strip()):
+                    spans.append((r, a, b))  # "Paris, 12th of November, 2018": when and where it was made
                 elif asked and (cell := _cell_statement(text, a, b)):
                     spans.append((r, a, cell))  # the entry asked for, laid out as a table row
                 elif len(text[a:b].split()) > longest and _usable_long(text, a, b):
