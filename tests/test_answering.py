@@ -495,7 +495,8 @@ def test_a_listed_lead_in_with_a_date_and_a_quoted_title_is_quoted_with_its_item
 
 def test_a_dateline_answers_when_and_where_a_text_was_made_and_nothing_else():
     """A declaration closes with where and when it was made, on a line of its own and without an end
-    mark: it is what answers "when was it issued?", and is not quoted for what the text says."""
+    mark: it is what answers "when was it issued?", and is not quoted for what the text says, nor
+    for where else something happens."""
     text = ("The river charter asks every basin authority to protect its pumping stations. Signatories "
             "will share warnings of floods with their neighbours without delay. We agree to meet again at "
             "the basin forum next spring to review the progress made.\n\nLyon, 14th of March, 2019\n")
@@ -504,6 +505,8 @@ def test_a_dateline_answers_when_and_where_a_text_was_made_and_nothing_else():
     answer = _answer_from(text, "What does the river charter ask of basin authorities about pumping stations "
                                 "in Lyon in March 2019?")
     assert "Lyon, 14th of March" not in answer.answer and "pumping stations" in answer.answer
+    answer = _answer_from(text, "Where did the river charter's signatories agree to meet again?")
+    assert "basin forum" in answer.answer and "Lyon, 14th of March" not in answer.answer
 
 
 def test_a_dateline_is_a_place_or_meeting_and_a_date_alone():

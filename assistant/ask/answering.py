@@ -393,7 +393,7 @@ class ExtractiveAnswerer:
                     continue  # "a) the authority seeking the preservation;": a fragment of its lead's sentence
                 if usable_sentence(fold(text[a:b]), text[a:b], longest):
                     spans.append((r, a, b))
-                elif query.asks_when_or_where and DATELINE.fullmatch(fold(text[a:b]).strip()):
+                elif query.asks_when_or_where_made and DATELINE.fullmatch(fold(text[a:b]).strip()):
                     spans.append((r, a, b))  # "Paris, 12th of November, 2018": when and where it was made
                 elif asked and (cell := _cell_statement(text, a, b)):
                     spans.append((r, a, cell))  # the entry asked for, laid out as a table row

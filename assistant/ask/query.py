@@ -799,10 +799,11 @@ class QueryAnalysis:
         return ""
 
     @property
-    def asks_when_or_where(self) -> bool:
-        """Whether the question asks when or where something was done ("When was it issued?", "At which
-        plenary meeting ...?"): a dateline answers it."""
-        return bool(_TIME_OR_PLACE_ASKED.search(self.text))
+    def asks_when_or_where_made(self) -> bool:
+        """Whether the question asks when or where a text was made ("When was it issued?", "At which
+        plenary meetings were they adopted?", "When and where was the Protocol done?"): its dateline
+        answers that, and not "where did its supporters agree to meet again?"."""
+        return bool(_MADE_ASKED.search(self.text))
 
     @property
     def counted_things(self) -> set[str]:
@@ -871,8 +872,9 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
 # "On what date ...?", "By what year ...?", "What deadline ...?", "By when ...?" (not "When ...?", which may
 # ask in what circumstances).
-_TIME_OR_PLACE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"
-                                  r"(?:plenary\s+)?meeting)s?)\b", re.IGNORECASE)
+_MADE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"
+                         r"(?:plenary\s+)?meeting)s?)\b[^?.;]{0,100}?\b(?:adopt|issue|sign|launch|publish|conclude|release)"
+                         r"(?:e?d)?\b|\b(?:when|where)\b[^?.;]{0,100}?\b(?:done|made)\b", re.IGNORECASE)
 _DATE_ASKED = re.compile(r"(?:^|[,;:]\s*)(?:(?:on|by|in|before|until)\s+)?(?:what|which)\s+(?:exact\s+)?"
                          r"(?:date|deadline|day|year|month)\b|(?:^|[,;:]\s*)by\s+when\b", re.IGNORECASE)
 # "How much funding ...?", "What annual budget ...?", "What dollar amount ...?", "How much did it cost?"
