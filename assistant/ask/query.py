@@ -311,10 +311,10 @@ def typed_and_placed(query: str, documents: dict[str, DocumentMeta], most: int =
     type word following the place or publisher closely ("the ISOC Netherlands slides", "US cyber
     diplomacy law", "the UN's founding treaty", "the Council of Europe cybercrime treaty"): those of
     that type that belong to that place or publisher, when at most `most` fit and at most `gap` words
-    stand between (a possessive's "s" not counted). Apart, the words
-    describe something else ("the framework India and the United States signed", "investing through
-    the Bipartisan Infrastructure Law to give every American ..."); "international" is no place a
-    question says of one document ("international peace")."""
+    stand between (a possessive's "s" not counted). Apart, the words describe something else ("the
+    framework India and the United States signed", "investing through the Bipartisan Infrastructure Law
+    to give every American ..."); "international" is no place a question says of one document
+    ("international peace")."""
     asked = set(content_terms(query))
     types = {d.type for d in documents.values() if d.type and set(content_terms(d.type)) & asked}
     if not types:
@@ -870,11 +870,13 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
 
 # "How many …?", "According to the strategy, how much …?": the question's own question word.
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
+# "When was it issued?", "At which plenary meetings were they adopted?", "When and where was it done?"
+_MADE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"
+                         r"(?:plenary\s+)?meeting)s?)\b[^?.;]{0,100}?"
+                         r"\b(?:adopt|issue|sign|launch|publish|conclude|release)(?:e?d)?\b"
+                         r"|\b(?:when|where)\b[^?.;]{0,100}?\b(?:done|made)\b", re.IGNORECASE)
 # "On what date ...?", "By what year ...?", "What deadline ...?", "By when ...?" (not "When ...?", which may
 # ask in what circumstances).
-_MADE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"
-                         r"(?:plenary\s+)?meeting)s?)\b[^?.;]{0,100}?\b(?:adopt|issue|sign|launch|publish|conclude|release)"
-                         r"(?:e?d)?\b|\b(?:when|where)\b[^?.;]{0,100}?\b(?:done|made)\b", re.IGNORECASE)
 _DATE_ASKED = re.compile(r"(?:^|[,;:]\s*)(?:(?:on|by|in|before|until)\s+)?(?:what|which)\s+(?:exact\s+)?"
                          r"(?:date|deadline|day|year|month)\b|(?:^|[,;:]\s*)by\s+when\b", re.IGNORECASE)
 # "How much funding ...?", "What annual budget ...?", "What dollar amount ...?", "How much did it cost?"

@@ -155,10 +155,12 @@ CAPTION_MAX_WORDS = 10
 
 # A dateline: where, or at which meeting, and when a text was made, on its own line(s) ("Paris, 12th of
 # November, 2018"; a resolution's "45th plenary meeting / 5 December 2018"). The text's own word on
-# when and where it was issued: quotable for a question asking when or where a text was made, though short and
-# without an end mark (`ExtractiveAnswerer._quotable_spans`).
-_DAY_MONTH_YEAR = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+)?(?:of\s+)?{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},\s+\d{{4}})"
-DATELINE = re.compile(rf"(?:\d{{1,3}}(?:st|nd|rd|th)\s+plenary\s+meeting|[A-Z][A-Za-z'’.-]+(?:\s+[A-Z][A-Za-z'’.-]+){{0,2}}),?"
+# when and where it was made: quotable for a question asking that, though short and without an end
+# mark (`ExtractiveAnswerer._quotable_spans`).
+_DAY_MONTH_YEAR = (rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+)?(?:of\s+)?{_MONTH},?\s+\d{{4}}"
+                   rf"|{_MONTH}\s+\d{{1,2}},\s+\d{{4}})")
+DATELINE = re.compile(rf"(?:\d{{1,3}}(?:st|nd|rd|th)\s+plenary\s+meeting"
+                      rf"|[A-Z][A-Za-z'’.-]+(?:\s+[A-Z][A-Za-z'’.-]+){{0,2}}),?"
                       rf"\s+(?:this\s+|the\s+)?{_DAY_MONTH_YEAR}\.?")
 
 
