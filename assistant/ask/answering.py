@@ -364,6 +364,7 @@ class ExtractiveAnswerer:
     def _quotable_spans(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:
         """(passage, start, end) of every usable sentence of the passages worth quoting."""
         named, units, s = query.spoken_of, query.units, self.settings
+        made_asked = query.asks_when_or_where_made  # read once: a regex over the question
         spans = []
         for r in results:
             # A weak passage is not quoted, unless it is from a document or a provision the question
@@ -391,9 +392,10 @@ class ExtractiveAnswerer:
                 longest = s.asked_unit_max_words if asked else s.max_words
                 if _SUB_ITEM.match(text, a, b) and not asked:
                     continue  # "a) the authority seeking the preservation;": a fragment of its lead's sentence
-                if usable_sentence(fold(text[a:b]), text[a:b], longest):
+                folded = fold(text[a:b])
+                if usable_sentence(folded, text[a:b], longest):
                     spans.append((r, a, b))
-                elif query.asks_when_or_where_made and DATELINE.fullmatch(fold(text[a:b]).strip()):
+                elif made_asked and DATELINE.fullmatch(folded.strip()):
                     spans.append((r, a, b))  # "Paris, 12th of November, 2018": when and where it was made
                 elif asked and (cell := _cell_statement(text, a, b)):
                     spans.append((r, a, cell))  # the entry asked for, laid out as a table row

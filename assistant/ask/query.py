@@ -272,10 +272,11 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     distinguishes nothing ("the 2018 documents"). A publisher none of the dated documents has is
     another document's ("the US 2023 strategy and the Council of Europe Convention"): it narrows
     nothing."""
-    dates = {d for d in dates_said(query) if any(m.date == d for m in documents.values())}
+    said = dates_said(query)
+    dates = {d for d in said if any(m.date == d for m in documents.values())}
     years = {y for y in _YEAR.findall(query) if any(m.year == y or m.date[:4] == y for m in documents.values())}
     if not dates and not years:
-        return [] if dates_said(query) or _YEAR.search(query) else typed_and_placed(query, documents, most)
+        return [] if said or _YEAR.search(query) else typed_and_placed(query, documents, most)
     asked = set(content_terms(query))
     dated = {f: d for f, d in documents.items() if (d.date in dates if dates else (d.year in years or d.date[:4] in years))}
     places = jurisdictions_said(query, documents)
