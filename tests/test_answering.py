@@ -84,6 +84,20 @@ def test_a_version_no_document_mentions_is_not_answered(shipped_assistant):
                                      "Framework Profiles?").abstained
 
 
+def test_a_place_in_a_series_no_document_mentions_is_not_answered(shipped_assistant):
+    from assistant.ask.query import editions_named
+
+    (name, others), = editions_named("What did the second annual progress report agree?")
+    assert name == "second annual progress report" and "first annual progress report" in others
+    assert editions_named("What is the first of the guiding principles?") == []  # no kind after the ordinal
+    # Resolution 77/37 mentions the 2021-2025 working group's first annual progress report, no document another.
+    asked = "What did the {} annual progress report of the open-ended working group 2021-2025 recommend?"
+    assert shipped_assistant.ask(asked.format("third")).abstained
+    assert not shipped_assistant.ask(asked.format("first")).abstained
+    # Nothing mentions a second First Committee report, nor any other: a name, not a place in a series.
+    assert not shipped_assistant.ask("On which First Committee report was resolution 76/19 adopted?").abstained
+
+
 def test_follow_up_borrows_the_topic_of_the_previous_question():
     history = [("What does the US 2023 strategy say about ransomware?", "…")]
     rewritten = condense_question("And what does the UK strategy say?", history)

@@ -30,6 +30,10 @@ def test_a_survey_is_asked_across_a_kind_of_document_or_all_of_them():
     assert surveyed("Across the resolutions, what is said of networks?", docs) == ["f.txt"]
     assert surveyed("What are the pillars of the strategy?", docs) is None
     assert surveyed("What is cyber diplomacy?", docs) is None
+    # Countries, states and instruments are what a document names, not documents.
+    assert surveyed("Which countries does the Zeta Accord name as founders?", docs) is None
+    assert surveyed("Which states may sign the Zeta Accord?", docs) is None
+    assert surveyed("Which instruments does the Beta Cyber Strategy cite?", docs) is None
 
 
 def test_a_title_head_names_the_one_document_whose_name_it_is():
@@ -72,6 +76,22 @@ def test_a_comparison_is_two_named_documents_or_a_filter_of_several_files():
     assert comparison_scope(plain, docs, Filters(files=["a.pdf", "b.pdf"])).files == ["a.pdf", "b.pdf"]
     survey = analyse("Which strategies mention networks?", docs)
     assert comparison_scope(survey, docs, Filters(jurisdictions=["United Kingdom"])).files == ["b.pdf", "c.pdf"]
+
+
+def test_a_document_the_question_attributes_what_it_asks_to_is_asked_alone_of_the_others_it_names():
+    docs = _catalog()
+    query = analyse("Where does the wording of the Zeta Accord come from, according to the 2018 Alpha Cyber "
+                    "Strategy?", docs)
+    assert query.named == ["a.pdf"] and comparison_scope(query, docs) is None
+    opening = analyse("According to the 2021 Zeta Accord Working Group 3 report, when was the Zeta Accord "
+                      "for Open Networks opened?", docs)
+    assert opening.named == ["e.txt"]
+    # Attributed to both, to each in turn, or followed by another question: a comparison still.
+    for question in ["What is said of networks according to the Zeta Accord and the 2018 Alpha Cyber Strategy?",
+                     "Who runs networks according to the Zeta Accord and according to the 2018 Alpha Cyber Strategy?",
+                     "When was the Zeta Accord opened according to the 2018 Alpha Cyber Strategy, and what does "
+                     "resolution 70/1 say of it?"]:
+        assert comparison_scope(analyse(question, docs), docs).kind == "compare", question
 
 
 def test_documents_known_by_short_names_are_compared_when_the_question_sets_them_side_by_side():

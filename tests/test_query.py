@@ -355,6 +355,19 @@ def test_a_name_is_absent_only_when_no_document_is_known_by_it():
     assert absent_documents("Which Canadian programme does the strategy cite?", docs) == []
 
 
+def test_a_document_of_a_held_type_and_year_said_by_its_topics_acronym_is_not_absent():
+    from assistant.ask.query import absent_documents
+    from assistant.records import DocumentMeta
+
+    docs = {"r18.txt": DocumentMeta("r18.txt", "General Assembly resolution 90/1: Advancing responsible behaviour",
+                                    year="2018", type="resolution", jurisdiction="international")}
+    assert absent_documents("What does the December 2018 GGE resolution ask of States?", docs) == []
+    # Another year or another kind: a document the index does not hold.
+    assert absent_documents("What does the 2019 GGE resolution ask of States?", docs) == [
+        ("2019 GGE resolution", {"gge"})]
+    assert absent_documents("What does the 2018 GGE report recommend?", docs) == [("2018 GGE report", {"gge"})]
+
+
 def test_a_year_range_no_indexed_title_carries_dates_no_document():
     from assistant.ask.query import analyse, without_foreign_ranges
     from assistant.records import DocumentMeta

@@ -257,10 +257,13 @@ class ExtractiveAnswerer:
         if self.mentions is None:
             return False
         # An instrument or a version no document mentions ("the EU Cyber Resilience Act",
-        # "Framework 2.0" when the corpus holds version 1.1): whatever is retrieved speaks of
-        # something else, however close its words.
+        # "Framework 2.0" when the corpus holds version 1.1), or a place in a series no document
+        # mentions where one mentions another ("the second annual progress report" beside the first):
+        # whatever is retrieved speaks of something else, however close its words.
         return any(name not in self.mentions for name in query.instruments) or any(
-            not any(form in self.mentions for form in forms) for forms in query.versions)
+            not any(form in self.mentions for form in forms) for forms in query.versions) or any(
+            name not in self.mentions and any(other in self.mentions for other in others)
+            for name, others in query.editions)
 
     @staticmethod
     def _asked_of_named(query: QueryAnalysis, results: list[Retrieved]) -> bool:

@@ -20,8 +20,10 @@ from .lists import text_of, with_list
 from .query import QueryAnalysis, analyse, document_places, jurisdictions_said, spoken_of_as_topic, topic_query
 
 # Words a question uses for "documents" in general ("which documents", "across the texts"); the
-# catalog's own types ("strategies", "resolutions", "treaties") name a kind of document.
-_GENERIC = {"documents", "texts", "instruments", "sources", "papers", "countries", "states", "governments"}
+# catalog's own types ("strategies", "resolutions", "treaties") name a kind of document. Not "which
+# countries", "which states", "which instruments": over the training questions, 62 asking those of one
+# document ("Which countries does the article name ...?") against none asking across documents.
+_GENERIC = {"documents", "texts", "sources", "papers"}
 # The plural noun is a word in lower case after its first letter: "Across the US strategies" is not across "US".
 _SURVEY = re.compile(r"\b(?:which|what)\s+(?:of\s+the\s+|other\s+)?((?:[\w.-]+\s+){0,3}?)((?-i:[A-Za-z][a-z]*s))\b"
                      r"|\b(?:across|among|between)\s+(?:the\s+|all\s+)?((?:[\w.-]+\s+){0,2}?)((?-i:[A-Za-z][a-z]*s))\b"
