@@ -345,6 +345,10 @@ def test_a_name_is_absent_only_when_no_document_is_known_by_it():
     # "plan to" + a verb is no document's name; "Strategy to Secure" is one.
     assert absent_documents("Which exercises does DHS plan to emulate?", docs) == []
     assert absent_documents("What does the DHS Plan say?", docs) == [("DHS Plan", {"dhs"})]
+    # A kind inside the name of something else is no document's name; before an article's number it is.
+    assert absent_documents("What does the Cyber Safety Review Board examine?", docs) == []
+    assert absent_documents("What does the Resilience Act Article 5 require?", docs) == [
+        ("Resilience Act", {"resili"})]
     # A document given to a place no indexed document belongs to, however it is written; a place
     # that has documents, or a kind the question asks to have identified, names none absent.
     assert absent_documents("What are the pillars of Australia's national cyber security strategy?", docs) == [

@@ -591,6 +591,9 @@ def document_names(question: str) -> list[str]:
             continue
         if i + 2 < len(tokens) and tokens[i + 1] == "to" and tokens[i + 2][:1].islower() and tokens[i + 2] != "the":
             continue  # a verb: "Which exercises does DHS plan to emulate?"
+        if i + 1 < len(tokens) and tokens[i + 1][:1].isupper() and tokens[i + 1].lower() not in DOCUMENT_KINDS \
+                and not (i + 2 < len(tokens) and tokens[i + 2][:1].isdigit()):
+            continue  # the name of something else goes on: "the Cyber Safety Review Board" (not "Act Article 5")
         start = i
         while start > 0 and i - start < 7 and (_NAME_TOKEN.fullmatch(tokens[start - 1]) or (
                 tokens[start - 1].lower() not in leading and tokens[start - 1].lower() not in DOCUMENT_KINDS)):
