@@ -957,17 +957,16 @@ def attributed_source(question: str, documents: dict[str, DocumentMeta], named: 
         return None
     if re.search(r"\band\b", clause):
         return None
-    inside = analyse(clause, documents)
-    sources = list(dict.fromkeys(inside.by_symbol + inside.named))
+    sources, _ = _named_in(clause, without_foreign_ranges(clause, documents),
+                           documents_by_symbol(clause, documents)[0], documents)
     return sources[0] if len(sources) == 1 and sources[0] in named else None
 
 
-def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
-    """Read the question once."""
-    terms = content_terms(question)
-    aliased = aliased_documents(question, documents)
-    by_symbol, missing = documents_by_symbol(question, documents)
-    dated = without_foreign_ranges(question, documents)  # what names or describes a document by its year
+def _named_in(question: str, dated: str, by_symbol: list[str],
+              documents: dict[str, DocumentMeta]) -> tuple[list[str], frozenset[str]]:
+    """(the files a question names, in order, those of them named by their publisher alone): by symbol,
+    title, heading, code, a word only they are known by, a count, publisher, years and type, or type and
+    place beside another. `dated` is the question without foreign year ranges (`without_foreign_ranges`)."""
     named = list(dict.fromkeys(by_symbol + named_documents(dated, documents) + headed_documents(question, documents)
                                  + coded_documents(question, documents) + known_documents(question, documents)
                                  + counted_documents(question, documents)))
@@ -979,6 +978,16 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         # ("How do US law and the Paris Call treat ...?"); alone, it is described (below), which names it
         # less surely.
         named += [f for f in typed_and_placed(dated, documents, most=1, gap=1) if f not in named]
+    return named, by_publisher
+
+
+def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
+    """Read the question once."""
+    terms = content_terms(question)
+    aliased = aliased_documents(question, documents)
+    by_symbol, missing = documents_by_symbol(question, documents)
+    dated = without_foreign_ranges(question, documents)  # what names or describes a document by its year
+    named, by_publisher = _named_in(question, dated, by_symbol, documents)
     source = attributed_source(question, documents, named) if len(named) >= 2 else None
     if source is not None:
         # "..., according to the WG4 report?": asked of that one; the others named are what it asks about.
