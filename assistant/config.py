@@ -91,8 +91,9 @@ class ChunkSettings:
     # repeated three times ("E X E C U T I V E") dropped as a section's running head; 30: a running header
     # over several lines taken out where one page wraps it otherwise, a sentence run into the next with no
     # space set apart ("aims.Accordingly"), a page of numbered sources taken out, the next item's number
-    # after an item with no end mark not part of its sentence ("(OSCE)\n62."), nor a Markdown heading below it
-    structure_version: int = 30
+    # after an item with no end mark not part of its sentence ("(OSCE)\n62."), nor a Markdown heading below it;
+    # no sentence ends at an abbreviation before a name or a number ("the U.S. Government", "ETS No. 185")
+    structure_version: int = 31
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -60,6 +60,17 @@ def test_identifier_found_in_a_title_or_heading_does_not_abstain(shipped_assista
     assert not answer.abstained
 
 
+def test_a_year_a_document_was_made_in_names_it_rather_than_asking_for_a_fact(shipped_assistant):
+    # The top passages are the Convention's, which never write 2023: the year names the US strategy.
+    answer = shipped_assistant.ask("What does the 2023 US strategy say about the Budapest Convention, and how can "
+                                   "states that are not members of the Council of Europe join that Convention?")
+    assert not answer.abstained
+    assert "2023" not in " ".join(r.text for r in answer.retrieved)
+    # A year no indexed document was made in still asks for what the passages must hold.
+    assert shipped_assistant.ask("How many ransomware incidents did victims around the world report during "
+                                 "2024?").abstained
+
+
 def test_an_instrument_no_document_mentions_is_not_answered(shipped_assistant):
     mentions = shipped_assistant.extractive.mentions
     assert "Budapest Convention" in mentions and "UN Charter" in mentions  # a file name counts
@@ -78,6 +89,11 @@ def test_a_version_no_document_mentions_is_not_answered(shipped_assistant):
     assert versions_named("What does the Tallinn Manual 3.0 say?") == [
         ("Manual 3.0", "Manual version 3.0", "version 3.0")]
     assert versions_named("What happened in 2018?") == []
+    # A part a document numbers is no version of it.
+    assert versions_named("How does Section 1.2 of the Framework define risk?") == []
+    assert versions_named("What does Table 2.1 list?") == []
+    assert not shipped_assistant.ask("How does Section 1.2 of the NIST Cybersecurity Framework define "
+                                     "risk management?").abstained
     assert shipped_assistant.ask("What does the Tallinn Manual 3.0 say about sovereignty in cyberspace?").abstained
     # The shipped framework is version 1.1.
     assert not shipped_assistant.ask("What does the NIST Cybersecurity Framework Version 1.1 say about "
@@ -270,6 +286,33 @@ def _passage(text: str, labels: list[tuple[int, str]], start: int = 0, before: s
     chunk = StoredChunk(0, "t.md", None, "", start, start + len(text), text, "h")
     return Retrieved(chunk, DocumentMeta("t.md", "T"), 1.0, 0.5, 0.0, 1, text, start, start + len(text),
                      units_of=unit)
+
+
+def test_prose_above_a_lone_numbered_line_is_quotable():
+    # A slide: a page of prose, then a numbered line. What stands outside units is front matter only
+    # in a passage that is numbered for the most part (a resolution's paragraphs).
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+
+    text = ("The pumping station network serves four regions of the country. Its engineers trained abroad "
+            "for three years before the network opened. The station design was translated into nine "
+            "languages and is used in water schools worldwide.\n\n1. Water Society Learning (org)")
+    r = _passage(text, [(text.index("1. Water"), "para 1")])
+    question = "Into how many languages was the station design translated?"
+    answer = ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).answer(question, [r],
+                                                                                query=analyse(question, {}))
+    assert not answer.abstained
+    assert "translated into nine languages" in answer.answer
+    # Mostly numbered, the text outside the units is front matter and is not quoted.
+    numbered = ("Distribution: General, for the station schools.\n1. Decides that the pumping station network "
+                "shall serve four regions and shall be open to water schools worldwide;\n2. Requests the "
+                "engineers to translate the station design into nine languages and to report on it;\n")
+    r = _passage(numbered, [(numbered.index("1. Decides"), "para 1"), (numbered.index("2. Requests"), "para 2")])
+    question = "Which languages and schools does the station distribution serve?"
+    answer = ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).answer(question, [r],
+                                                                                query=analyse(question, {}))
+    assert "Distribution" not in answer.answer
 
 
 def test_a_quote_is_widened_to_the_short_numbered_paragraph_holding_it_with_its_items():

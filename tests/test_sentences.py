@@ -163,3 +163,18 @@ def test_a_markdown_heading_on_the_next_line_is_not_part_of_the_sentence_before_
     text = "have agreed to the present Charter of the United Nations.\n### CHAPTER I\n\nThe Purposes are these."
     assert [text[a:b] for a, b in sentence_spans(text, 0, len(text))][0] == \
         "have agreed to the present Charter of the United Nations."
+
+
+def test_an_abbreviation_before_a_name_or_number_does_not_end_a_sentence():
+    from assistant.text.sentences import sentence_spans
+
+    def split(text):
+        return [text[a:b] for a, b in sentence_spans(text, 0, len(text))]
+
+    assert split("The U.S. Government will lead. Partners follow.") == [
+        "The U.S. Government will lead.", "Partners follow."]
+    assert split("Since 1997 Prof. Kurbalija has written on it. Dr. Ross agrees.") == [
+        "Since 1997 Prof. Kurbalija has written on it.", "Dr. Ross agrees."]
+    assert split("It is treaty No. 185 of the series.") == ["It is treaty No. 185 of the series."]
+    assert split("Talks ended. No agreement was reached.") == ["Talks ended.", "No agreement was reached."]
+

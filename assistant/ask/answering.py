@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -233,6 +233,11 @@ class ExtractiveAnswerer:
         self.mentions = mentions  # what the corpus mentions anywhere, to know what it never does
         self.embedder = embedder  # the bundled model, for the similarity of sentence and question
 
+    @cached_property
+    def _years_held(self) -> set[str]:
+        """The years the indexed documents were made in (catalogue year, date of adoption)."""
+        return {y for d in self.documents.values() for y in (d.year, d.date[:4]) if y}
+
     def reranked(self, ranked: list[Candidate], text: str, head: int, weight: float) -> list[Candidate]:
         """Candidates (best first) re-scored with the model's similarity of sentence and text:
         the best `head` get (1 - weight) * score + weight * best score * cosine, the rest
@@ -252,7 +257,10 @@ class ExtractiveAnswerer:
             return True
         if max(r.similarity for r in results) < self.settings.abstain_below and not self._asked_of_named(query, results):
             return True
-        if identifiers_absent(query.identifiers, results):
+        # A year an indexed document was made in names that document ("the 2023 US strategy"), though
+        # the passages retrieved may be of another document the question asks about: only other
+        # identifiers ask for something the documents may lack.
+        if query.identifiers - self._years_held and identifiers_absent(query.identifiers, results):
             return True
         if self.mentions is None:
             return False
@@ -379,7 +387,9 @@ class ExtractiveAnswerer:
             sentences = sentence_spans(text, 0, len(text))
             # In a passage whose text is numbered (a resolution's paragraphs, a treaty's articles), what
             # stands outside every unit is front matter: a header, the adoption line, a distribution code.
-            numbered = any(r.unit_at(a) for a, _ in sentences)
+            # Not where numbered lines are a small part of it: a slide's "1. Internet Society Learning"
+            # below a page of prose numbers nothing else on it.
+            numbered = mostly_numbered(r, text, sentences)
             for a, b in sentences:
                 if numbered and not r.unit_at(a):
                     continue
@@ -628,6 +638,18 @@ class _LeadSentences:
         self.seen.add((id(r), section))
         return first_here and (section != self.continued[id(r)] or (
             bool(section) and f" {fold_words(section.split(' – ')[0])} " in f" {fold_words(text_of(r)[:a])} "))
+
+
+def mostly_numbered(r: Retrieved, text: str, sentences: list[tuple[int, int]], share: float = 0.25) -> bool:
+    """Whether at least `share` of the words of the passage's sentences lie inside numbered units (a
+    resolution's first page holds more front matter than paragraphs at times; a page of prose holds
+    a numbered line or two)."""
+    inside = total = 0
+    for a, b in sentences:
+        words = len(text[a:b].split())
+        total += words
+        inside += words if r.unit_at(a) else 0
+    return total > 0 and inside >= share * total
 
 
 def _usable_long(text: str, a: int, b: int) -> bool:

@@ -18,7 +18,7 @@ from ..text.places import place_forms, places_named
 from ..text.quantities import TIME_UNITS
 from ..text.units import heading_units_named, is_coded, units_asked
 from ..text.tokens import content_terms, content_terms_many, fold_words, stopwords
-from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, NUMBER_WORDS, noun_phrase, structural_references
+from ..text.vocabulary import COUNT_PATTERN, COUNT_WORDS, NUMBER_WORDS, PART_WORDS, noun_phrase, structural_references
 
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -718,7 +718,7 @@ def versions_named(question: str) -> list[tuple[str, ...]]:
     """Versioned names a question uses, each as the ways a document would write it:
     "NIST Cybersecurity Framework 2.0" -> ("Framework 2.0", "Framework version 2.0", "Version 2.0")."""
     return [(f"{word} {number}", f"{word} version {number}", f"version {number}")
-            for word, number in _VERSIONED.findall(question)]
+            for word, number in _VERSIONED.findall(question) if word.lower() not in PART_WORDS]
 
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")

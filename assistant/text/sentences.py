@@ -15,7 +15,12 @@ from .vocabulary import LIST_ITEM, LIST_MARKER
 # out one clause per paragraph, all one grammatical sentence.
 CLAUSE_PARTICIPLE = r"[A-Z][a-z]+ing\b|[A-Z][a-z]+ly [a-z]+ed\b"
 CLAUSE_OPENING = rf"{CLAUSE_PARTICIPLE}|\d{{1,2}}\.\s+[A-Z]"
-SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\n\s*\n|\s*\n(?=[ \t]*#{1,6}[ \t]*\w)"
+# Not after an abbreviation that stands before a name or a number ("the U.S. Government", "Prof.
+# Kurbalija", "ETS No. 185").
+_ABBREVIATED = "".join(rf"(?<!\b{re.escape(a)})" for a in ("U.S.", "Prof.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Nos.",
+                                                            "vs.", "cf."))
+SENTENCE_END = re.compile(r"(?<=[.!?;:])" + _ABBREVIATED + r"[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])"
+                          r"|\n\s*\n|\s*\n(?=[ \t]*#{1,6}[ \t]*\w)"
                           rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})")
 _CLAUSE_PARAGRAPH = re.compile(rf"(?:{CLAUSE_PARTICIPLE}).*,$", re.DOTALL)
 

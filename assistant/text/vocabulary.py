@@ -22,6 +22,10 @@ NUMBER_WORDS = {w: i for i, w in enumerate(
 ORDINALS = "zeroth first second third fourth fifth sixth seventh eighth ninth tenth".split()
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 REFERABLE_UNITS = ("article", "pillar", "section", "chapter", "principle", "objective", "tier", "norm", "recommendation")
+# Words a document numbers its own parts with ("Section 1.2", "Table 2.1"): what follows them is a
+# part's number, never a version of a text.
+PART_WORDS = frozenset(w.lower() for w in HEADING_UNIT_WORDS.split("|") if " " not in w) | set(REFERABLE_UNITS) | {
+    "paragraph", "subsection", "figure", "table", "box", "rule"}
 # A unit's number as questions and headings write it: "35", "IV", "two" (read with IGNORECASE).
 _UNIT_NUMBER = r"(\d{1,3}|[ivxlc]{1,6}|" + "|".join(NUMBER_WORDS) + r")"
 _REFERENCE = re.compile(r"\b(" + "|".join(REFERABLE_UNITS) + r"|art\.)\s+" + _UNIT_NUMBER + r"\b", re.IGNORECASE)
