@@ -24,7 +24,7 @@ from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
 from ..text.vocabulary import LIST_ITEM, count_stems, section_units
 from .lists import announced_headings, announced_list, fold, headed_list, merge_adjacent, text_of, with_list
-from .query import QueryAnalysis, analyse
+from .query import QueryAnalysis, analyse, years_made
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
 # Said when the question asks a figure of a kind no passage found states.
@@ -236,7 +236,7 @@ class ExtractiveAnswerer:
     @cached_property
     def _years_held(self) -> set[str]:
         """The years the indexed documents were made in (catalogue year, date of adoption)."""
-        return {y for d in self.documents.values() for y in (d.year, d.date[:4]) if y}
+        return years_made(self.documents)
 
     def reranked(self, ranked: list[Candidate], text: str, head: int, weight: float) -> list[Candidate]:
         """Candidates (best first) re-scored with the model's similarity of sentence and text:

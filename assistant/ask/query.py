@@ -264,6 +264,11 @@ def dates_said(text: str) -> set[str]:
     return out
 
 
+def years_made(documents: dict[str, DocumentMeta]) -> set[str]:
+    """The years the documents were made in (catalogue year, year of the date of adoption)."""
+    return {y for d in documents.values() for y in (d.year, d.date[:4]) if y}
+
+
 def described_documents(query: str, documents: dict[str, DocumentMeta], most: int = 3) -> list[str]:
     """Documents a question describes by catalogue metadata without naming them: a year or a date
     of adoption, narrowed by a document type and a jurisdiction when it says them ("the 2013
@@ -274,7 +279,7 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     nothing."""
     said = dates_said(query)
     dates = {d for d in said if any(m.date == d for m in documents.values())}
-    years = {y for y in _YEAR.findall(query) if any(m.year == y or m.date[:4] == y for m in documents.values())}
+    years = set(_YEAR.findall(query)) & years_made(documents)
     if not dates and not years:
         return [] if said or _YEAR.search(query) else typed_and_placed(query, documents, most)
     asked = set(content_terms(query))
