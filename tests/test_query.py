@@ -121,6 +121,24 @@ def test_documents_described_by_year_or_date_with_their_type_and_place_are_found
     assert described_documents("What happened in 1999?", docs) == []  # no document of that year
 
 
+def test_a_description_by_a_year_alone_is_told_apart_from_one_by_date_type_or_document_word():
+    from assistant.ask.query import analyse, description
+    from assistant.records import DocumentMeta
+
+    docs = {
+        "r15.txt": DocumentMeta("r15.txt", "Developments in the field", year="2015", type="resolution", date="2015-12-23"),
+        "s16.txt": DocumentMeta("s16.txt", "Cyber Strategy", year="2016", type="strategy", jurisdiction="United Kingdom"),
+    }
+    # A year alone may be an event's as well as a document's: the weakest description.
+    assert description("Which malware struck the grid in the 2015 blackout?", docs) == (["r15.txt"], True)
+    assert analyse("Which malware struck the grid in the 2015 blackout?", docs).described_by_year
+    # A type, a date of adoption or a word that means only a document says more than the year.
+    assert description("What does the 2015 resolution ask?", docs) == (["r15.txt"], False)
+    assert description("What was adopted on 23 December 2015?", docs) == (["r15.txt"], False)
+    assert description("What does the December 2015 text ask?", docs) == (["r15.txt"], False)
+    assert description("What does the UK's 2016 strategy say?", docs) == (["s16.txt"], False)
+
+
 def test_a_document_belongs_to_the_place_its_publisher_names_as_well_as_to_its_jurisdiction():
     from assistant.ask.query import described_documents, document_places, jurisdictions_said
     from assistant.records import DocumentMeta

@@ -206,6 +206,20 @@ def test_passages_of_named_documents_are_ranked_by_the_question_without_their_na
     # (2026-12-05) ranks the deterrence section first either way, so no control assertion here.
 
 
+def test_a_year_alone_describes_a_document_only_when_the_question_finds_it(shipped_assistant):
+    # "in 2015" dates what the question asks about (a fraud figure in the UK 2016 strategy), not
+    # resolution 70/237 or the DoD strategy of that year: their passages are not among the question's own.
+    from assistant.ask.query import analyse
+
+    fraud = "How much did fraud losses on online banking grow in 2015?"
+    assert analyse(fraud, shipped_assistant.documents).described  # read alone, the year describes them
+    _, query = shipped_assistant.read(fraud)
+    assert query.described == [] and not query.pointed
+    # The Pentagon's 2015 assessment is the DoD strategy of 2015, which the question finds itself.
+    _, query = shipped_assistant.read("What did the Pentagon's 2015 assessment say about Iran?")
+    assert "US_DoD_Cyber_Strategy_2015.txt" in query.described
+
+
 def test_a_hit_partly_shown_by_an_earlier_passage_still_shows_the_rest(shipped_assistant):
     # The Paris Call's chunks overlap: a window opening inside one chunk used to make that whole
     # chunk "already shown", and its first sentences appeared in no passage.

@@ -60,16 +60,17 @@ class Assistant:
     def prepare(self, question: str, k: int | None = None, filters=None, history=None):
         """(standalone question, its QueryAnalysis, ranked passages): the follow-up made standalone,
         read once, and retrieved for; what `ask` answers from (and what the devtools judge)."""
-        standalone, query = self.read(question, history)
+        standalone, query = self.read(question, history, filters)
         return standalone, query, self.retriever.search(query, k or self.settings.retrieval.k, filters)
 
-    def read(self, question: str, history=None) -> tuple[str, QueryAnalysis]:
-        """The follow-up made standalone, and read once (QueryAnalysis)."""
+    def read(self, question: str, history=None, filters=None) -> tuple[str, QueryAnalysis]:
+        """The follow-up made standalone, and read once (QueryAnalysis); a year alone describes a
+        document only if the question's own passages include it (Retriever.corroborated)."""
         question = (question or "").strip()
         if not question:
             raise ValueError("question is empty")
         standalone = condense_question(question, history, self.source_words)
-        return standalone, analyse(standalone, self.generation.documents)
+        return standalone, self.retriever.corroborated(analyse(standalone, self.generation.documents), filters)
 
     def table_scope(self, query: QueryAnalysis, filters=None) -> Scope | None:
         """The documents the question is asked across, when a table answers it."""
@@ -89,7 +90,7 @@ class Assistant:
         return self.comparer.compare(topic, query, Scope("compare", list(dict.fromkeys(files))), topic=topic)
 
     def ask(self, question: str, k: int = 5, filters: dict | Filters | None = None, history=None) -> Answer:
-        standalone, query = self.read(question, history)
+        standalone, query = self.read(question, history, filters)
         question = question.strip()
         scope = self.table_scope(query, filters)
         if scope is not None:
@@ -101,7 +102,7 @@ class Assistant:
 
     def stream(self, question: str, k: int = 5, filters=None, history=None) -> Iterator[str | Answer]:
         """Yields text deltas, then the final Answer (the extractive answer arrives sentence by sentence)."""
-        standalone, query = self.read(question, history)
+        standalone, query = self.read(question, history, filters)
         question = question.strip()
         scope = self.table_scope(query, filters)
         if scope is not None:  # a table arrives whole

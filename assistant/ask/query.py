@@ -277,11 +277,22 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
     distinguishes nothing ("the 2018 documents"). A publisher none of the dated documents has is
     another document's ("the US 2023 strategy and the Council of Europe Convention"): it narrows
     nothing."""
+    return description(query, documents, most)[0]
+
+
+# A year said of a word that means nothing but a document: "the 2015 text", "the December 2020 text".
+_YEAR_TEXT = re.compile(r"\b(?:1[89]|20)\d\d\s+(?:texts?|documents?)\b", re.IGNORECASE)
+
+
+def description(query: str, documents: dict[str, DocumentMeta], most: int = 3) -> tuple[list[str], bool]:
+    """The documents described (described_documents), and whether a year alone describes them: no
+    date of adoption, type, place or publisher said. A year alone is as often an event's ("the 2015
+    Ukraine power grid attack", "losses rose in 2015") as a document's ("the 2015 text")."""
     said = dates_said(query)
     dates = {d for d in said if any(m.date == d for m in documents.values())}
     years = set(_YEAR.findall(query)) & years_made(documents)
     if not dates and not years:
-        return [] if said or _YEAR.search(query) else typed_and_placed(query, documents, most)
+        return ([] if said or _YEAR.search(query) else typed_and_placed(query, documents, most)), False
     asked = set(content_terms(query))
     dated = {f: d for f, d in documents.items() if (d.date in dates if dates else (d.year in years or d.date[:4] in years))}
     places = jurisdictions_said(query, documents)
@@ -309,7 +320,8 @@ def described_documents(query: str, documents: dict[str, DocumentMeta], most: in
             files += of_year
         else:
             files += [f for f in of_year if not types or documents[f].type in types]
-    return files if len(files) <= most else []
+    by_year_alone = not dates and not places and not publishers and not types and not _YEAR_TEXT.search(query)
+    return (files if len(files) <= most else []), by_year_alone
 
 
 def typed_and_placed(query: str, documents: dict[str, DocumentMeta], most: int = 3, gap: int = 2) -> list[str]:
@@ -812,6 +824,7 @@ class QueryAnalysis:
     topic: str = ""  # the question without the words naming its named documents
     headings: set[tuple[str, str]] = field(default_factory=set)  # numbered headings named: ("objective", "2.4")
     described: list[str] = field(default_factory=list)  # files described by year or date (+ type, place)
+    described_by_year: bool = False  # ... by a year alone, the weakest description (Retriever.corroborated)
     # Documents the question names that the index does not hold, with the words no indexed document
     # is known by: [("Tallinn Manual 2.0", {"tallinn"})]
     absent: list[tuple[str, set[str]]] = field(default_factory=list)
@@ -1016,7 +1029,7 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         absent = []
     absent = [(f"resolution {key}" if key[0].isdigit() else key.upper(), {key})
               for key in sorted(missing) if not by_symbol] + absent
-    described = [] if named or aliased else described_documents(unnamed, documents)
+    described, by_year_alone = ([], False) if named or aliased else description(unnamed, documents)
     return QueryAnalysis(
         text=question, terms=terms, named=named, aliased=aliased,
         units=structural_references(question), paragraphs=named_paragraphs(question),
@@ -1029,6 +1042,7 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
             undescribed(question, described, documents) if described else ""),
         headings=heading_units_named(question),
         described=described,
+        described_by_year=by_year_alone and bool(described),
         absent=absent,
         years=set(_YEAR.findall(dated)),
         editions=editions_named(question),

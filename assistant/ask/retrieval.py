@@ -2,6 +2,7 @@
 reciprocal rank, filtered by catalog metadata, then diversified across documents."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
@@ -252,6 +253,16 @@ class Retriever:
             windows = self.passages.windows([w[0] for w in windows] + headings, k + len(headings))
             fused.update((i, 0.0) for i in headings if i not in fused)
         return self._retrieved(windows, qv, fused, lexical_scores, query)
+
+    def corroborated(self, query: QueryAnalysis, filters: Filters | dict | None = None) -> QueryAnalysis:
+        """The question's reading, without the documents a year alone describes when its own search
+        (without the description) finds none of them among the first passages: "the 2015 text" finds
+        resolution 70/237 by itself; "the 2015 Ukraine power grid attack" is no document of 2015."""
+        if not query.described_by_year:
+            return query
+        plain = replace(query, described=[], described_by_year=False, topic="")
+        found = {r.chunk.file for r in self.search(plain, self.settings.description_check_passages, filters)}
+        return query if found & set(query.described) else plain
 
     def unit_headings(self, query: QueryAnalysis, shown: list[str], allowed: np.ndarray | None = None) -> list[int]:
         """A list asked for whose items are numbered units ("the four pillars", "What are the
