@@ -349,6 +349,21 @@ def test_a_place_alone_is_no_way_of_saying_a_publisher_of_that_place():
     assert publishers_said("What did the General Assembly adopt?", docs) == {"United Nations General Assembly"}
 
 
+def test_a_publisher_is_said_by_its_name_s_words_together_in_order_not_scattered():
+    from assistant.ask.query import publishers_said
+    from assistant.records import DocumentMeta
+
+    nist = "US National Institute of Standards and Technology"
+    docs = {"f.pdf": DocumentMeta("f.pdf", "A Framework", publisher=nist, jurisdiction="United States")}
+    assert publishers_said("What does the National Institute of Standards and Technology advise?", docs) == {nist}
+    assert publishers_said("What do Standards and Technology experts at NIST advise?", docs) == {nist}
+    assert publishers_said("What did the Institute of Standards publish?", docs) == {nist}
+    # Half the name's words, but scattered or out of order: other things are said.
+    assert publishers_said("Which principles should shape how technology standards are made?", docs) == set()
+    assert publishers_said("May national human rights institutions take part?", docs) == set()
+    assert publishers_said("Which emerging technologies does the National Cyber Strategy name?", docs) == set()
+
+
 def test_a_name_is_absent_only_when_no_document_is_known_by_it():
     from assistant.ask.query import absent_documents
     from assistant.records import DocumentMeta

@@ -359,7 +359,8 @@ def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
     two words and half of the name without its leading place ("the General Assembly" for "United
     Nations General Assembly", "the Department of Defense" for "US Department of Defense"; "the
     United States" is not "United States Congress"), or its initials ("NIST", `initials`)."""
-    asked = set(content_terms(text))
+    in_order = content_terms(text)
+    asked = set(in_order)
     places = sorted({form for d in documents.values() for form in place_forms(d.jurisdiction)}, key=len, reverse=True)
     said = set()
     for name in {d.publisher for d in documents.values() if d.publisher and d.publisher.lower() != "unknown"}:
@@ -369,16 +370,24 @@ def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
         # The body without the place it belongs to: "United States" is no way of saying "United States
         # Congress", nor "US" of "US Department of Defense".
         place = next((p for p in places if fold_words(name).startswith(f"{p} ")), "")
-        body = set(content_terms(name[len(place):])) if place else terms
-        shared = body & asked
+        body = content_terms(name[len(place):]) if place else content_terms(name)
+        shared = set(body) & asked
         if len(terms) == 1:
             if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
                 said.add(name)
-        elif terms <= asked or (len(shared) >= 2 and 2 * len(shared) >= len(body)):
+        elif terms <= asked or (len(shared) >= 2 and 2 * len(shared) >= len(set(body)) and _run_said(body, in_order)):
             said.add(name)
         elif any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", text) for a in initials(name)):
             said.add(name)
     return said
+
+
+def _run_said(name: list[str], said: list[str]) -> bool:
+    """Whether two consecutive words of a name stand together, in its order, among the words said:
+    "the General Assembly" says "United Nations General Assembly"; "technology standards" or
+    "national human rights institutions" do not say "National Institute of Standards and Technology"."""
+    pairs = set(zip(said, said[1:]))
+    return any(pair in pairs for pair in zip(name, name[1:]))
 
 
 def initials(name: str) -> set[str]:
