@@ -121,6 +121,25 @@ def test_documents_described_by_year_or_date_with_their_type_and_place_are_found
     assert described_documents("What happened in 1999?", docs) == []  # no document of that year
 
 
+def test_a_date_of_adoption_names_its_document_and_a_type_said_after_the_year_rules_out_others():
+    from assistant.ask.query import named_documents
+    from assistant.records import DocumentMeta
+
+    docs = {
+        "r18a.txt": DocumentMeta("r18a.txt", "Developments in the field of security", year="2018", type="resolution",
+                                 date="2018-12-05", publisher="United Nations General Assembly"),
+        "r18b.txt": DocumentMeta("r18b.txt", "Advancing responsible behaviour", year="2018", type="resolution",
+                                 date="2018-12-22", publisher="United Nations General Assembly"),
+        "s18.pdf": DocumentMeta("s18.pdf", "National Cyber Strategy", year="2018", type="strategy"),
+    }
+    # The day it was adopted names one resolution, though the other's title words are asked too.
+    assert named_documents("Did the General Assembly, in its 22 December 2018 resolution on security, "
+                           "say anything about cybercrime?", docs) == ["r18b.txt"]
+    # "cyber" and "nations" cover most of the strategy's title, but the question asks of a resolution.
+    assert named_documents("How did the December 2018 resolution gather what nations think of cyber law?", docs) == []
+    assert named_documents("What does the 2018 National Cyber Strategy say of nations?", docs) == ["s18.pdf"]
+
+
 def test_a_description_by_a_year_alone_is_told_apart_from_one_by_date_type_or_document_word():
     from assistant.ask.query import analyse, description
     from assistant.records import DocumentMeta

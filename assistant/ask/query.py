@@ -505,6 +505,7 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
     if not years:
         return titled
     asked = set(content_terms(query))
+    dates = dates_said(query)
     named: list[str] = []
     for year in sorted(years):
         scored, complete = [], []
@@ -518,16 +519,23 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
             if any(t <= asked for t in names[:-1]):  # a title the question gives in full
                 complete.append(file)
         scored.sort(reverse=True)
+        # "the 2015 resolution": the documents of that year whose catalogue type follows the year.
+        folded = fold_words(query)
+        typed = [f for _, f in scored if documents[f].type
+                 and re.search(rf"\b{year}\s+{re.escape(fold_words(documents[f].type))}", folded)]
+        # "its 22 December 2018 resolution": the one adopted that day.
+        on_date = [f for _, f in scored if documents[f].date and documents[f].date in dates]
         if len(complete) > 1:
             named += sorted(complete)
-        elif scored and scored[0][0][0] >= min_overlap:
+        elif len(on_date) == 1:
+            named += on_date
+        elif scored and scored[0][0][0] >= min_overlap and (not typed or scored[0][1] in typed):
+            # Title words shared with a question about "the December 2018 resolution" ("cyber", "nations")
+            # do not name the 2018 National Cyber Strategy: the type said is another document's.
             named.append(scored[0][1])
         else:
             # "the 2015 resolution": the one document of that year whose catalogue type follows the year;
             # "the 2009 review", "the 2018 summary": the one whose title holds the word that follows it.
-            folded = fold_words(query)
-            typed = [f for _, f in scored if documents[f].type
-                     and re.search(rf"\b{year}\s+{re.escape(fold_words(documents[f].type))}", folded)]
             after = re.search(rf"\b{year}\s+([a-z][\w-]{{3,}})", folded)  # a word, not "UN"
             following = set(content_terms(after.group(1))) if after else set()
             titled_so = [f for _, f in scored if following and following <= set(content_terms(documents[f].title))]
