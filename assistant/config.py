@@ -92,8 +92,9 @@ class ChunkSettings:
     # over several lines taken out where one page wraps it otherwise, a sentence run into the next with no
     # space set apart ("aims.Accordingly"), a page of numbered sources taken out, the next item's number
     # after an item with no end mark not part of its sentence ("(OSCE)\n62."), nor a Markdown heading below it;
-    # no sentence ends at an abbreviation before a name or a number ("the U.S. Government", "ETS No. 185")
-    structure_version: int = 31
+    # no sentence ends at an abbreviation before a name or a number ("the U.S. Government", "ETS No. 185");
+    # 32: nor at a blank line or a page break before words going on in lower case ("for the\n\n\f\nplanned")
+    structure_version: int = 32
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -178,3 +178,20 @@ def test_an_abbreviation_before_a_name_or_number_does_not_end_a_sentence():
     assert split("It is treaty No. 185 of the series.") == ["It is treaty No. 185 of the series."]
     assert split("Talks ended. No agreement was reached.") == ["Talks ended.", "No agreement was reached."]
 
+
+
+def test_a_page_break_or_blank_line_inside_a_sentence_does_not_end_it():
+    from assistant.text.sentences import sentence_spans
+
+    def split(text):
+        return [text[a:b] for a, b in sentence_spans(text, 0, len(text))]
+
+    # Text extracted from a printed page: the sentence goes on in lower case after the break.
+    assert split("In 2014, likely in retaliation for the\n\n\f\nplanned release of a film, it struck. Then more.") == [
+        "In 2014, likely in retaliation for the\n\n\f\nplanned release of a film, it struck.", "Then more."]
+    assert split("• The systems contain\n\na vast array of parts.") == ["• The systems contain\n\na vast array of parts."]
+    # A capital, a roman page number or an end mark before the break: two sentences, as before.
+    assert split("First paragraph\n\nSecond paragraph.") == ["First paragraph", "Second paragraph."]
+    assert split("culture of security;\n\nxii T H E N A T I O N") == ["culture of security;", "xii T H E N A T I O N"]
+    assert split("for the Nation.\n\n\ftable of contents") == ["for the Nation.", "table of contents"]
+

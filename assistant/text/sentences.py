@@ -19,8 +19,13 @@ CLAUSE_OPENING = rf"{CLAUSE_PARTICIPLE}|\d{{1,2}}\.\s+[A-Z]"
 # Kurbalija", "ETS No. 185").
 _ABBREVIATED = "".join(rf"(?<!\b{re.escape(a)})" for a in ("U.S.", "Prof.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Nos.",
                                                             "vs.", "cf."))
+# A blank line or a page break before words going on in lower case ("in November, 2014, likely in
+# retaliation for the\n\n\f\nplanned release of a satirical film") is inside a sentence, not between two,
+# unless an end mark stands before it ("... for the Nation.\n\n\ftable of contents");
+# a roman page number or item number is not such a word ("xii T H E N A T I O N A L ...", "ii. ...").
+_GOES_ON = r"(?![ \t\f\n]*(?![ivx]+\b)(?:[a-z]{2}|a\s))"
 SENTENCE_END = re.compile(r"(?<=[.!?;:])" + _ABBREVIATED + r"[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])"
-                          r"|\n\s*\n|\s*\n(?=[ \t]*#{1,6}[ \t]*\w)"
+                          r"|(?<=[.!?])[\"'’”)\]]*[ \t]*\n\s*\n|\n\s*\n" + _GOES_ON + r"|\s*\n(?=[ \t]*#{1,6}[ \t]*\w)"
                           rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})")
 _CLAUSE_PARAGRAPH = re.compile(rf"(?:{CLAUSE_PARTICIPLE}).*,$", re.DOTALL)
 
