@@ -93,8 +93,10 @@ class ChunkSettings:
     # space set apart ("aims.Accordingly"), a page of numbered sources taken out, the next item's number
     # after an item with no end mark not part of its sentence ("(OSCE)\n62."), nor a Markdown heading below it;
     # no sentence ends at an abbreviation before a name or a number ("the U.S. Government", "ETS No. 185");
-    # 32: nor at a blank line or a page break before words going on in lower case ("for the\n\n\f\nplanned")
-    structure_version: int = 32
+    # 32: nor at a blank line or a page break before words going on in lower case ("for the\n\n\f\nplanned");
+    # 33: a framework's coded entry ("RS.MI-3: ...") a sentence of its own, the lines of standards under it
+    # ("CIS CSC 4", "COBIT 5 APO12.06") neither part of it nor headings
+    structure_version: int = 33
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -56,6 +56,12 @@ def test_every_document_yields_chunks_carrying_their_catalog_metadata(corpus_chu
         assert all(c.meta.title == doc.meta.title for c in chunks[doc.meta.file])
 
 
+def test_a_frameworks_coded_table_is_sectioned_by_its_functions_not_its_reference_lines(corpus_chunks):
+    _, chunks = corpus_chunks
+    core = [c for c in chunks["NIST_Cybersecurity_Framework_v1.1_2018.pdf"] if "ID.AM-2:" in c.text]
+    assert core and all(c.section.startswith("IDENTIFY") for c in core)
+
+
 def test_treaty_articles_become_sections(corpus_chunks):
     _, chunks = corpus_chunks
     sections = {c.section for c in chunks["Budapest_Convention_on_Cybercrime_ETS185_en.md"]}
@@ -86,6 +92,10 @@ def test_strategy_pillars_become_sections_in_pdfs(corpus_chunks):
      "State whose critical infrastructure is subject to malicious ICT acts."),
     ("5.6.2. We must ensure that the", "Government offering, both in response"),
     ("2. The impact of cybercrime on the", "UK and its interests is significantly"),
+    # The standards a framework's table entry draws on, in capitals: references, not titles.
+    ("CIS CSC 13, 14", "COBIT 5 APO03.03, APO03.04"),
+    ("COBIT 5 BAI09.01, BAI09.02", "ISA 62443-2-1:2009 4.2.3.4"),
+    ("APO10.03, APO10.04, APO10.05", "ISO/IEC 27001:2013 A.15.1.1"),
 ])
 def test_sentence_boilerplate_and_contents_lines_are_not_headings(line, next_line):
     from assistant.ingest.chunking import _plain_heading

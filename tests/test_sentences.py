@@ -195,3 +195,20 @@ def test_a_page_break_or_blank_line_inside_a_sentence_does_not_end_it():
     assert split("culture of security;\n\nxii T H E N A T I O N") == ["culture of security;", "xii T H E N A T I O N"]
     assert split("for the Nation.\n\n\ftable of contents") == ["for the Nation.", "table of contents"]
 
+
+def test_a_coded_framework_entry_is_a_sentence_of_its_own_without_the_standards_listed_under_it():
+    from assistant.text.sentences import sentence_spans, usable_sentence
+
+    text = ("ID.AM-1: Physical devices and systems \nwithin the organization are inventoried\nCIS CSC 1 \n"
+            "COBIT 5 BAI09.01, BAI09.02 \nISO/IEC 27001:2013 A.8.1.1, A.8.1.2 \nNIST SP 800-53 Rev. 4 CM-8, PM-5 \n"
+            "RS.MI-3: Newly identified vulnerabilities are mitigated or \ndocumented as accepted risks\nCIS CSC 4 ")
+    spans = [text[a:b] for a, b in sentence_spans(text, 0, len(text))]
+    assert spans == ["ID.AM-1: Physical devices and systems \nwithin the organization are inventoried", "CIS CSC 1",
+                     "COBIT 5 BAI09.01, BAI09.02", "ISO/IEC 27001:2013 A.8.1.1, A.8.1.2",
+                     "NIST SP 800-53 Rev. 4 CM-8, PM-5",
+                     "RS.MI-3: Newly identified vulnerabilities are mitigated or \ndocumented as accepted risks", "CIS CSC 4"]
+    entry = spans[-2]
+    assert usable_sentence(" ".join(entry.split()), entry)  # a statement, though it has no end mark
+    assert not usable_sentence(spans[1], spans[1])
+    # A line going on in words is prose, whatever its first token.
+    assert len(sentence_spans("The plan of the\nUS 2023 strategy calls for more.", 0, 46)) == 1

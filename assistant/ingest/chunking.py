@@ -103,11 +103,17 @@ def _norm(line: str) -> str:
     return " ".join(line.split())
 
 
+# A line of reference codes in a framework's table ("CIS CSC 13, 14", "COBIT 5 BAI09.01, BAI09.02"):
+# the informative references of the entry above it, not a title.
+_CODE_LINE = re.compile(r"\b[A-Z]{2,5}\d{2}\.\d{2}\b|^(?:[A-Z]{2,3} )+\d{1,3}(?:, ?\d{1,3})*$")
+
+
 def _is_caps_heading(line: str) -> bool:
     text = _norm(line)
     letters = [c for c in text if c.isalpha()]
     words = text.split()
     return (4 <= len(text) <= 90 and len(letters) >= 4 and all(not c.islower() for c in letters)
+            and not _CODE_LINE.search(text)
             and len(words) <= 14 and not text.endswith((",", ";"))
             # "Q1 Q2 Q3 Q4" (a table's column heads) is not a title: titles have words
             and sum(sum(c.isalpha() for c in w) >= 3 for w in words) * 2 >= len(words))

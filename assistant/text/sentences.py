@@ -18,15 +18,24 @@ CLAUSE_OPENING = rf"{CLAUSE_PARTICIPLE}|\d{{1,2}}\.\s+[A-Z]"
 # Not after an abbreviation that stands before a name or a number ("the U.S. Government", "Prof.
 # Kurbalija", "ETS No. 185").
 _ABBREVIATED = "".join(rf"(?<!\b{re.escape(a)})" for a in ("U.S.", "Prof.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Nos.",
-                                                            "vs.", "cf."))
+                                                            "vs.", "cf.", "Rev."))
 # A blank line or a page break before words going on in lower case ("in November, 2014, likely in
 # retaliation for the\n\n\f\nplanned release of a satirical film") is inside a sentence, not between two,
 # unless an end mark stands before it ("... for the Nation.\n\n\ftable of contents");
 # a roman page number or item number is not such a word ("xii T H E N A T I O N A L ...", "ii. ...").
 _GOES_ON = r"(?![ \t\f\n]*(?![ivx]+\b)(?:[a-z]{2}|a\s))"
-SENTENCE_END = re.compile(r"(?<=[.!?;:])" + _ABBREVIATED + r"[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])"
+# Nor after a framework entry's code ("RS.MI-3: Newly identified vulnerabilities are mitigated", "Asset
+# Management (ID.AM): The data, personnel ..."): the code labels the sentence after it. A framework's
+# table sets each coded entry on new lines, followed by lines of the standards it draws on ("CIS CSC 4",
+# "COBIT 5 APO12.06", "ISO/IEC 27001:2013 A.12.6.1", "NIST SP 800-53 Rev. 4 CM-8, PM-5"): the entry is a
+# sentence of its own, its references are not part of it.
+_CODE_LABEL = r"(?<!\b[A-Z]{2}\.[A-Z]{2}-\d:)(?<!\b[A-Z]{2}\.[A-Z]{2}-\d\d:)(?<!\([A-Z]{2}\.[A-Z]{2}\):)"
+CODED_ENTRY = re.compile(r"[A-Z]{2}\.[A-Z]{2}-\d{1,2}:\s")
+_TABLE_LINE = (r"\s*\n(?=[ \t]*(?:[A-Z]{2}\.[A-Z]{2}-\d{1,2}:\s|(?:\d\.\s+)?(?:[A-Z]{2,5}(?:/[A-Z]{2,4})?\s+(?:[A-Z]{2,3}\s+)?\d"
+               r"|[A-Z]{1,5}\d{2}\.\d{2}\b|[A-Z]\.\d+\.\d)(?![^\n]*[a-z]{4})))")
+SENTENCE_END = re.compile(r"(?<=[.!?;:])" + _ABBREVIATED + _CODE_LABEL + r"[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])"
                           r"|(?<=[.!?])[\"'’”)\]]*[ \t]*\n\s*\n|\n\s*\n" + _GOES_ON + r"|\s*\n(?=[ \t]*#{1,6}[ \t]*\w)"
-                          rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})")
+                          rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})|" + _TABLE_LINE)
 _CLAUSE_PARAGRAPH = re.compile(rf"(?:{CLAUSE_PARTICIPLE}).*,$", re.DOTALL)
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -195,7 +204,8 @@ def usable_sentence(text: str, raw: str = "", max_words: int = 90) -> bool:
     # A closing bracket ends a sentence, not a short caption: "… licence (CC BY 4.0)", "… (Hardcopy)".
     ends = text.rstrip().endswith((".", ";", ":", "!", "\"", "”", "’")) \
         or text.rstrip().endswith(")") and len(words) >= CAPTION_MAX_WORDS \
-        or bool(_CLAUSE_PARAGRAPH.match(text.rstrip()))  # "Noting ... security," of a preamble
+        or bool(_CLAUSE_PARAGRAPH.match(text.rstrip())) \
+        or bool(CODED_ENTRY.match(text))  # "Noting ... security," of a preamble; "ID.AM-2: Software ... inventoried"
     # Lines run together with no end mark are a list, a menu or a banner, not a sentence
     # ("Notes on the future … 10 Aug, 2019 Twiplomacy Study 2015 13 Aug, 2015 …").
     if not ends and raw.count("\n") >= 2:
