@@ -233,8 +233,12 @@ def test_a_question_about_described_documents_is_read_without_the_words_describi
                                     jurisdiction="UN", date="2015-12-23"),
             "r13.txt": DocumentMeta("r13.txt", "Developments in the field", year="2013", type="resolution",
                                     jurisdiction="UN", date="2013-12-27")}
-    query = analyse("In the UN resolution adopted on 23 December 2015, when was the group to be established?", docs)
+    query = analyse("In the UN resolution adopted in 2015, when was the group to be established?", docs)
     assert query.described == ["r15.txt"] and query.named == []
+    assert query.topic == "In the adopted in , when was the group to be established?"
+    # Its date of adoption names it; the words describing it are not asked of it either.
+    query = analyse("In the UN resolution adopted on 23 December 2015, when was the group to be established?", docs)
+    assert query.named == ["r15.txt"]
     assert query.topic == "In the adopted on , when was the group to be established?"
     # A question naming its document uses a year for something else.
     docs["bc.md"] = DocumentMeta("bc.md", "Convention on Cybercrime (Budapest Convention, ETS No. 185)", year="2001",

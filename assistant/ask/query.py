@@ -546,6 +546,14 @@ def named_documents(query: str, documents: dict[str, DocumentMeta], min_overlap:
     return named + [file for file in titled if file not in named]
 
 
+def _named_topic(question: str, named: list[str], documents: dict[str, DocumentMeta],
+                 by_publisher: frozenset[str]) -> str:
+    """The question without the words naming its documents, nor those describing the ones it names by
+    their date of adoption ("In the UN resolution adopted on 23 December 2015, ...")."""
+    dated = [f for f in named if documents[f].date and documents[f].date in dates_said(question)]
+    return topic_query(undescribed(question, dated, documents) if dated else question, named, documents, by_publisher)
+
+
 def topic_query(query: str, files: list[str], documents: dict[str, DocumentMeta],
                 by_publisher: frozenset[str] = frozenset()) -> str:
     """The question without the words that name the given documents (title words, years):
@@ -1055,7 +1063,7 @@ def analyse(question: str, documents: dict[str, DocumentMeta]) -> QueryAnalysis:
         identifiers={t for t in terms if _IDENTIFIER.search(t)}, by_symbol=by_symbol, missing_symbols=missing,
         language=question_language(question), numbered=units_asked(question),
         topic_terms=_topic_terms(question, by_symbol + named + aliased, documents),
-        topic=topic_query(question, named, documents, by_publisher) if named else (
+        topic=_named_topic(question, named, documents, by_publisher) if named else (
             undescribed(question, described, documents) if described else ""),
         headings=heading_units_named(question),
         described=described,
