@@ -135,8 +135,9 @@ def _holds_at(file: str, text: str, at: int, unit: str, quote: str) -> bool:
     if unit == "Preamble":  # a treaty's: before its first article
         return not re.search(r"(?m)^#*\s*Article\s+1\b", text[:at])
     coded = re.fullmatch(r"([A-Z]{2,4}\.[A-Z]{2,4})(?:-\d+)?", unit)
-    if coded:  # the last coded entry opened before the quote is this one
-        opened = re.findall(r"\(([A-Z]{2,4}\.[A-Z]{2,4})\)\s*:|([A-Z]{2,4}\.[A-Z]{2,4}-\d+)\s*:", text[:at])
+    if coded:  # the last coded entry opened before the quote, or by its opening words, is this one
+        opened = re.findall(r"\(([A-Z]{2,4}\.[A-Z]{2,4})\)\s*:|([A-Z]{2,4}\.[A-Z]{2,4}-\d+)\s*:",
+                            text[:at + min(40, len(quote))])
         return bool(opened) and unit in opened[-1] and (unit == opened[-1][1] or not opened[-1][1])
     pillar = re.match(r"Pillar (\w+)", unit)
     if pillar:
