@@ -364,13 +364,14 @@ def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
     places = sorted({form for d in documents.values() for form in place_forms(d.jurisdiction)}, key=len, reverse=True)
     said = set()
     for name in {d.publisher for d in documents.values() if d.publisher and d.publisher.lower() != "unknown"}:
-        terms = set(content_terms(name))
+        name_terms = content_terms(name)
+        terms = set(name_terms)
         if not terms:
             continue
         # The body without the place it belongs to: "United States" is no way of saying "United States
         # Congress", nor "US" of "US Department of Defense".
         place = next((p for p in places if fold_words(name).startswith(f"{p} ")), "")
-        body = content_terms(name[len(place):]) if place else content_terms(name)
+        body = content_terms(name[len(place):]) if place else name_terms
         shared = set(body) & asked
         if len(terms) == 1:
             if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):

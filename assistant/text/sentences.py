@@ -29,9 +29,11 @@ _GOES_ON = r"(?![ \t\f\n]*(?![ivx]+\b)(?:[a-z]{2}|a\s))"
 # table sets each coded entry on new lines, followed by lines of the standards it draws on ("CIS CSC 4",
 # "COBIT 5 APO12.06", "ISO/IEC 27001:2013 A.12.6.1", "NIST SP 800-53 Rev. 4 CM-8, PM-5"): the entry is a
 # sentence of its own, its references are not part of it.
+_ENTRY_CODE = r"[A-Z]{2}\.[A-Z]{2}-\d{1,2}:\s"  # "RS.MI-3: " opening an entry
+_CODED_ENTRY = re.compile(_ENTRY_CODE)
+# Look-behinds take fixed widths only: the entry code spelt out for one digit and for two.
 _CODE_LABEL = r"(?<!\b[A-Z]{2}\.[A-Z]{2}-\d:)(?<!\b[A-Z]{2}\.[A-Z]{2}-\d\d:)(?<!\([A-Z]{2}\.[A-Z]{2}\):)"
-CODED_ENTRY = re.compile(r"[A-Z]{2}\.[A-Z]{2}-\d{1,2}:\s")
-_TABLE_LINE = (r"\s*\n(?=[ \t]*(?:[A-Z]{2}\.[A-Z]{2}-\d{1,2}:\s|(?:\d\.\s+)?(?:[A-Z]{2,5}(?:/[A-Z]{2,4})?\s+(?:[A-Z]{2,3}\s+)?\d"
+_TABLE_LINE = (rf"\s*\n(?=[ \t]*(?:{_ENTRY_CODE}|(?:\d\.\s+)?(?:[A-Z]{{2,5}}(?:/[A-Z]{{2,4}})?\s+(?:[A-Z]{{2,3}}\s+)?\d"
                r"|[A-Z]{1,5}\d{2}\.\d{2}\b|[A-Z]\.\d+\.\d)(?![^\n]*[a-z]{4})))")
 SENTENCE_END = re.compile(r"(?<=[.!?;:])" + _ABBREVIATED + _CODE_LABEL + r"[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])"
                           r"|(?<=[.!?])[\"'’”)\]]*[ \t]*\n\s*\n|\n\s*\n" + _GOES_ON + r"|\s*\n(?=[ \t]*#{1,6}[ \t]*\w)"
@@ -205,7 +207,7 @@ def usable_sentence(text: str, raw: str = "", max_words: int = 90) -> bool:
     ends = text.rstrip().endswith((".", ";", ":", "!", "\"", "”", "’")) \
         or text.rstrip().endswith(")") and len(words) >= CAPTION_MAX_WORDS \
         or bool(_CLAUSE_PARAGRAPH.match(text.rstrip())) \
-        or bool(CODED_ENTRY.match(text))  # "Noting ... security," of a preamble; "ID.AM-2: Software ... inventoried"
+        or bool(_CODED_ENTRY.match(text))  # "Noting ... security," of a preamble; "ID.AM-2: Software ... inventoried"
     # Lines run together with no end mark are a list, a menu or a banner, not a sentence
     # ("Notes on the future … 10 Aug, 2019 Twiplomacy Study 2015 13 Aug, 2015 …").
     if not ends and raw.count("\n") >= 2:
