@@ -95,8 +95,11 @@ class ChunkSettings:
     # no sentence ends at an abbreviation before a name or a number ("the U.S. Government", "ETS No. 185");
     # 32: nor at a blank line or a page break before words going on in lower case ("for the\n\n\f\nplanned");
     # 33: a framework's coded entry ("RS.MI-3: ...") a sentence of its own, the lines of standards under it
-    # ("CIS CSC 4", "COBIT 5 APO12.06") neither part of it nor headings
-    structure_version: int = 33
+    # ("CIS CSC 4", "COBIT 5 APO12.06") neither part of it nor headings; 34: a lettered item set off by a
+    # blank line ("Party:\n\na) access ...") part of its lead-in's sentence; 35: a run-in heading ("Expand
+    # crowd-sourced vulnerability identification:  The Department ...") part of the sentence after it, a
+    # sentence ended before a section marker ("innovation. › CULTIVATE TALENT")
+    structure_version: int = 35
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -575,3 +575,24 @@ def test_a_dateline_is_a_place_or_meeting_and_a_date_alone():
     for line in ("Twiplomacy Study 13 Aug, 2015", "See the report of 5 December 2018",
                  "Adopted by consensus on 5 December 2018 in Paris"):
         assert not DATELINE.fullmatch(line), line
+
+
+def test_lettered_items_are_quoted_with_their_lead_in_never_alone():
+    # A treaty's lead-in and its items set apart by blank lines are one sentence: quoted whole when
+    # short, and when too long no item going on in lower case is offered alone ("e) the necessity of
+    # the preservation; and"), as with the items on the lead-in's own lines.
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+
+    short = ("A Party may, without the authorisation of another Party:\n\na) access publicly available "
+             "stored computer data; or\n\nb) access stored computer data with the consent of its holder.")
+    question = "When may a Party access stored computer data without authorisation?"
+    answerer = ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10))
+    assert [c.quote for c in answerer.candidates(analyse(question, {}), [_passage(short, [(0, "")])])] == [short]
+    items = "".join(f"\n\n{x}) the {w} of the stored computer data to be preserved and its location;"
+                    for x, w in zip("abcdef", ["nature", "type", "size", "origin", "holder", "necessity"]))
+    long = "A request for the preservation of stored computer data shall specify:" + items[:-1] + "."
+    assert len(long.split()) > AnswerSettings().max_words
+    quoted = [c.quote for c in answerer.candidates(analyse(question, {}), [_passage(long, [(0, "")])])]
+    assert quoted and not any(q.lstrip()[:2] in {f"{x})" for x in "abcdef"} for q in quoted)

@@ -212,3 +212,51 @@ def test_a_coded_framework_entry_is_a_sentence_of_its_own_without_the_standards_
     assert not usable_sentence(spans[1], spans[1])
     # A line going on in words is prose, whatever its first token.
     assert len(sentence_spans("The plan of the\nUS 2023 strategy calls for more.", 0, 46)) == 1
+
+
+def test_lettered_items_set_off_by_blank_lines_go_on_with_their_lead_ins_sentence():
+    from assistant.text.sentences import sentence_spans
+
+    def split(text):
+        return [text[a:b] for a, b in sentence_spans(text, 0, len(text))]
+
+    # A treaty in Markdown sets each item apart; the lead-in and its items are one sentence, as they
+    # are when the items follow on the same lines.
+    text = ("A Party may, without the authorisation of another Party: \n\na) access open source data; or\n\n"
+            "b) access data with the lawful consent of the person.\n\nArticle 33")
+    assert split(text) == [text[:text.index("\n\nArticle")], "Article 33"]
+    assert split("The term means:\n\n(i) any public entity, and\n\n(ii) any other entity.") == [
+        "The term means:\n\n(i) any public entity, and\n\n(ii) any other entity."]
+    # Not after a sentence that has ended, nor a page number standing before a contents line.
+    assert split("The Party shall act.\n\na) the request concerns a political offence.") == [
+        "The Party shall act.", "a) the request concerns a political offence."]
+    assert split("5\n\ni. leading from the top") == ["5", "i. leading from the top"]
+
+
+def test_a_run_in_heading_labels_the_sentence_after_it_and_a_section_marker_ends_a_sentence():
+    from assistant.text.sentences import LEADING_HEADINGS, sentence_spans
+
+    def split(text):
+        return [text[a:b] for a, b in sentence_spans(text, 0, len(text))]
+
+    text = ("or upgrade.   \nExpand crowd-sourced vulnerability identification:  The Department will identify "
+            "crowdsourcing\nopportunities to foster innovation.   \n› CULTIVATE TALENT\nSustain a ready cyber "
+            "workforce:   The workforce is a critical asset.")
+    assert split(text) == [
+        "or upgrade.",
+        "Expand crowd-sourced vulnerability identification:  The Department will identify crowdsourcing\n"
+        "opportunities to foster innovation.",
+        "› CULTIVATE TALENT\nSustain a ready cyber workforce:   The workforce is a critical asset."]
+    last = split(text)[-1]
+    assert last[LEADING_HEADINGS.match(last).end():].startswith("Sustain a ready")
+    # A colon inside a line, or one closing a line before what follows on the next, still ends a sentence.
+    assert split("Talks ended. It has three aims: Protect the homeland.") == [
+        "Talks ended.", "It has three aims:", "Protect the homeland."]
+    assert split("The list:\nFirst item.") == ["The list:", "First item."]
+    assert split("In the words of one long report that reviewed it at length in 2009 for the Congress: "
+                 "The Federal government is not organized.") == [
+        "In the words of one long report that reviewed it at length in 2009 for the Congress:",
+        "The Federal government is not organized."]
+    # A heading in capitals before the colon is a heading, not the lead of the sentence.
+    assert split("BUILD A CYBER DETERRENCE INITIATIVE: The imposition of consequences will be more impactful.") == [
+        "BUILD A CYBER DETERRENCE INITIATIVE:", "The imposition of consequences will be more impactful."]

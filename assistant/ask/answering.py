@@ -413,8 +413,11 @@ class ExtractiveAnswerer:
                 elif asked and (cell := _cell_statement(text, a, b)):
                     spans.append((r, a, cell))  # the entry asked for, laid out as a table row
                 elif len(text[a:b].split()) > longest and _usable_long(text, a, b):
-                    # Too long to quote whole: its list items, or else its clauses, are quoted instead.
+                    # Too long to quote whole: its list items, or else its clauses, are quoted instead;
+                    # not its lettered items going on in lower case, fragments of the lead-in's sentence.
                     for x, y in list_item_spans(text, a, b) or [(a, b)]:
+                        if _SUB_ITEM.match(text, x, y) and not asked:
+                            continue
                         if len(text[x:y].split()) <= longest:
                             spans += [(r, x, y)] if len(text[x:y].split()) >= s.clause_min_words else []
                             continue

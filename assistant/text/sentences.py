@@ -35,7 +35,7 @@ _CODED_ENTRY = re.compile(_ENTRY_CODE)
 _CODE_LABEL = r"(?<!\b[A-Z]{2}\.[A-Z]{2}-\d:)(?<!\b[A-Z]{2}\.[A-Z]{2}-\d\d:)(?<!\([A-Z]{2}\.[A-Z]{2}\):)"
 _TABLE_LINE = (rf"\s*\n(?=[ \t]*(?:{_ENTRY_CODE}|(?:\d\.\s+)?(?:[A-Z]{{2,5}}(?:/[A-Z]{{2,4}})?\s+(?:[A-Z]{{2,3}}\s+)?\d"
                r"|[A-Z]{1,5}\d{2}\.\d{2}\b|[A-Z]\.\d+\.\d)(?![^\n]*[a-z]{4})))")
-SENTENCE_END = re.compile(r"(?<=[.!?;:])" + _ABBREVIATED + _CODE_LABEL + r"[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•])"
+SENTENCE_END = re.compile(r"(?<=[.!?;:])" + _ABBREVIATED + _CODE_LABEL + r"[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9•›])"
                           r"|(?<=[.!?])[\"'’”)\]]*[ \t]*\n\s*\n|\n\s*\n" + _GOES_ON + r"|\s*\n(?=[ \t]*#{1,6}[ \t]*\w)"
                           rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})|" + _TABLE_LINE)
 _CLAUSE_PARAGRAPH = re.compile(rf"(?:{CLAUSE_PARTICIPLE}).*,$", re.DOTALL)
@@ -48,7 +48,47 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         pos = m.end()
     if text[pos:end].strip():
         spans.append((pos, end))
-    return [_without_next_number(text, *strip_span(text, s, e)) for s, e in spans]
+    return _joined_back(text, [_without_next_number(text, *strip_span(text, s, e)) for s, e in spans])
+
+
+# What a split at a colon or a blank line cuts off from the sentence it belongs to is joined back:
+# - a lettered or roman item set off from its lead-in by a blank line ("A Party may, without the
+#   authorisation of another Party:\n\na) access publicly available ...; or\n\nb) access or receive ...")
+#   goes on with the sentence the lead-in begins, as where no blank line stands between ("... on an
+#   expedited basis where: a) there are grounds ..."): the treaties' Markdown sets items apart so. Only
+#   after a lead that does not end the sentence (a colon, semicolon, comma, "and", "or");
+# - a run-in heading, a short phrase opening a line and closed by a colon with the sentence going on
+#   on the same line ("Expand crowd-sourced vulnerability identification:  The Department will
+#   continue ..."), labels that sentence, as a framework entry's code does.
+_SUB_ITEM_START = re.compile(r"\(?(?:[a-z]|[ivx]{1,4})[.)][ \t]*[a-z]")
+_LEADS_ON = re.compile(r"(?:[:;,]|\b(?:and|or))$")
+_RUN_IN_WORDS = 12
+
+
+def _joined_back(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    joined: list[tuple[int, int]] = []
+    for a, b in spans:
+        if joined and not text[joined[-1][1]:a].strip() and (
+                _SUB_ITEM_START.match(text, a) and _LEADS_ON.search(text, joined[-1][0], joined[-1][1])
+                or _run_in_heading(text, *joined[-1], a)):
+            joined[-1] = (joined[-1][0], b)
+        else:
+            joined.append((a, b))
+    return joined
+
+
+def _run_in_heading(text: str, a: int, b: int, next_start: int) -> bool:
+    """Whether the span a..b ends in a run-in heading: a line of at most _RUN_IN_WORDS words, not in
+    capitals, from its start to a colon, the sentence after it going on on the same line with a capital."""
+    if text[b - 1] != ":" or "\n" in text[b:next_start] or not text[next_start].isupper():
+        return False
+    line_start = text.rfind("\n", 0, b) + 1
+    if line_start < a and text[line_start:a].strip():
+        return False  # the span begins inside a line: no heading opens it
+    heading = text[max(line_start, a):b]
+    # In capitals it is a heading of its own ("BUILD A CYBER DETERRENCE INITIATIVE: The imposition ..."),
+    # left out of the quote as a heading line above a sentence is.
+    return len(heading.split()) <= _RUN_IN_WORDS and any(c.islower() for c in heading)
 
 
 # The number of the next paragraph or item, on its own line after a paragraph's last clause
@@ -121,8 +161,9 @@ SPACED_HEADER = re.compile(r"\s*(?:\d+\s+)?(?:[A-Z]\s+){4,}(?=[A-Z][a-z])")
 # (Periods too: "PREVENT ABUSE OF \nU.S.-BASED INFRASTRUCTURE".) A line is all such characters with
 # a capital among them, checked by lookahead so that each line is read once: written as
 # "[...]*[A-Z][...]*" it backtracks exponentially over a table's runs of codes ("COBIT 5 DSS05.04").
+# A section marker may stand before one ("› CULTIVATE TALENT"), and a sentence ends before it.
 _HEADING_CHARS = r"[A-Z0-9 .,&'’\-–—:|/()]"
-LEADING_HEADINGS = re.compile(rf"\s*(?:(?={_HEADING_CHARS}*[A-Z])[A-Z0-9]{_HEADING_CHARS}*\n)+(?=\s*[A-Z][a-z])")
+LEADING_HEADINGS = re.compile(rf"\s*(?:(?:›[ \t]*)?(?={_HEADING_CHARS}*[A-Z])[A-Z0-9]{_HEADING_CHARS}*\n)+(?=\s*[A-Z][a-z])")
 TOC = re.compile(r"\.{5,}|…{3,}")
 
 
