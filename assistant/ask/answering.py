@@ -22,7 +22,7 @@ from ..text.sentences import (DATELINE, LEADING_HEADINGS, SPACED_HEADER, clause_
 from ..text.quantities import dates, quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
-from ..text.vocabulary import LIST_ITEM, count_stems, section_units
+from ..text.vocabulary import LIST_ITEM, SUB_ITEM_LABEL, count_stems, section_units
 from .lists import announced_headings, announced_list, fold, headed_list, merge_adjacent, text_of, with_list
 from .query import QueryAnalysis, analyse, years_made
 
@@ -32,7 +32,7 @@ _NOT_STATED = {"count": "No passage found states how many.", "money": "No passag
                "date": "No passage found states the date."}
 # A lettered or roman sub-item going on in lower case ("a) the authority seeking the preservation;",
 # "(ii) to ensure ..."): the rest of the sentence its lead-in begins; quoted with the lead, not alone.
-_SUB_ITEM = re.compile(r"\s*\(?(?:[a-z]|[ivx]{1,4})[.)]\s+[a-z]")
+_SUB_ITEM = re.compile(rf"\s*{SUB_ITEM_LABEL}\s+[a-z]")
 
 
 def shown(quote: str) -> str:

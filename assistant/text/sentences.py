@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .vocabulary import LIST_ITEM, LIST_MARKER
+from .vocabulary import LIST_ITEM, LIST_MARKER, SUB_ITEM_LABEL
 
 # A sentence ends at an end mark before a capital, at a blank line, or where a clause paragraph
 # begins: a line ending in a comma or semicolon (a note number may follow) and the next opening
@@ -60,7 +60,7 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 # - a run-in heading, a short phrase opening a line and closed by a colon with the sentence going on
 #   on the same line ("Expand crowd-sourced vulnerability identification:  The Department will
 #   continue ..."), labels that sentence, as a framework entry's code does.
-_SUB_ITEM_START = re.compile(r"\(?(?:[a-z]|[ivx]{1,4})[.)][ \t]*[a-z]")
+_SUB_ITEM_START = re.compile(rf"{SUB_ITEM_LABEL}[ \t]*[a-z]")
 _LEADS_ON = re.compile(r"(?:[:;,]|\b(?:and|or))$")
 _RUN_IN_WORDS = 12
 

@@ -168,6 +168,9 @@ def item_openings(n: int, stem: str, first: int = 1) -> list[re.Pattern]:
 BULLET = r"[•▪●◦‣·*–-]"
 # A lettered item's label: "b)", "(c)", "a." (also the cleaning's test for one run into its item, "a.to").
 LETTER_LABEL = r"\(?[a-z][.)]"
+# A lower-case lettered or roman item's label, "a)", "(b)", "c.", "(ii)": an item going on with the sentence
+# its lead-in begins (sentences joins it back, the answerer never quotes it alone).
+SUB_ITEM_LABEL = r"\(?(?:[a-z]|[ivx]{1,4})[.)]"
 # A list item's marker: "•", "(1)", "2.", "1.1." (a resolution's norms), "b)", "(iv)", "IV." (a
 # strategy's "I. A National Cyberspace Security Response System;").
 LIST_MARKER = (r"(?:" + BULLET + r"|\(?\d{1,2}(?:\.\d{1,2}){0,2}[.)]|" + LETTER_LABEL
