@@ -604,3 +604,23 @@ def test_documents_counted_out_by_what_they_share_are_named_when_exactly_that_ma
     # Three strategies are indexed, not two; "the two phases" are no documents.
     assert counted_documents("How do the two strategies treat privacy?", docs) == []
     assert counted_documents("What are the two phases of the Paris Call working group study?", docs) == []
+
+
+def test_a_compound_question_is_read_as_its_asks():
+    from assistant.ask.query import question_asks
+
+    assert question_asks("What is the 24/7 Network under the convention, and what assistance must its "
+                         "points of contact provide?") == [
+        "What is the 24/7 Network under the convention", "what assistance must its points of contact provide"]
+    assert question_asks("Can a prosecutor compel a company to reveal who holds an account and how they pay "
+                         "for it?") == ["Can a prosecutor compel a company to reveal who holds an account",
+                                        "how they pay for it"]
+    assert question_asks("How long must the data be kept, and is dual criminality required?") == [
+        "How long must the data be kept", "is dual criminality required"]
+    # An ask too short to search by is left to the others; one ask is no compound question.
+    assert question_asks("When and where was the Protocol done, and what must Parties criminalise?") == [
+        "where was the Protocol done", "what must Parties criminalise"]
+    assert question_asks("Which country is the most persistent threat, and why?") == []
+    # "and" before a verb without a comma joins two verbs of one ask ("what it is and is not").
+    assert question_asks("According to the slides on what cyber diplomacy is and is not, how does it differ?") == []
+    assert question_asks("What did resolution 73/27 welcome?") == []

@@ -271,3 +271,30 @@ def test_a_list_announced_with_its_count_is_retrieved_with_its_items(tmp_path, e
     assert "patrols the territorial waters" in shown
     assert "rescues sailors in distress" in shown
     assert "inspects lighthouses" in shown
+
+
+def test_each_ask_of_a_compound_question_brings_its_best_passage(tmp_path, embedder):
+    # The first ask's words fill the passages; the second ask is answered in another document the
+    # question's search also reads. Each document is short, so no passage widens into another.
+    import dataclasses
+
+    import assistant
+    from assistant.config import load_settings
+    from assistant.ingest.indexing import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n, place in enumerate(["Baltic", "Atlantic", "Pacific", "Indian Ocean", "Mediterranean", "Arctic"]):
+        (corpus / f"cable{n}.txt").write_text(
+            f"Cable repair ships of the {place} fleet mend damaged undersea cables after storms. The {place} "
+            f"repair ships carry spare undersea cable and splice damaged cables at sea.\n")
+    (corpus / "registry.txt").write_text(
+        "Cable repair ships of every fleet are entered in a registry. Each owner pays the registry an annual "
+        "fee of two hundred euros to the secretariat.\n")
+    settings = load_settings(corpus_dirs=(corpus,), index_dir=tmp_path / "index")
+    assert not build_index(settings, embedder=embedder).failed
+    retriever = assistant.open(tmp_path / "index", corpus_dirs=(corpus,)).retriever
+    question = "How do cable repair ships mend damaged undersea cables after storms, and what annual fee do owners pay?"
+    assert "registry.txt" in [x.chunk.file for x in retriever.search(question, k=3)]
+    retriever.settings = dataclasses.replace(retriever.settings, passage_per_ask=False)
+    assert "registry.txt" not in [x.chunk.file for x in retriever.search(question, k=3)]

@@ -859,6 +859,11 @@ class QueryAnalysis:
     editions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
+    def asks(self) -> list[str]:
+        """The separate asks of a compound question (question_asks); [] for a single one."""
+        return question_asks(self.text)
+
+    @property
     def asks_quantity(self) -> bool:
         """The question asks a figure (how many, how much, how long, what budget): a sentence stating
         one answers it."""
@@ -953,6 +958,26 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
 
 
 # "How many …?", "According to the strategy, how much …?": the question's own question word.
+# Where a compound question's next ask begins: "and" before a question word ("..., and what assistance
+# must its points of contact provide?", "... who holds an account and how they pay for it?"), or after a
+# comma before a verb that opens a question ("..., and is dual criminality required?").
+_PREPOSITION = r"(?:(?:in|on|by|for|from|under|with|to|at|of|over|within)\s+)?"
+_ASK_BREAK = re.compile(rf"(?:[,;]\s+|\s+)and\s+(?={_PREPOSITION}(?:what|how|which|who|whom|whose|when|where|why)\b)"
+                        rf"|[,;]\s+and\s+(?={_PREPOSITION}(?:is|are|was|were|does|do|did|must|can|could|should|may|"
+                        r"will|would|has|have)\b)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def question_asks(question: str, min_words: int = 3) -> list[str]:
+    """The asks of a compound question, each as its own text ("What is the 24/7 Network under the
+    Budapest Convention" / "what assistance must its points of contact provide"): each may be answered
+    in another part of a document. An ask too short to search by ("When and where ...", "..., and
+    why?") is left to the others; [] when fewer than two remain."""
+    asks = [a.strip(" ,;:?") for a in _ASK_BREAK.split(question)]
+    asks = [a for a in asks if len(a.split()) >= min_words]
+    return asks if len(asks) >= 2 else []
+
+
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
 # "When was it issued?", "At which plenary meetings were they adopted?", "When and where was it done?"
 _MADE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"

@@ -246,6 +246,8 @@ class Retriever:
                            s.max_per_document, s.diversity_margin)
         if len(named) >= 2:
             picked = self._represent(picked, named, qv, terms, k, allowed, fused)
+        if s.passage_per_ask and query.asks:
+            picked = self._each_ask(picked, query.asks, pointed, k, allowed, fused)
         windows = self.passages.windows(picked + [i for i, _ in ranked if i not in picked], k)
         headings = self.unit_headings(query, [self.chunks[w[0]].file for w in windows], allowed) \
             or self.announced_sections(query, windows, allowed)
@@ -419,6 +421,37 @@ class Retriever:
             if len(picked) >= k and crowded:
                 picked.pop(crowded[-1])
             picked.append(best)
+        return picked
+
+    def _each_ask(self, picked: list[int], asks: list[str], pointed: list[str], k: int,
+                  allowed: np.ndarray | None, fused: dict[int, float]) -> list[int]:
+        """A compound question gets the best passage for each of its asks, searched by the ask alone in
+        the documents the question is about (those it points at, else all it may be answered from):
+        "..., and what assistance must its points of contact provide?" is answered in another article
+        than the first ask. A passage brought in takes the place of the lowest-ranked one no ask brought."""
+        picked = list(picked)
+        ids = self._chunk_ids(pointed, allowed) if pointed else allowed
+        if ids is not None and len(ids) == 0:
+            return picked
+        brought: list[int] = []
+        for ask in asks:
+            terms = content_terms(ask)
+            if len(terms) < 2:
+                continue
+            own, _ = self._fused(self.embedder.embed_query(ask), terms, k, ids)
+            ranked = self._substantive(sorted(own.items(), key=lambda x: -x[1]))
+            if not ranked:
+                continue
+            best = ranked[0][0]
+            if best in picked[:k]:
+                brought.append(best)
+                continue
+            fused.setdefault(best, own[best])
+            others = [j for j, i in enumerate(picked[:k]) if i not in brought]
+            if len(picked) >= k and others:
+                picked.pop(others[-1])
+            picked.insert(min(len(picked), k - 1), best)
+            brought.append(best)
         return picked
 
     def _substantive(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
