@@ -11,6 +11,13 @@ from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 
 
+def pages_label(page: int | None, end_page: int | None = None) -> str:
+    """Where a quote stands: "p. 17", "pp. 17–18" when it runs onto a later page, "" without a page."""
+    if not page:
+        return ""
+    return f"pp. {page}–{end_page}" if end_page and end_page > page else f"p. {page}"
+
+
 @dataclass
 class DocumentMeta:
     file: str
@@ -55,10 +62,11 @@ class DocumentMeta:
             return self.year
         return f"{d.day} {d.strftime('%B')} {d.year}"
 
-    def reference(self, unit: str, page: int | None) -> str:
+    def reference(self, unit: str, page: int | None, end_page: int | None = None) -> str:
         """A reference line to paste: "A/RES/73/27, op. para 1.6 (5 December 2018)",
-        "Budapest Convention, Art. 16(1) (23 November 2001)", "National Cyber Strategy ..., p. 9 (2018)"."""
-        where = ", ".join(x for x in (self.citation_name, unit, f"p. {page}" if page else "") if x)
+        "Budapest Convention, Art. 16(1) (23 November 2001)", "National Cyber Strategy ..., p. 9 (2018)",
+        "..., pp. 17–18 (2003)" for a quote running onto the next page."""
+        where = ", ".join(x for x in (self.citation_name, unit, pages_label(page, end_page)) if x)
         return f"{where} ({self.date_text})" if self.date_text else where
 
     @property
@@ -194,6 +202,7 @@ class Citation:
     symbol: str = ""  # the document's official symbol, when the catalog gives one
     unit: str = ""  # the smallest numbered unit holding the quote: "Art. 16(1)", "op. para 1.6", "pp. 3"
     reference: str = ""  # ready to paste: "A/RES/73/27, op. para 1.6 (5 December 2018)"
+    end_page: int | None = None  # the page the quote ends on, when it runs on past `page`
 
 
 @dataclass

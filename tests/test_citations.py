@@ -85,6 +85,23 @@ def test_a_reference_line_names_a_resolution_by_symbol_and_a_treaty_by_its_short
     assert strategy.reference("Pillar Two", 12) == "National Cybersecurity Strategy, Pillar Two, p. 12 (2023)"
 
 
+def test_a_quote_running_onto_the_next_page_is_cited_by_both_pages():
+    from assistant.ask.answering import citation_for
+    from assistant.records import Retrieved, StoredChunk
+
+    # Form-fed text: the sentence opens at the foot of page 2 and ends at the top of page 3.
+    text = "Closing words of page one.\fOpening of page two. The Parties shall keep\fthe data for sixty days."
+    chunk = StoredChunk(0, "s.txt", None, "", 0, len(text), text, "h")
+    meta = DocumentMeta("s.txt", "National Strategy", type="strategy", year="2003")
+    result = Retrieved(chunk, meta, 1.0, 0.8, 0.0, 1, text, 0, len(text),
+                       page_breaks=tuple(i for i, ch in enumerate(text) if ch == "\f"))
+    across = citation_for(1, result, "The Parties shall keep\fthe data for sixty days.")
+    assert (across.page, across.end_page) == (2, 3)
+    assert across.reference == "National Strategy, pp. 2–3 (2003)"
+    within = citation_for(2, result, "Opening of page two.")
+    assert (within.page, within.end_page, within.reference) == (2, None, "National Strategy, p. 2 (2003)")
+
+
 # ---------------------------------------------------------------- every answer of the evaluation sets
 
 def _document_text(file: str) -> str:

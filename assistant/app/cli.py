@@ -95,6 +95,8 @@ def cmd_ask(args) -> int:
     from .. import Assistant
 
     assistant = Assistant(_settings(args))
+    from ..records import pages_label
+
     answer = assistant.ask(args.question, k=args.k, filters=_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -103,7 +105,7 @@ def cmd_ask(args) -> int:
     if answer.citations:
         print()
         for c in answer.citations:
-            where = ", ".join(x for x in (c.unit, f"p. {c.page}" if c.page else "", c.section) if x)
+            where = ", ".join(x for x in (c.unit, pages_label(c.page, c.end_page), c.section) if x)
             print(f"[{c.n}] {c.title} ({c.file}{', ' + where if where else ''})\n    cite as: {c.reference}")
     return 0
 

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from fastapi import Request  # module level: FastAPI resolves the route's string annotations here
 
 from ..config import PROJECT_ROOT, Settings, web_auth, web_uploads
+from ..records import pages_label
 from ..storage.records_store import open_records
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ def answer_message(answer: dict, turn: int) -> str:
             c = by_n.get(n)
             if not c:
                 return ""
-            label = f"p. {c['page']}" if c.get("page") else "open"
+            label = pages_label(c.get("page"), c.get("end_page")) or "open"
             return f" <a href='{html.escape(source_link(c['file'], c.get('page'), '', c['quote']))}' " \
                    f"target='_blank' rel='noopener' class='cda-page'>{label}</a>"
 
@@ -339,7 +340,7 @@ def _further_html(further: list[dict]) -> str:
         return ""
     items = []
     for c in further:
-        where = ", ".join(x for x in (c.get("title") or c["file"], f"page {c['page']}" if c.get("page") else "",
+        where = ", ".join(x for x in (c.get("title") or c["file"], pages_label(c.get("page"), c.get("end_page")),
                                       c.get("section", "")) if x)
         link = source_link(c["file"], c.get("page"), c["quote"], c["quote"])
         items.append(f"<li>“{html.escape(' '.join(c['quote'].split()))}” [{c['n']}] — "
@@ -358,7 +359,7 @@ def export_markdown(turns: list[dict]) -> str:
         else:
             lines += [f"**Q:** {t['question']}", "", f"**A:** {t['answer']}", ""]
         for c in t["citations"]:
-            where = ", ".join(x for x in (c.get("unit", ""), f"p. {c['page']}" if c["page"] else "", c["section"]) if x)
+            where = ", ".join(x for x in (c.get("unit", ""), pages_label(c["page"], c.get("end_page")), c["section"]) if x)
             lines.append(f"- [{c['n']}] {c['title']} (`{c['file']}`{', ' + where if where else ''}): "
                          f"“{' '.join(c['quote'].split())}”" + (f" — cite as: {c['reference']}" if c.get("reference") else ""))
         if t.get("further"):

@@ -56,11 +56,14 @@ def citation_for(n: int, result: Retrieved, quote: str) -> Citation:
     at = text.find(quote)
     section = result.section_at(at) if at >= 0 and result.sections_of else result.chunk.section
     page = result.page_at(at) if at >= 0 else result.page
+    # A quote running onto the next page (a sentence joined across a page break) is cited by both.
+    end_page = result.page_at(at + len(quote) - 1) if at >= 0 else None
+    end_page = end_page if page and end_page and end_page > page else None
     # A quote running over two units is cited by their range ("pp. 10–11") or the unit holding both.
     unit = enclosing_unit(result.unit_at(at), result.unit_at(at + len(quote) - 1)) if at >= 0 else ""
     return Citation(n, result.chunk.file, result.meta.title, page, section, quote,
                     result.meta.publisher, result.meta.year, result.meta.symbol, unit,
-                    result.meta.reference(unit, page))
+                    result.meta.reference(unit, page, end_page), end_page)
 
 
 def abstention(question: str, results: list[Retrieved], standalone: str, backend: str,
