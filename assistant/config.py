@@ -98,8 +98,9 @@ class ChunkSettings:
     # ("CIS CSC 4", "COBIT 5 APO12.06") neither part of it nor headings; 34: a lettered item set off by a
     # blank line ("Party:\n\na) access ...") part of its lead-in's sentence; 35: a run-in heading ("Expand
     # crowd-sourced vulnerability identification:  The Department ...") part of the sentence after it, a
-    # sentence ended before a section marker ("innovation. › CULTIVATE TALENT")
-    structure_version: int = 35
+    # sentence ended before a section marker ("innovation. › CULTIVATE TALENT"); 36: a PDF's note references
+    # set as superscripts left out of its text ("these dialogues. 34 113 non-state organizations")
+    structure_version: int = 36
 
     def as_dict(self) -> dict:
         return asdict(self)

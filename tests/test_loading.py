@@ -27,6 +27,45 @@ def test_pages_without_text_layer_are_reported():
     assert any("without a text layer" in n for n in doc.notices)
 
 
+def _pdf_with(content: bytes, path) -> None:
+    """A one-page PDF drawing `content` (a content stream) in Helvetica as /F1."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
+        {NameObject("/F1"): writer._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(content)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    with open(path, "wb") as fh:
+        writer.write(fh)
+
+
+def test_a_pdf_loses_its_superscript_note_references_and_keeps_the_notes_own_numbers(tmp_path):
+    # "... these dialogues.³⁴ 113 organizations ..." read as text said "dialogues. 34 113 organizations".
+    _pdf_with(b"BT /F1 11 Tf 72 700 Td (Held in the history of these dialogues.) Tj ET "
+              b"BT /F1 6.4 Tf 290 703.7 Td (34) Tj ET "
+              b"BT /F1 11 Tf 300 700 Td ( 113 organizations registered.) Tj ET "
+              b"BT /F1 11 Tf 72 680 Td (In 2019 there were 25 members.) Tj ET "
+              b"BT /F1 6.4 Tf 72 100 Td (34) Tj ET BT /F1 9 Tf 80 98 Td (Resolution 73/27 set up the group.) Tj ET",
+              tmp_path / "notes.pdf")
+    from pypdf import PdfReader
+
+    assert "dialogues. 34 113" in " ".join(PdfReader(tmp_path / "notes.pdf").pages[0].extract_text().split())
+    text = " ".join(load(tmp_path / "notes.pdf").pages[0].text.split())
+    assert "dialogues. 113 organizations registered." in text
+    assert "25 members" in text  # a number in the line, set at the text's size, stays
+    assert "34Resolution 73/27 set up the group." in text  # the note's own number opens its line: kept
+    # The same on a shipped report, where 69 such references stood in its text.
+    report = load(CORPUS / "Paris_Call_WG3_Multistakeholder_participation_at_the_UN_2021.pdf")
+    page = " ".join(report.pages[12].text.split())
+    assert "these dialogues. 113 non-state organizations" in page and "34 113" not in page
+
+
 def test_catalog_metadata_reaches_documents_and_uncatalogued_files_get_a_title(tmp_path):
     (tmp_path / "catalog.csv").write_text("file,title,publisher,year,type,jurisdiction,licence,origin\n"
                                           "a.md,Listed,Pub,2020,study,international,CC,here\n")

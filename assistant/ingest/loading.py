@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,38 @@ def _load_text(path: Path) -> list[Page]:
     return [Page(None, decode_text(path.read_bytes(), path.name))]
 
 
+# A note reference set as a superscript: a number or a run of them ("34", "12, 13"), or a mark ("*").
+_NOTE_MARK = re.compile(r"\s*(?:\d{1,3}(?:\s*[,–-]\s*\d{1,3})*|[*†‡])\s*")
+
+
+def _page_text(page) -> str:
+    """A PDF page's text without its note references: a superscript "34" after "these dialogues." read as
+    text makes "these dialogues. 34 113 non-state organizations registered" (34,113?). A reference is a
+    number set smaller than the text before it on its line (at most 0.8 of its size) and raised above
+    its baseline; a note's own number at the page foot starts its line and is kept. pypdf hands each piece
+    of text to the visitor as it writes it, so the pieces joined are the page's text."""
+    seen: list[str] = []  # every piece, to check that they make the page's text
+    kept: list[str] = []
+    before: list[tuple[float, float]] = []  # size and baseline of the last piece with text
+
+    def visit(text: str, cm, tm, font, size: float) -> None:
+        seen.append(text)
+        scale = abs(size) * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
+        baseline = tm[5] * cm[3] + cm[5]
+        if before and text.strip() and _NOTE_MARK.fullmatch(text):
+            last_size, last_baseline = before[0]
+            if 0 < scale <= 0.8 * last_size and last_baseline + 0.12 * last_size < baseline < last_baseline + last_size:
+                kept.append(text[:len(text) - len(text.lstrip())])
+                return
+        kept.append(text)
+        if text.strip():
+            before[:] = [(scale, baseline)]
+
+    text = page.extract_text(visitor_text=visit) or ""
+    # Should a pypdf version write text it does not show the visitor, the page's text stands as written.
+    return "".join(kept) if "".join(seen) == text else text
+
+
 def _load_pdf(path: Path, notices: list[str]) -> tuple[list[Page], str]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, DeprecationError, PyPdfError
@@ -148,7 +181,7 @@ def _load_pdf(path: Path, notices: list[str]) -> tuple[list[Page], str]:
                 raise LoadError(f"{path.name}: PDF is password-protected")
         pages = []
         for number, page in enumerate(reader.pages, start=1):
-            pages.append(Page(number, page.extract_text() or ""))
+            pages.append(Page(number, _page_text(page)))
         title = ""
         try:
             title = str((reader.metadata or {}).get("/Title") or "").strip()
