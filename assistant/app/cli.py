@@ -93,10 +93,9 @@ def _filters(args) -> dict | None:
 
 def cmd_ask(args) -> int:
     from .. import Assistant
-
-    assistant = Assistant(_settings(args))
     from ..records import pages_label
 
+    assistant = Assistant(_settings(args))
     answer = assistant.ask(args.question, k=args.k, filters=_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))

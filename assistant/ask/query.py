@@ -957,7 +957,6 @@ def without_foreign_ranges(question: str, documents: dict[str, DocumentMeta]) ->
     return _YEAR_RANGE.sub(lambda m: m.group(0) if key(m.group(0)) in carried else " ", question)
 
 
-# "How many …?", "According to the strategy, how much …?": the question's own question word.
 # Where a compound question's next ask begins: "and" before a question word ("..., and what assistance
 # must its points of contact provide?", "... who holds an account and how they pay for it?"), or after a
 # comma before a verb that opens a question ("..., and is dual criminality required?").
@@ -978,6 +977,7 @@ def question_asks(question: str, min_words: int = 3) -> list[str]:
     return asks if len(asks) >= 2 else []
 
 
+# "How many …?", "According to the strategy, how much …?": the question's own question word.
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
 # "When was it issued?", "At which plenary meetings were they adopted?", "When and where was it done?"
 _MADE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"
