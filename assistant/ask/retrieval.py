@@ -397,6 +397,14 @@ class Retriever:
             return {}
         return self._fused(self.embedder.embed_query(topic), terms, k, ids)[0]
 
+    def _best_within(self, qv: np.ndarray, terms: list[str], k: int,
+                     allowed: np.ndarray | None) -> tuple[int, float] | None:
+        """The best substantive chunk (and its fused score) of a search within `allowed`; None when
+        nothing matches."""
+        own, _ = self._fused(qv, terms, k, allowed)
+        ranked = self._substantive(sorted(own.items(), key=lambda x: -x[1]))
+        return ranked[0] if ranked else None
+
     def _represent(self, picked: list[int], named: list[str], qv: np.ndarray, terms: list[str], k: int,
                    allowed: np.ndarray | None, fused: dict[int, float]) -> list[int]:
         """A question comparing documents it names gets passages from each of them: a named
@@ -409,11 +417,11 @@ class Retriever:
             ids = self._chunk_ids([file], allowed)
             if len(ids) == 0:
                 continue
-            own, _ = self._fused(qv, terms, k, ids)
-            if not own:
+            found = self._best_within(qv, terms, k, ids)
+            if found is None:
                 continue
-            best = self._substantive(sorted(own.items(), key=lambda x: -x[1]))[0][0]
-            fused.setdefault(best, own[best])
+            best = found[0]
+            fused.setdefault(best, found[1])
             counts: dict[str, int] = {}
             for i in picked:
                 counts[self.chunks[i].file] = counts.get(self.chunks[i].file, 0) + 1
@@ -438,15 +446,14 @@ class Retriever:
             terms = content_terms(ask)
             if len(terms) < 2:
                 continue
-            own, _ = self._fused(self.embedder.embed_query(ask), terms, k, ids)
-            ranked = self._substantive(sorted(own.items(), key=lambda x: -x[1]))
-            if not ranked:
+            found = self._best_within(self.embedder.embed_query(ask), terms, k, ids)
+            if found is None:
                 continue
-            best = ranked[0][0]
+            best = found[0]
             if best in picked[:k]:
                 brought.append(best)
                 continue
-            fused.setdefault(best, own[best])
+            fused.setdefault(best, found[1])
             others = [j for j, i in enumerate(picked[:k]) if i not in brought]
             if len(picked) >= k and others:
                 picked.pop(others[-1])

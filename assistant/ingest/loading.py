@@ -143,20 +143,21 @@ def _page_text(page) -> str:
     of text to the visitor as it writes it, so the pieces joined are the page's text."""
     seen: list[str] = []  # every piece, to check that they make the page's text
     kept: list[str] = []
-    before: list[tuple[float, float]] = []  # size and baseline of the last piece with text
+    before: tuple[float, float] | None = None  # size and baseline of the last piece with text
 
     def visit(text: str, cm, tm, font, size: float) -> None:
+        nonlocal before
         seen.append(text)
         scale = abs(size) * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
         baseline = tm[5] * cm[3] + cm[5]
         if before and text.strip() and _NOTE_MARK.fullmatch(text):
-            last_size, last_baseline = before[0]
+            last_size, last_baseline = before
             if 0 < scale <= 0.8 * last_size and last_baseline + 0.12 * last_size < baseline < last_baseline + last_size:
                 kept.append(text[:len(text) - len(text.lstrip())])
                 return
         kept.append(text)
         if text.strip():
-            before[:] = [(scale, baseline)]
+            before = (scale, baseline)
 
     text = page.extract_text(visitor_text=visit) or ""
     # Should a pypdf version write text it does not show the visitor, the page's text stands as written.
