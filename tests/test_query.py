@@ -225,6 +225,35 @@ def test_without_a_year_a_document_is_described_by_its_type_and_its_place_or_pub
     assert query.named == ["call.md"]
 
 
+def test_without_a_year_place_or_publisher_a_document_is_described_by_its_type_and_words_of_its_title():
+    from assistant.ask.query import described_documents
+    from assistant.records import DocumentMeta
+
+    def doc(file, title, type_):
+        return DocumentMeta(file, title, type=type_, jurisdiction="international")
+
+    docs = {f: doc(f, t, k) for f, t, k in [
+        ("cc.md", "Convention on Cybercrime (ETS No. 185)", "treaty"),
+        ("pr.md", "Additional Protocol to the Convention on Cybercrime concerning racist acts", "treaty"),
+        ("un.md", "Charter of the United Nations", "treaty"),
+        ("fw.pdf", "Framework for Improving Critical Infrastructure Cybersecurity", "framework"),
+        ("poa.txt", "Programme of action to advance responsible State behaviour", "resolution"),
+        ("dev.txt", "Developments in the field of information and telecommunications", "resolution"),
+        *((f"s{i}.txt", f"National Cyber Strategy {i}", "strategy") for i in range(4)),
+    ]}
+    # Said in the singular, the document whose title those words say most of: the Convention, not its Protocol.
+    assert described_documents("What contact point does the cybercrime treaty require?", docs) == ["cc.md"]
+    assert described_documents("What do the cybercrime treaties say about racism?", docs) == ["cc.md", "pr.md"]
+    assert described_documents("What does the programme of action resolution welcome?", docs) == ["poa.txt"]
+    assert described_documents("How does the cybersecurity framework define a profile?", docs) == ["fw.pdf"]
+    # Every word said before the type must be the title's; too many fitting documents describe none.
+    assert described_documents("Who uses the international cybersecurity frameworks?", docs) == []
+    assert described_documents("What does the new treaty say?", docs) == []
+    assert described_documents("What does the cyber strategy say about skills?", docs) == []
+    # Without "the", the words are a topic: "cybercrime treaties" in general.
+    assert described_documents("Which cybercrime treaties exist?", docs) == []
+
+
 def test_a_question_about_described_documents_is_read_without_the_words_describing_them():
     from assistant.ask.query import analyse
     from assistant.records import DocumentMeta

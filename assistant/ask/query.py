@@ -350,7 +350,37 @@ def typed_and_placed(query: str, documents: dict[str, DocumentMeta], most: int =
         return bool(said) and re.search(rf" (?:{said})(?: \S+){{0,{gap}}} {kind}s? ", folded) is not None
 
     fitting = [f for f, d in documents.items() if d.type in types and close_before_type(d)]
+    if not fitting and not places and not publishers:
+        fitting = titled_and_typed(folded, documents, types, gap, most)
     return fitting if len(fitting) <= most else []
+
+
+def titled_and_typed(folded: str, documents: dict[str, DocumentMeta], types: set[str], gap: int,
+                     most: int) -> list[str]:
+    """Documents of a type said whose title holds every word said between "the" (or "this", "that")
+    and the type word, at most `gap` + 1 of them ("the Budapest treaty"; "the programme of action
+    resolution"; "the cyber diplomacy articles"; not "the international cybersecurity frameworks",
+    "international" being no word of NIST's title). Said in the singular, it is the one whose title
+    those words say most of ("the cybercrime treaty": the Convention on Cybercrime, not the Protocol
+    to it). `folded` is the question's folded words, spaced at both ends. None when more than `most`
+    fit: "the cyber strategy" fits five."""
+    share: dict[str, tuple[float, bool]] = {}  # file -> (share of its title said, said in the plural)
+    for f, meta in documents.items():
+        if meta.type not in types:
+            continue
+        kind = fold_words(meta.type)
+        plural = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+        title = set(fold_words(meta.title).split())
+        for run, said_kind in re.findall(rf" (?:the|this|that) ((?:\S+ ){{1,{gap + 1}}})({re.escape(kind)}|{re.escape(plural)}) ",
+                                         folded):
+            if set(run.split()) <= title and content_terms(run):
+                share[f] = (len(set(content_terms(run))) / len(set(content_terms(meta.title))), said_kind == plural)
+    if len(share) > most:
+        return []
+    if share and not any(many for _, many in share.values()):
+        best = max(said for said, _ in share.values())
+        return [f for f, (said, _) in share.items() if said == best]
+    return list(share)
 
 
 def publishers_said(text: str, documents: dict[str, DocumentMeta]) -> set[str]:
