@@ -596,3 +596,32 @@ def test_lettered_items_are_quoted_with_their_lead_in_never_alone():
     assert len(long.split()) > AnswerSettings().max_words
     quoted = [c.quote for c in answerer.candidates(analyse(question, {}), [_passage(long, [(0, "")])])]
     assert quoted and not any(q.lstrip()[:2] in {f"{x})" for x in "abcdef"} for q in quoted)
+
+
+def test_once_a_pick_is_left_out_for_length_only_what_reads_on_or_shares_the_first_picks_unit_comes_in():
+    from assistant.ask.answering import Candidate, ExtractiveAnswerer, TermWeights
+    from assistant.config import AnswerSettings
+
+    long_one = "A better sentence that says a great deal " + "more and more " * 12 + "about it."
+    text = ("1. The first point is made here in some words. The second point follows it. " + long_one
+            + " A last word of the first. 2. Another paragraph altogether with its own point. A short weak line.")
+    two = text.index("2. Another")
+    r = _passage(text, [(0, "op. para 1"), (two, "op. para 2")])
+
+    def sentence(s, score):
+        start = text.index(s)
+        return Candidate(score, r, start, s, set(s.lower().split()))
+
+    first = sentence("The first point is made here in some words.", 0.9)
+    better = sentence(long_one, 0.8)  # too long for what is left
+    weak = sentence("A short weak line.", 0.7)  # fits, but is worse than the one left out, in another unit
+    next_one = sentence("The second point follows it.", 0.6)  # reads on from the first pick
+    last = sentence("A last word of the first.", 0.5)  # not next to a pick, but in the first pick's paragraph
+    settings = AnswerSettings(max_sentences=4, min_sentences=1, stop_below_share=0.5, floor_share=0.5,
+                              max_answer_words=30, strong_pick_share=0.99, lead_unit_bonus=0.0, repeat_overlap=0.9)
+    ranked = [first, better, weak, next_one, last]
+    chosen, _, left_out = ExtractiveAnswerer(settings, TermWeights(None, 10))._pick(ranked)
+    assert chosen == [first, next_one, last] and left_out == [better]
+    # The old greedy fill let the weaker, shorter sentence take the place of the one left out.
+    filling = replace(settings, stop_when_full=False)
+    assert ExtractiveAnswerer(filling, TermWeights(None, 10))._pick(ranked)[0] == [first, weak, next_one, last]

@@ -506,8 +506,9 @@ class ExtractiveAnswerer:
     def _pick(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate], list[Candidate]]:
         """Greedy picks from the best down: a document not yet quoted gets a bonus; stop when the
         next is far below the first; skip near-repeats; leave out what would make the answer too
-        long. Returns the picks, the candidates never looked at (best first) and those left out
-        for length."""
+        long, and after that take only what reads on from a pick or lies in the first pick's unit
+        (`stop_when_full`). Returns the picks, the candidates never looked at (best first) and those
+        left out for length."""
         s = self.settings
         candidates = list(ranked)
         chosen: list[Candidate] = []
@@ -517,12 +518,15 @@ class ExtractiveAnswerer:
         # The numbered unit of the first pick: a question about one long paragraph (a resolution's
         # operative paragraph, quoted by its clauses) is often answered by two of its clauses.
         lead_unit: tuple = ()
+        full = False
+
+        def same_unit(c: Candidate) -> bool:
+            return bool(lead_unit) and c.result is lead_unit[0] and c.result.unit_at(c.start) == lead_unit[1]
 
         while candidates and len(chosen) < s.max_sentences:
             def adjusted(c: Candidate) -> float:
-                same_unit = bool(lead_unit) and c.result is lead_unit[0] and c.result.unit_at(c.start) == lead_unit[1]
                 return c.score + (s.new_document_bonus if chosen and c.file not in docs else 0.0) \
-                    + (s.lead_unit_bonus if same_unit else 0.0)
+                    + (s.lead_unit_bonus if same_unit(c) else 0.0)
             best = max(candidates, key=adjusted)
             candidates.remove(best)
             if chosen and adjusted(best) < s.stop_below_share * chosen[0].score and len(chosen) >= s.min_sentences:
@@ -531,11 +535,14 @@ class ExtractiveAnswerer:
                 break
             if self._repeats(best, chosen):
                 continue
+            if full and not (_reads_on(best, chosen) or same_unit(best)):
+                continue
             words = len(best.quote.split())
             if chosen and total_words + words > s.max_answer_words \
                     and adjusted(best) < s.strong_pick_share * chosen[0].score:
                 left_out.append(best)
-                continue  # a shorter one may still fit
+                full = s.stop_when_full
+                continue
             chosen.append(best)
             docs.add(best.file)
             total_words += words
@@ -624,6 +631,14 @@ class ExtractiveAnswerer:
                 chosen.remove(spare)
             chosen.append(max(own, key=lambda c: c.score))
         return chosen
+
+
+def _reads_on(c: Candidate, chosen: list[Candidate]) -> bool:
+    """Whether a candidate goes on where a pick ends (or ends where one starts), in the same passage."""
+    text = text_of(c.result)
+    return any(p.result is c.result and (not text[p.end:c.start].strip() if p.end <= c.start
+                                         else not text[c.end:p.start].strip() if c.end <= p.start else False)
+               for p in chosen)
 
 
 class _LeadSentences:
