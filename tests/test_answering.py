@@ -566,6 +566,28 @@ def test_a_dateline_answers_when_and_where_a_text_was_made_and_nothing_else():
     assert "basin forum" in answer.answer and "Lyon, 14th of March" not in answer.answer
 
 
+def test_a_resolutions_adoption_line_answers_when_it_was_adopted_and_nothing_else():
+    """Above its numbered paragraphs a resolution says when it was adopted, in a line without an end
+    mark that stands in no paragraph: front matter, but what "when was it adopted?" asks."""
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+
+    text = ("Resolution adopted by the General Assembly\non 7 March 2024\n\n"
+            "1. Calls upon States to protect the pumping stations of every river basin from floods.\n"
+            "2. Decides to review the protection of pumping stations against floods at its next session.\n")
+    r = _passage(text, [(text.index("1. Calls"), "op. para 1"), (text.index("2. Decides"), "op. para 2")])
+
+    def answer(question: str) -> str:
+        found = ExtractiveAnswerer(AnswerSettings(), TermWeights(None, 10)).answer(
+            question, [r], query=analyse(question, {}))
+        return " ".join(found.answer.split())
+
+    assert "Resolution adopted by the General Assembly on 7 March 2024" in answer(
+        "When was the resolution on pumping stations adopted?")
+    assert "adopted by the General Assembly" not in answer("What does the resolution ask States to protect from floods?")
+
+
 def test_a_dateline_is_a_place_or_meeting_and_a_date_alone():
     from assistant.text.sentences import DATELINE
 

@@ -298,3 +298,37 @@ def test_each_ask_of_a_compound_question_brings_its_best_passage(tmp_path, embed
     assert "registry.txt" in [x.chunk.file for x in retriever.search(question, k=3)]
     retriever.settings = dataclasses.replace(retriever.settings, passage_per_ask=False)
     assert "registry.txt" not in [x.chunk.file for x in retriever.search(question, k=3)]
+
+
+def test_a_question_asking_when_a_document_was_made_brings_the_passage_where_it_says_so(tmp_path, embedder):
+    # A treaty's closing formula ("DONE at Valletta, this 3rd day of May 1999") stands after articles
+    # whose words are the question's and final clauses whose words are not; asked when and where the
+    # treaty was concluded, the passage where it says so is brought.
+    import dataclasses
+
+    import assistant
+    from assistant.config import load_settings
+    from assistant.ingest.indexing import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    ports = ["northern", "southern", "eastern", "western", "inner", "outer", "old", "new", "upper", "lower",
+             "river", "canal", "fishing", "naval", "cargo", "ferry", "island", "coastal", "deep", "winter"]
+    articles = "\n\n".join(
+        f"### Article {n}\n\nEach Party to the Treaty on Harbour Pilots shall license harbour pilots for the "
+        f"{port} harbour, train the harbour pilots of the {port} harbour every year, and keep a register of "
+        f"the harbour pilots licensed under this Treaty on Harbour Pilots for the {port} harbour, open to "
+        f"the pilots' association and to the port authority of the {port} harbour."
+        for n, port in enumerate(ports, 1))
+    (corpus / "harbour_pilots.md").write_text(
+        "# Treaty on Harbour Pilots\n\n" + articles + "\n\n### Article 21\n\n" + " ".join(f"The depositary shall notify the signatories of each {w} deposited, of each declaration made and of the date of entry into force of each amendment in the {w} register." for w in ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"])
+        + "\n\n### Article 22\n\nIN WITNESS WHEREOF the undersigned have signed. DONE at Valletta, this 3rd day of May "
+        "1999, in English and in French.\n")
+    (corpus / "ferries.md").write_text("# Ferry Rules\n\nFerries keep to their timetable in every harbour.\n")
+    settings = load_settings(corpus_dirs=(corpus,), index_dir=tmp_path / "index")
+    assert not build_index(settings, embedder=embedder).failed
+    retriever = assistant.open(tmp_path / "index", corpus_dirs=(corpus,)).retriever
+    question = "When and where was the Treaty on Harbour Pilots on registers of licensed harbour pilots concluded?"
+    assert any("DONE at Valletta" in x.text for x in retriever.search(question, k=2))
+    retriever.settings = dataclasses.replace(retriever.settings, made_statements=False)
+    assert not any("DONE at Valletta" in x.text for x in retriever.search(question, k=2))

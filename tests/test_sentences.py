@@ -55,6 +55,23 @@ def test_reference_list_entries_and_sentence_tails_are_not_quoted_as_sentences()
                                 "People’s Millennium Assembly” (2002) 8 Global Governance:")
     # A caption in sentence case, a few words with no end mark.
     assert not _usable_sentence("Government ICT strategic implementation plan 2011")
+    # A UN document's note pointing to the source before it, or to its official records.
+    assert not _usable_sentence("Ibid., Sixty-ninth Session, Supplement No. 53 (A/69/53), chap.")
+    assert not _usable_sentence("See Official Records of the General Assembly, Seventieth Session, Supplement No. 40.")
+    assert _usable_sentence("The official records of the talks were kept by the secretariat for ten years.")
+
+
+def test_a_text_says_when_it_was_made_by_its_adoption_line_its_closing_formula_or_a_dateline():
+    from assistant.text.sentences import says_when_made
+
+    assert says_when_made("A/RES/1/1\n\nResolution adopted by the General Assembly\non 5 December 2018\n[on the report]")
+    assert says_when_made("have signed this Convention. DONE at Budapest, this 23rd day of November 2001, in English")
+    assert says_when_made("signed the present Charter.DONE at the city of San Francisco the twenty-sixth day of June")
+    assert says_when_made("We agree to meet again next year.\n\nParis, 12th of November, 2018\n")
+    # Not a letter's signature and date over two lines, nor work done somewhere, nor a date in prose.
+    assert not says_when_made("Greg Nojeim,\nMarch 20, 2009\nCenter for Democracy and Technology")
+    assert not says_when_made("Much of the work is done at the national level by regulators.")
+    assert not says_when_made("The strategy was adopted after consultations held on 5 December 2018 in Paris.")
 
 
 PREAMBLE = ("The Assembly of the Parties,\n"

@@ -17,8 +17,8 @@ import numpy as np
 from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
-from ..text.sentences import (DATELINE, LEADING_HEADINGS, SPACED_HEADER, clause_windows, holds_web_address,
-                              list_item_spans, sentence_spans, strip_span, usable_sentence)
+from ..text.sentences import (ADOPTION_LINE, DATELINE, LEADING_HEADINGS, SPACED_HEADER, clause_windows, holds_web_address,
+                              list_item_spans, says_when_made, sentence_spans, strip_span, usable_sentence)
 from ..text.quantities import dates, quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys
@@ -394,6 +394,10 @@ class ExtractiveAnswerer:
             # below a page of prose numbers nothing else on it.
             numbered = mostly_numbered(r, text, sentences)
             for a, b in sentences:
+                adopted = ADOPTION_LINE.match(text, a, b) if made_asked else None
+                if adopted:  # front matter, but what the question asks
+                    spans.append((r, a, adopted.end()))
+                    continue
                 if numbered and not r.unit_at(a):
                     continue
                 header = SPACED_HEADER.match(text, a, b)  # "2 D O D C Y B E R …" page header
@@ -487,6 +491,8 @@ class ExtractiveAnswerer:
             score += s.named_paragraph_bonus  # in the numbered paragraph the question names ("paragraph 4")
             if any(len(text_of(r)[u[0]:a].split()) <= 1 for u in inside):
                 score += s.named_unit_lead_bonus  # its opening words, after the number
+        if s.made_bonus and says_when_made(quote) and query.asks_when_or_where_made:
+            score += s.made_bonus  # the document's own word on when it was made, asked for
         # The question asks about the documents it names, or else those it describes by date, year, type
         # and place (dev 0.654 -> 0.692 all evidence in the answer, dev2 0.367 -> 0.40; gold and held-out equal).
         pointed = named or set(query.pointed)

@@ -11,7 +11,7 @@ from ..config import RetrievalSettings
 from ..records import Filters, Retrieved
 from ..storage.embedding import Embedder
 from ..storage.store import Generation, bm25_postings
-from ..text.sentences import sentence_spans
+from ..text.sentences import says_when_made, sentence_spans
 from ..text.tokens import content_terms
 from ..text.units import is_coded
 from ..text.vocabulary import (count_stems, counted_terms, heading_at, heading_span, item_openings, section_units,
@@ -85,6 +85,11 @@ class Retriever:
             span[0], span[1] = min(span[0], c.start), max(span[1], c.end)
         self._thin = {c.id for c in self.chunks
                       if spans[(c.file, c.page)][1] - spans[(c.file, c.page)][0] < settings.min_passage_chars}
+        # Chunks where a document says when it was made (its adoption line, "DONE at ...", dateline).
+        self._made: dict[str, list[int]] = {}
+        for c in self.chunks:
+            if says_when_made(c.text):
+                self._made.setdefault(c.file, []).append(c.id)
         # Chunks by the numbered unit their section heading opens with ("Article 35 – ...").
         self._by_reference: dict[tuple[str, int], list[int]] = {}
         for c in self.chunks:
@@ -248,6 +253,8 @@ class Retriever:
             picked = self._represent(picked, named, qv, terms, k, allowed, fused)
         if s.passage_per_ask and query.asks:
             picked = self._each_ask(picked, query.asks, pointed, k, allowed, fused)
+        if s.made_statements and pointed and query.asks_when_or_where_made:
+            picked = self._made_statements(picked, pointed, k, allowed, fused)
         windows = self.passages.windows(picked + [i for i, _ in ranked if i not in picked], k)
         headings = self.unit_headings(query, [self.chunks[w[0]].file for w in windows], allowed) \
             or self.announced_sections(query, windows, allowed)
@@ -459,6 +466,23 @@ class Retriever:
                 picked.pop(others[-1])
             picked.insert(min(len(picked), k - 1), best)
             brought.append(best)
+        return picked
+
+    def _made_statements(self, picked: list[int], pointed: list[str], k: int, allowed: np.ndarray | None,
+                         fused: dict[int, float]) -> list[int]:
+        """A question asking when or where a document it points at was made gets the passage where the
+        document says so ("Resolution adopted by the General Assembly on 5 December 2018", a treaty's
+        closing "DONE at Budapest, this 23rd day of November 2001"), in place of the lowest-ranked one."""
+        picked = list(picked)
+        for file in pointed:
+            made = [i for i in self._made.get(file, []) if allowed is None or i in allowed]
+            if not made or any(i in picked[:k] for i in made):
+                continue
+            best = max(made, key=lambda i: fused.get(i, 0.0))
+            fused.setdefault(best, 0.0)
+            if len(picked) >= k:
+                picked.pop(k - 1)
+            picked.insert(min(len(picked), k - 1), best)
         return picked
 
     def _substantive(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:

@@ -204,8 +204,14 @@ def holds_web_address(text: str) -> bool:
     return bool(_WEB_ADDRESS.search(text))
 
 
+# A note citing the source of the one before it, or a UN document's records: "Ibid., Sixty-ninth
+# Session, Supplement No. 53 (A/69/53), chap.", "See Official Records of the General Assembly, ...".
+_NOTE_SOURCE = re.compile(r"(?:Ibid\b|(?:See\s+(?:also\s+)?)?Official\s+Records\s+of\s+the\b)")
+
+
 def reference_entry(text: str) -> bool:
     return bool(_DATED.search(text) and _SOURCE_MARKS.search(text)) or len(_ANY_DATE.findall(text)) >= 3 \
+        or bool(_NOTE_SOURCE.match(text.lstrip())) \
         or (text.count(",") >= 2 and bool(_BIBLIOGRAPHIC.search(text))) \
         or bool(_IMPRINT.search(text)) \
         or bool(_QUOTED_TITLE_YEAR.search(text)) \
@@ -224,6 +230,20 @@ _DAY_MONTH_YEAR = (rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+)?(?:of\s+)?{_MONT
 DATELINE = re.compile(rf"(?:\d{{1,3}}(?:st|nd|rd|th)\s+plenary\s+meeting"
                       rf"|[A-Z][A-Za-z'’.-]+(?:\s+[A-Z][A-Za-z'’.-]+){{0,2}}),?"
                       rf"\s+(?:this\s+|the\s+)?{_DAY_MONTH_YEAR}\.?")
+
+# A text's own statement of when it was made, at its head: a resolution's "Resolution adopted by the
+# General Assembly on 5 December 2018" (no end mark, outside every numbered paragraph).
+ADOPTION_LINE = re.compile(rf"(?:[A-Z][a-z]+\s+)?adopted\s+by\s+(?:the\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*){{0,4}}"
+                           rf"\s+on\s+{_DAY_MONTH_YEAR}")
+_DONE_AT = re.compile(r"\bDONE\s+at\b|\bDone\s+at\s+[A-Z]")
+
+
+def says_when_made(text: str) -> bool:
+    """Whether a text says when (or where) it was made: an adoption line, a treaty's closing "DONE at
+    Budapest, this 23rd day of November 2001", a dateline on a line of its own ("Paris, 12th of
+    November, 2018"; not a letter's "Nojeim,\nMarch 20, 2009" run over two lines)."""
+    return bool(ADOPTION_LINE.search(text) or _DONE_AT.search(text)) \
+        or any(DATELINE.fullmatch(line.strip(" \t#*")) for line in text.splitlines())
 
 
 def usable_sentence(text: str, raw: str = "", max_words: int = 90) -> bool:
