@@ -277,3 +277,13 @@ def test_a_run_in_heading_labels_the_sentence_after_it_and_a_section_marker_ends
     # A heading in capitals before the colon is a heading, not the lead of the sentence.
     assert split("BUILD A CYBER DETERRENCE INITIATIVE: The imposition of consequences will be more impactful.") == [
         "BUILD A CYBER DETERRENCE INITIATIVE:", "The imposition of consequences will be more impactful."]
+
+
+def test_a_closing_quotation_mark_or_bracket_after_the_end_mark_ends_the_sentence_with_it():
+    from assistant.text.sentences import sentence_spans
+
+    text = ('Its aim is to “promote the widespread acceptance of norms.” The next principle follows. '
+            'He said "stop." Then (as noted above.) Next: it is “binding”; and it stays so.')
+    assert [text[a:b] for a, b in sentence_spans(text, 0, len(text))] == [
+        "Its aim is to “promote the widespread acceptance of norms.”", "The next principle follows.",
+        'He said "stop."', "Then (as noted above.)", "Next: it is “binding”; and it stays so."]

@@ -40,11 +40,20 @@ SENTENCE_END = re.compile(r"(?<=[.!?;:])" + _ABBREVIATED + _CODE_LABEL + r"[\"'�
                           rf"|(?<=[,;])(?:[ \t]+\d{{1,2}})?[ \t]*\n(?={CLAUSE_OPENING})|" + _TABLE_LINE)
 _CLAUSE_PARAGRAPH = re.compile(rf"(?:{CLAUSE_PARTICIPLE}).*,$", re.DOTALL)
 
+_CLOSERS = "\"'’”)]"
+
+
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans, pos = [], start
     for m in SENTENCE_END.finditer(text, start, end):
-        if text[pos:m.start()].strip():
-            spans.append((pos, m.start()))
+        # The quotation mark or bracket closing after the end mark closes the sentence: "The aim is to
+        # “prevent ... the Internet.”" keeps its ”, or the quote opens a quotation it never closes.
+        cut = m.start()
+        if cut > pos and text[cut - 1] in ".!?;:":
+            while cut < m.end() and text[cut] in _CLOSERS:
+                cut += 1
+        if text[pos:cut].strip():
+            spans.append((pos, cut))
         pos = m.end()
     if text[pos:end].strip():
         spans.append((pos, end))
