@@ -222,9 +222,8 @@ class AnswerSettings:
     # training questions asking when or where a text was made: all evidence in the answer 0.41 (the
     # adoption line unquotable, seven "When was resolution 73/27 adopted?" answered with other
     # paragraphs) -> 0.62 quotable -> 0.65 with its passage brought (made_statements) -> 0.71 with this
-    # bonus, equal from 0.1 to 0.5; 0.4 chosen among
-    # them on dev2-21, a compound question whose "DONE at Strasbourg" it lifts into the answer (dev2
-    # 0.633 -> 0.667); the other sets equal.
+    # bonus, equal from 0.1 to 0.5; 0.4 chosen among them on dev2-21, a compound question whose "DONE at
+    # Strasbourg" it lifts into the answer (dev2 0.633 -> 0.667); the other sets equal.
     made_bonus: float = 0.4
     max_further_quotes: int = 3
     # A quote is widened to the whole numbered unit holding it (a treaty's paragraph with its items, a

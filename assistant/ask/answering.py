@@ -17,8 +17,9 @@ import numpy as np
 from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
-from ..text.sentences import (ADOPTION_LINE, DATELINE, LEADING_HEADINGS, SPACED_HEADER, clause_windows, holds_web_address,
-                              list_item_spans, says_when_made, sentence_spans, strip_span, usable_sentence)
+from ..text.sentences import (ADOPTION_LINE, DATELINE, LEADING_HEADINGS, SPACED_HEADER, clause_windows,
+                              holds_web_address, list_item_spans, says_when_made, sentence_spans, strip_span,
+                              usable_sentence)
 from ..text.quantities import dates, quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
 from ..text.units import enclosing_unit, unit_keys

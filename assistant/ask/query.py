@@ -371,8 +371,8 @@ def titled_and_typed(folded: str, documents: dict[str, DocumentMeta], types: set
         kind = fold_words(meta.type)
         plural = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
         title = set(fold_words(meta.title).split())
-        for run, said_kind in re.findall(rf" (?:the|this|that) ((?:\S+ ){{1,{gap + 1}}})({re.escape(kind)}|{re.escape(plural)}) ",
-                                         folded):
+        said_before = rf" (?:the|this|that) ((?:\S+ ){{1,{gap + 1}}})({re.escape(kind)}|{re.escape(plural)}) "
+        for run, said_kind in re.findall(said_before, folded):
             if set(run.split()) <= title and content_terms(run):
                 share[f] = (len(set(content_terms(run))) / len(set(content_terms(meta.title))), said_kind == plural)
     if len(share) > most:
