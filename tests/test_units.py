@@ -29,6 +29,9 @@ def test_a_question_names_paragraphs_by_number_and_letter():
     assert units_asked("What does operative paragraph 4 of the resolution decide?") == {("4",)}
     assert units_asked("Under paragraph 2(a), what guides States?") == {("2", "a")}
     assert units_asked("What does norm 1.3 say about proxies?") == {("1", "3")}
+    # An ordinal names an operative paragraph; "the second paragraph" alone may count the preamble's.
+    assert units_asked("What does the second operative paragraph of the resolution call for?") == {("2",)}
+    assert units_asked("What does the second paragraph of the resolution recall?") == set()
     assert units_asked("What does Article 16(2) of the Convention require?") == set()
 
 

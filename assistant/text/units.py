@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .sentences import CLAUSE_PARTICIPLE
 from .tokens import stopwords
-from .vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS, number_value
+from .vocabulary import HEADING_NUMBER, HEADING_UNIT_WORDS, ORDINALS, number_value
 
 # "4." or "1.3." or "1.3" (followed by a capital) at the start of a line; "1.The" as a converted
 # treaty text writes it.
@@ -22,6 +22,9 @@ _LETTERED = re.compile(r"(?m)^[ \t]*\(?([a-z]{1,2}|[ivx]{1,5})\)(?=\s)")
 # In a question: "operative paragraph 4", "paragraph 2(a)", "para. 1.6", "norm 1.3", "paragraphs 4 and 5".
 _ASKED = re.compile(r"\b(?:(?:operative\s+)?(?:sub-?)?paragraphs?|paras?\.?|norms?)\s+"
                     r"(\d{1,2}(?:\.\d{1,2})*)(?:\s*\(([a-z]{1,2}|[ivx]{1,5})\))?", re.IGNORECASE)
+
+# "the second operative paragraph": paragraph 2 ("the second paragraph" alone may count the preamble's).
+_ORDINAL_ASKED = re.compile(rf"\b({'|'.join(ORDINALS[1:])})\s+operative\s+paragraph\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ def units_asked(question: str) -> set[tuple[str, ...]]:
     out = set()
     for number, letter in _ASKED.findall(question):
         out.add(tuple(number.split(".")) + ((letter.lower(),) if letter else ()))
+    for ordinal in _ORDINAL_ASKED.findall(question):
+        out.add((str(ORDINALS.index(ordinal.lower())),))
     for code, number in _CODE_ASKED.findall(question):
         out.add((code, f"{code}-{number}") if number else (code,))
     return out
