@@ -492,7 +492,7 @@ class ExtractiveAnswerer:
             score += s.named_paragraph_bonus  # in the numbered paragraph the question names ("paragraph 4")
             if any(len(text_of(r)[u[0]:a].split()) <= 1 for u in inside):
                 score += s.named_unit_lead_bonus  # its opening words, after the number
-        if s.made_bonus and says_when_made(quote) and query.asks_when_or_where_made:
+        if s.made_bonus and query.asks_when_or_where_made and says_when_made(quote):
             score += s.made_bonus  # the document's own word on when it was made, asked for
         # The question asks about the documents it names, or else those it describes by date, year, type
         # and place (dev 0.654 -> 0.692 all evidence in the answer, dev2 0.367 -> 0.40; gold and held-out equal).
