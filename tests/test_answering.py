@@ -647,3 +647,19 @@ def test_once_a_pick_is_left_out_for_length_only_what_reads_on_or_shares_the_fir
     # The old greedy fill let the weaker, shorter sentence take the place of the one left out.
     filling = replace(settings, stop_when_full=False)
     assert ExtractiveAnswerer(filling, TermWeights(None, 10))._pick(ranked)[0] == [first, weak, next_one, last]
+
+
+def test_a_list_that_fills_the_answer_is_not_followed_by_other_sentences():
+    """The list asked for is read whole, however long; other sentences follow it only while the
+    answer stays within its word budget, and a short list leaves room for them."""
+    items = "".join(f"{n}. Protect the pumping stations of river basin number {n} against floods and frost;\n"
+                    for n in range(1, 7))
+    text = ("The water council names six actions to protect pumping stations:\n" + items
+            + "\nThe water council protects pumping stations in every river basin with its own staff. "
+            "Pumping stations of the water council are protected by rangers on patrol.")
+    question = "Which six actions does the water council name to protect pumping stations?"
+    answer = _answer_from(text, question)
+    assert "6. Protect the pumping stations" in answer.answer
+    assert "rangers on patrol" not in answer.answer and "its own staff" not in answer.answer
+    short = text.replace(items, "1. Patrol;\n2. Repair;\n3. Insure;\n4. Train;\n5. Report;\n6. Plan.\n")
+    assert "its own staff" in _answer_from(short, question).answer

@@ -61,6 +61,14 @@ def test_a_quoted_lead_in_carries_its_list():
     roman = ("It sets five priorities including:\nI. A Response\nSystem;\nII. A Reduction Program;\nIII. Training;\n"
              "IV. Securing Governments' Cyberspace; and\nV. International\nCooperation.\nThe first priority is response.")
     assert roman[:with_list(roman, 0, roman.index(":") + 1)].endswith("V. International\nCooperation.")
+    # A page's note set in among the items (two columns read as one) cites a web address, which no
+    # quote may hold: the list is read up to it, not dropped whole with it.
+    noted = ("It identifies three actions:\n1. Strengthen efforts;\n2. Improve attribution; and\n\n"
+             "see the Strategy. Inputs can be found at http://www.example.org. (Not approved.)\n\n3. Encourage accession.")
+    assert noted[:with_list(noted, 0, noted.index(":") + 1)].endswith("2. Improve attribution; and\n\nsee the Strategy.")
+    # ... and an item the note runs into goes with it, its number too.
+    run_in = noted.replace("and\n\nsee the Strategy.", "and")
+    assert run_in[:with_list(run_in, 0, run_in.index(":") + 1)].endswith("1. Strengthen efforts;")
 
 
 def announced(text: str, question: str):

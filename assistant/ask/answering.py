@@ -340,8 +340,16 @@ class ExtractiveAnswerer:
                                 query.pointed)[:self.settings.max_sentences + 1] \
             or announced_headings(query.asked_items, picked[0] if picked else None, results, self.settings)
         if listed:
-            # The list asked for leads, read whole; the best other sentences follow while room is left.
-            return listed + outside(listed)[:max(0, self.settings.max_sentences - len(listed))]
+            # The list asked for leads, read whole; the best other sentences follow while room is left,
+            # in sentences and in words (the list itself may take more than the budget: it is one answer).
+            words = sum(len(text_of(r)[a:with_list(text_of(r), a, b, self.settings)].split()) for r, a, b in listed)
+            out = list(listed)
+            for r, a, b in outside(listed)[:max(0, self.settings.max_sentences - len(listed))]:
+                words += len(text_of(r)[a:b].split())
+                if words > self.settings.max_answer_words:
+                    break
+                out.append((r, a, b))
+            return out
         return picked
 
     def select_sentences(self, query: QueryAnalysis, results: list[Retrieved]) -> list[tuple[Retrieved, int, int]]:

@@ -9,7 +9,7 @@ import re
 
 from ..config import AnswerSettings
 from ..records import Retrieved
-from ..text.sentences import sentence_spans, usable_sentence
+from ..text.sentences import holds_web_address, sentence_spans, usable_sentence
 from ..text.tokens import content_terms
 from ..text.units import enclosing_unit
 from ..text.vocabulary import (BARE_MARKER, INLINE_ITEM, LIST_ITEM, LISTED_INLINE, counted_terms, heading_at,
@@ -174,7 +174,8 @@ def with_list(text: str, start: int, end: int, settings: AnswerSettings = Answer
     it, and the ones after that while they start with a bullet or a number or follow an item
     ending in ";" ("...; and"); the list ends at an item ending in "." (in a bulleted list, at
     the first sentence that neither starts an item nor goes on with one on its line) or at
-    `settings.list_max_chars`."""
+    `settings.list_max_chars`, and before a sentence citing a web address (a note set in among the
+    items), which no quote holds."""
     following = sentence_spans(text, end, min(len(text), end + settings.list_max_chars))
     quote = text[start:end].rstrip()
     # "The strategy required under subsection (a) shall include" + "(1) a review of ...": a
@@ -201,6 +202,12 @@ def with_list(text: str, start: int, end: int, settings: AnswerSettings = Answer
         follows = previous.endswith((";", "; and", "; or")) and "\n\n" not in text[new_end:a]
         if new_end > end and not (LIST_ITEM.match(item) or follows
                                   or label or same_item or marker or BARE_MARKER.fullmatch(last)):
+            break
+        # A source cited between items (a page's note set in among them: "... can be found at
+        # http://www.pcis.org.") is no item, and no quote may hold it: the list is read up to it.
+        if holds_web_address(item):
+            if BARE_MARKER.fullmatch(last) and new_end > end:
+                new_end = previous_end  # the item's number goes with the item
             break
         if b - start > settings.list_max_chars:
             if (label or BARE_MARKER.fullmatch(last)) and new_end > end:
