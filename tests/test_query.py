@@ -430,6 +430,10 @@ def test_a_name_is_absent_only_when_no_document_is_known_by_it():
     # "plan to" + a verb is no document's name; "Strategy to Secure" is one.
     assert absent_documents("Which exercises does DHS plan to emulate?", docs) == []
     assert absent_documents("What does the DHS Plan say?", docs) == [("DHS Plan", {"dhs"})]
+    # A kind that is a verb with its object after it names nothing: "... call the DNS", "... review all".
+    assert absent_documents("Which protocol does the WG4 compendium call the cornerstone of the web?", docs) == []
+    assert absent_documents("By when must the CDPC review all of its provisions?", docs) == []
+    assert absent_documents("What does the WG4 Call say?", docs) == [("WG4 Call", {"wg4"})]
     # A kind inside the name of something else is no document's name; before an article's number it is.
     assert absent_documents("What does the Cyber Safety Review Board examine?", docs) == []
     assert absent_documents("What does the Resilience Act Article 5 require?", docs) == [

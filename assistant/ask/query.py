@@ -646,6 +646,9 @@ def instrument_names(question: str) -> list[str]:
 DOCUMENT_KINDS = frozenset("""manual toolbox pledge call report review strategy convention declaration directive
 act treaty framework agreement principles charter protocol resolution guidelines guide code law regulation statute
 communique communiqué statement paper handbook plan programme program roadmap doctrine""".split())
+# Kinds of document that are verbs too, and the words that open a verb's object.
+_VERB_KINDS = frozenset("call review report act plan code guide program programme pledge charter".split())
+_DETERMINERS = frozenset("the a an all any its their his her it them this that these those".split())
 _NAME_TOKEN = re.compile(r"[A-Z][\w’'.&-]*|\d{4}(?:-\d{2,4})?|\d+\.\d+")
 _CONNECTORS = {"of", "on", "for", "the", "and", "to", "in", "against", "de"}
 
@@ -664,6 +667,8 @@ def document_names(question: str) -> list[str]:
             continue
         if i + 2 < len(tokens) and tokens[i + 1] == "to" and tokens[i + 2][:1].islower() and tokens[i + 2] != "the":
             continue  # a verb: "Which exercises does DHS plan to emulate?"
+        if token.lower() in _VERB_KINDS and i + 1 < len(tokens) and tokens[i + 1].lower() in _DETERMINERS:
+            continue  # a verb with its object: "What does the WG4 compendium call the DNS?"
         if i + 1 < len(tokens) and tokens[i + 1][:1].isupper() and tokens[i + 1].lower() not in DOCUMENT_KINDS \
                 and not (i + 2 < len(tokens) and tokens[i + 2][:1].isdigit()):
             continue  # the name of something else goes on: "the Cyber Safety Review Board" (not "Act Article 5")
