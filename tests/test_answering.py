@@ -663,3 +663,27 @@ def test_a_list_that_fills_the_answer_is_not_followed_by_other_sentences():
     assert "rangers on patrol" not in answer.answer and "its own staff" not in answer.answer
     short = text.replace(items, "1. Patrol;\n2. Repair;\n3. Insure;\n4. Train;\n5. Report;\n6. Plan.\n")
     assert "its own staff" in _answer_from(short, question).answer
+
+
+def test_the_definition_asked_for_leads_the_answer():
+    """Asked how a glossary defines a term, the answer quotes the entry that defines it first, not a
+    sentence using the term with more of the question's words."""
+    from assistant.ask.answering import ExtractiveAnswerer, TermWeights
+    from assistant.ask.query import analyse
+    from assistant.config import AnswerSettings
+    from assistant.records import Retrieved, StoredChunk
+
+    text = ("Glossary\nThe glossary of the water council defines the pumping network terms used by the water "
+            "council in the basin.\nPumping network The pipes and stations that lift water from the river.\n"
+            "Water council The body that runs the stations.\nRiver basin The land a river drains.\n")
+    question = "How does the glossary define water council?"
+    chunk = StoredChunk(0, "g.txt", None, "", 0, len(text), text, "h")
+    result = Retrieved(chunk, DocumentMeta("g.txt", "G"), 1.0, 0.8, 0.0, 1, text, 0, len(text), None)
+
+    def best_quote(settings: AnswerSettings) -> str:
+        one = replace(settings, max_sentences=1, min_sentences=1)
+        (r, a, b), = ExtractiveAnswerer(one, TermWeights(None, 10)).select(analyse(question, {}), [result])[0]
+        return text[a:b]
+
+    assert best_quote(AnswerSettings()).startswith("Water council The body")
+    assert not best_quote(AnswerSettings(definition_bonus=0.0)).startswith("Water council The body")

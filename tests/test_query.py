@@ -657,3 +657,20 @@ def test_a_compound_question_is_read_as_its_asks():
     # "and" before a verb without a comma joins two verbs of one ask ("what it is and is not").
     assert question_asks("According to the slides on what cyber diplomacy is and is not, how does it differ?") == []
     assert question_asks("What did resolution 73/27 welcome?") == []
+
+
+def test_the_term_whose_definition_a_question_asks_is_read_off_it():
+    from assistant.ask.query import analyse
+
+    def term(question: str) -> str:
+        return analyse(question, {}).defined_term
+
+    assert term("How does the Framework glossary define cybersecurity?") == "cybersecurity"
+    assert term("How is Critical National Infrastructure defined in the 2016 strategy's annex?") \
+        == "critical national infrastructure"
+    assert term("How does the article define cyber diplomacy at its core?") == "cyber diplomacy"
+    assert term("What does 'secure by default' mean in the 2016 UK strategy?") == "secure by default"
+    assert term("What is mobile code according to the Framework glossary?") == "mobile code"
+    assert term("How does the Charter define the term 'enemy state'?") == "enemy state"
+    assert term("What does the strategy say about defining acceptable conduct?") == ""
+    assert term("What is the budget of the programme?") == ""

@@ -287,3 +287,16 @@ def test_a_closing_quotation_mark_or_bracket_after_the_end_mark_ends_the_sentenc
     assert [text[a:b] for a, b in sentence_spans(text, 0, len(text))] == [
         "Its aim is to “promote the widespread acceptance of norms.”", "The next principle follows.",
         'He said "stop."', "Then (as noted above.)", "Next: it is “binding”; and it stays so."]
+
+
+def test_a_sentence_defines_a_term_when_it_opens_with_it_as_an_entry_or_says_what_it_means():
+    from assistant.text.sentences import defines
+
+    assert defines("Waterway The channel through which water reaches a pumping station.", "waterway")
+    assert defines("water council: the body that runs the pumping stations", "water council")
+    assert defines("Water council, the body that runs the stations, is too important to ignore.", "water council")
+    assert defines("For this Act, “pumping station” means any device that lifts water.", "pumping station")
+    # A sentence merely about the term, or naming a longer thing that opens with it, defines nothing.
+    assert not defines("The study is about the water council and its work.", "water council")
+    assert not defines("Water council training is rare in the basins.", "water council")
+    assert not defines("Waterway The channel.", "")

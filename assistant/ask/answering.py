@@ -18,7 +18,7 @@ from ..config import AnswerSettings
 from ..records import Answer, Citation, Passage, Retrieved
 from ..storage.store import bm25_postings
 from ..text.sentences import (ADOPTION_LINE, DATELINE, LEADING_HEADINGS, SPACED_HEADER, clause_windows,
-                              holds_web_address, list_item_spans, says_when_made, sentence_spans, strip_span,
+                              defines, holds_web_address, list_item_spans, says_when_made, sentence_spans, strip_span,
                               usable_sentence)
 from ..text.quantities import dates, quantities
 from ..text.tokens import content_terms, content_terms_many, fold_words
@@ -502,6 +502,8 @@ class ExtractiveAnswerer:
                 score += s.named_unit_lead_bonus  # its opening words, after the number
         if s.made_bonus and query.asks_when_or_where_made and says_when_made(quote):
             score += s.made_bonus  # the document's own word on when it was made, asked for
+        if s.definition_bonus and query.defined_term and defines(quote, query.defined_term):
+            score += s.definition_bonus  # the definition of the term asked about
         # The question asks about the documents it names, or else those it describes by date, year, type
         # and place (dev 0.654 -> 0.692 all evidence in the answer, dev2 0.367 -> 0.40; gold and held-out equal).
         pointed = named or set(query.pointed)

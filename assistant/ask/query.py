@@ -923,6 +923,21 @@ class QueryAnalysis:
         return ""
 
     @property
+    def defined_term(self) -> str:
+        """The term whose definition the question asks ("How does the glossary define cybersecurity?",
+        "How is critical national infrastructure defined ...?", "What does 'service provider' mean?"),
+        in lower case; "" when it asks none."""
+        for pattern in _DEFINITION_ASKED:
+            m = pattern.search(self.text)
+            if m:
+                term = re.sub(r"^(?:the\s+)?(?:(?:terms?|concepts?|words?|notion|expression)\s+(?:of\s+)?)?", "",
+                              m.group(1).strip(" \"'“”‘’"), flags=re.IGNORECASE).strip(" \"'“”‘’")
+                term = _TERM_TAIL.sub("", term)
+                if 0 < len(term.split()) <= 6 and term.lower() not in stopwords():
+                    return term.lower()
+        return ""
+
+    @property
     def asks_when_or_where_made(self) -> bool:
         """Whether the question asks when or where a text was made ("When was it issued?", "At which
         plenary meetings were they adopted?", "When and where was the Protocol done?"): its dateline
@@ -1015,6 +1030,19 @@ def question_asks(question: str, min_words: int = 3) -> list[str]:
 # "How many …?", "According to the strategy, how much …?": the question's own question word.
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
 # "When was it issued?", "At which plenary meetings were they adopted?", "When and where was it done?"
+# How a question asks what a term means; group 1 is the term.
+_TERM_END = r"(?=\s+(?:in|under|according|as|within|for)\b|\s*[,?;]|\s*$)"
+_DEFINITION_ASKED = [
+    re.compile(r"\bhow\s+(?:does|do|did|will)\s+.+?\bdefine\s+(.+?)" + _TERM_END, re.IGNORECASE),
+    re.compile(r"\bhow\s+(?:is|are|was|were)\s+(.+?)\s+defined\b", re.IGNORECASE),
+    re.compile(r"\bwhat\s+is\s+the\s+definition\s+of\s+(.+?)" + _TERM_END, re.IGNORECASE),
+    re.compile(r"\bwhat\s+is\s+meant\s+by\s+(.+?)" + _TERM_END, re.IGNORECASE),
+    re.compile(r"\bwhat\s+(?:does|do)\s+(?:the\s+)?(?:terms?\s+|words?\s+)?([\"'“‘].+?[\"'”’])\s+mean\b", re.IGNORECASE),
+    re.compile(r"\bwhat\s+(?:is|are)\s+(.+?),?\s+(?:according\s+to|in|as\s+(?:explained|defined)\s+in)\s+[^?]*\bglossary\b",
+               re.IGNORECASE),
+]
+# How a term's definition is asked for, not part of the term: "define cyber diplomacy at its core".
+_TERM_TAIL = re.compile(r"\s+(?:at\s+its\s+core|broadly|exactly|precisely|itself|here)$", re.IGNORECASE)
 _MADE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"
                          r"(?:plenary\s+)?meeting)s?)\b[^?.;]{0,100}?"
                          r"\b(?:adopt|issue|sign|launch|publish|conclude|release)(?:e?d)?\b"

@@ -298,3 +298,25 @@ def usable_sentence(text: str, raw: str = "", max_words: int = 90) -> bool:
             and sum(capitalised) >= 0.8 * len(capitalised):
         return False
     return True
+
+
+_DEFINING_WORDS = ("means", "is", "are", "refers", "denotes", "shall", "describes")
+
+
+def defines(quote: str, term: str) -> bool:
+    """Whether a sentence states what `term` (lower case) means: it opens with the term as a glossary
+    entry or a definition does ("Cybersecurity The process of ...", "cyber diplomacy: the use of ...",
+    "Cyber diplomacy, the conduct of diplomacy ...", "Cyberspace is ..."), or says "“term” means ..."."""
+    if not term:
+        return False
+    text = " ".join(quote.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'").split())
+    opening = text.lstrip(" \u2022\u25aa\u25cf*-\t\"'")
+    if opening.lower().startswith(term):
+        rest = opening[len(term):].lstrip("\"'")
+        if rest[:1] in (":", ",", "(", "\u2013", "\u2014", "-") or not rest:
+            return True
+        following = rest.split()[:1]
+        if following and (following[0].lower() in _DEFINING_WORDS or following[0][:1].isupper()):
+            return True
+    return bool(re.search(rf"[\"']?{re.escape(term)}[\"']?\s+(?:means|is defined as|refers to|shall mean)\b",
+                          text.lower()))
