@@ -300,3 +300,4 @@ def test_a_sentence_defines_a_term_when_it_opens_with_it_as_an_entry_or_says_wha
     assert not defines("The study is about the water council and its work.", "water council")
     assert not defines("Water council training is rare in the basins.", "water council")
     assert not defines("Waterway The channel.", "")
+    assert not defines("Waterways are channels.", "waterway") and not defines("Water-borne goods: freight.", "water")

@@ -1029,7 +1029,6 @@ def question_asks(question: str, min_words: int = 3) -> list[str]:
 
 # "How many …?", "According to the strategy, how much …?": the question's own question word.
 _HOW_MANY = re.compile(r"(?:^|[,;:]\s*|\band\s+(?:for\s+)?)how\s+(many|much|long)\b", re.IGNORECASE)
-# "When was it issued?", "At which plenary meetings were they adopted?", "When and where was it done?"
 # How a question asks what a term means; group 1 is the term.
 _TERM_END = r"(?=\s+(?:in|under|according|as|within|for)\b|\s*[,?;]|\s*$)"
 _DEFINITION_ASKED = [
@@ -1043,6 +1042,7 @@ _DEFINITION_ASKED = [
 ]
 # How a term's definition is asked for, not part of the term: "define cyber diplomacy at its core".
 _TERM_TAIL = re.compile(r"\s+(?:at\s+its\s+core|broadly|exactly|precisely|itself|here)$", re.IGNORECASE)
+# "When was it issued?", "At which plenary meetings were they adopted?", "When and where was it done?"
 _MADE_ASKED = re.compile(r"\b(?:when|where|(?:what|which)\s+(?:exact\s+)?(?:date|day|year|month|city|place|"
                          r"(?:plenary\s+)?meeting)s?)\b[^?.;]{0,100}?"
                          r"\b(?:adopt|issue|sign|launch|publish|conclude|release)(?:e?d)?\b"

@@ -313,6 +313,8 @@ def defines(quote: str, term: str) -> bool:
     opening = text.lstrip(" \u2022\u25aa\u25cf*-\t\"'")
     if opening.lower().startswith(term):
         rest = opening[len(term):].lstrip("\"'")
+        if rest[:1].isalnum() or rest[:1] == "-" and rest[1:2].isalnum():
+            return False  # a longer word or a compound: "Cyberspace", "Cyber-attacks" for "cyber"
         if rest[:1] in (":", ",", "(", "\u2013", "\u2014", "-") or not rest:
             return True
         following = rest.split()[:1]
