@@ -687,3 +687,23 @@ def test_the_definition_asked_for_leads_the_answer():
 
     assert best_quote(AnswerSettings()).startswith("Water council The body")
     assert not best_quote(AnswerSettings(definition_bonus=0.0)).startswith("Water council The body")
+
+
+def test_an_absent_documents_mention_quoted_is_the_one_saying_most_of_what_is_asked():
+    """The index does not hold the Gadget Act; the passage mentions it twice. The answer says it is not
+    indexed and quotes the mention on what the question asks (ferry operators), not the first one."""
+    from assistant.ask.answering import absent_document_answer
+    from assistant.ask.query import analyse
+    from assistant.records import Retrieved, StoredChunk
+
+    text = ("The Gadget Act was passed by the assembly in 1912 after a long debate. Under the Gadget Act, "
+            "ferry operators had to carry radios and keep a watch at night. The assembly met again in 1913.")
+    question = "What did the Gadget Act require of ferry operators?"
+    query = analyse(question, {})
+    assert [name for name, _ in query.absent] == ["Gadget Act"]
+    chunk = StoredChunk(0, "h.txt", None, "", 0, len(text), text, "h")
+    result = Retrieved(chunk, DocumentMeta("h.txt", "H"), 1.0, 0.8, 0.0, 1, text, 0, len(text), None)
+    answer = absent_document_answer(question, query, [result], question, "extractive")
+    assert answer.abstained and answer.answer.startswith("The Gadget Act is not among the indexed documents.")
+    assert [c.quote for c in answer.citations] == ["Under the Gadget Act, ferry operators had to carry radios "
+                                                   "and keep a watch at night."]

@@ -101,18 +101,23 @@ def absent_document_answer(question: str, query: QueryAnalysis, results: list[Re
     lead = " and ".join(names)
     text = f"{lead[:1].upper()}{lead[1:]} {'is' if len(names) == 1 else 'are'} not among the indexed documents."
     terms = set().union(*(words for _, words in query.absent))
-    mentions = []
+    # What the question asks of the text, besides its name: the mention saying most of it is quoted, one
+    # a passage ("What did the Radio Act of 1912 require of ships?" -> the sentence on ships' radios).
+    asked = set(query.topic_terms) - set(content_terms(" ".join(name for name, _ in query.absent)))
+    found = []
     for r in results:
         body = text_of(r)
+        said_here = []
         for a, b in sentence_spans(body, 0, len(body)):
             sentence = body[a:b]
-            said = terms & set(content_terms(sentence)) or any("/" in t and re.search(rf"\b{re.escape(t)}\b", sentence)
-                                                              for t in terms)
+            words = set(content_terms(sentence))
+            said = terms & words or any("/" in t and re.search(rf"\b{re.escape(t)}\b", sentence) for t in terms)
             if said and usable_sentence(sentence, sentence):
-                mentions.append(citation_for(len(mentions) + 1, r, body[a:b]))
-                break
-        if len(mentions) == most:
-            break
+                said_here.append((len(asked & words), -a, r, sentence))
+        if said_here:
+            found.append(max(said_here, key=lambda m: m[:2]))
+    best = sorted(found, key=lambda m: -m[0])[:most]  # stable: passages of equal weight keep their rank
+    mentions = [citation_for(n, r, sentence) for n, (_, _, r, sentence) in enumerate(best, start=1)]
     if mentions:
         text += " Where the indexed documents mention it: " + " ".join(f"{shown(c.quote)} [{c.n}]" for c in mentions)
     else:
