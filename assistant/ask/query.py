@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from ..records import DocumentMeta
 from ..text.language import question_language
@@ -922,11 +922,11 @@ class QueryAnalysis:
             return "date"
         return ""
 
-    @property
+    @cached_property
     def defined_term(self) -> str:
         """The term whose definition the question asks ("How does the glossary define cybersecurity?",
         "How is critical national infrastructure defined ...?", "What does 'service provider' mean?"),
-        in lower case; "" when it asks none."""
+        in lower case; "" when it asks none. Read once: every candidate sentence's score asks it."""
         for pattern in _DEFINITION_ASKED:
             m = pattern.search(self.text)
             if m:
